@@ -1,0 +1,1 @@
+"""Black-box contract tests: point them at any Novu-compatible base URL."""

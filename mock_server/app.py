@@ -1,0 +1,92 @@
+"""``create_app(settings)``: the spec, the resolver, validation, error rendering and the wire, wired once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from connexion import AsyncApp
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from starlette.middleware.cors import CORSMiddleware
+
+from fixtures import seed_environment
+from mock_server import problems
+from mock_server.chat_oauth import StateSigner
+from mock_server.idempotency import IdempotencyStore
+from mock_server.ratelimit import RateLimiter
+from mock_server.resolver import NovuResolver
+from mock_server.settings import LOCALHOST_ORIGIN_REGEX, Settings
+from mock_server.spec import load_spec
+from mock_server.store import Backends
+from mock_server.validation import validator_map
+from mock_server.wire import WireMiddleware
+
+DOCS_PATH = "/docs"
+
+
+def create_app(settings: Settings | None = None) -> AsyncApp:
+    settings = settings or Settings()
+    spec_path = Path(settings.spec_path).resolve()
+    spec = load_spec(spec_path)
+
+    backends = Backends(settings.api_keys)
+    if settings.fixtures:
+        for index, backend in enumerate(backends):
+            seed_environment(backend, seed=settings.seed, index=index)
+
+    app = AsyncApp(__name__, specification_dir=spec_path.parent)
+    app.add_api(
+        spec_path.name,
+        resolver=NovuResolver(spec, backends),
+        pythonic_params=True,
+        strict_validation=False,
+        validate_responses=settings.validate_responses,
+        validator_map=validator_map(),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH, spec_path="/openapi.json"),
+    )
+    problems.register(app)
+
+    spec_yaml = yaml.safe_dump(spec.document, sort_keys=False, allow_unicode=True).encode()
+
+    async def openapi_yaml(request: ConnexionRequest) -> ConnexionResponse:
+        return ConnexionResponse(status_code=200, body=spec_yaml, mimetype="application/yaml")
+
+    app.add_url_rule("/openapi.yaml", "openapi_yaml", openapi_yaml, methods=["GET"])
+
+    services = {
+        "backends": backends,
+        "settings": settings,
+        "spec": spec,
+        "state_signer": StateSigner(settings.secret, settings.oauth_state_ttl_seconds),
+    }
+    # Added first, so it ends up inside CORS: preflights never touch rate limits.
+    app.add_middleware(
+        WireMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        services=services,
+        limiter=RateLimiter(settings.rate_limit_per_second),
+        idempotency=IdempotencyStore(settings.idempotency_ttl_seconds),
+        max_body_bytes=settings.max_body_bytes,
+        max_uri_chars=settings.max_uri_chars,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        allow_origins=list(settings.cors_origins),
+        allow_origin_regex=None if settings.cors_origins else LOCALHOST_ORIGIN_REGEX,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=[
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "RateLimit-Policy",
+            "Retry-After",
+            "Idempotency-Key",
+            "Idempotency-Replay",
+        ],
+    )
+    app.backends = backends  # type: ignore[attr-defined]  # for tests and the CLI banner
+    return app

@@ -1,0 +1,119 @@
+"""The errors the mock raises, and the one renderer to Novu's ErrorDto / ValidationErrorDto."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class NovuError(Exception):
+    """A failure the real API answers with an ErrorDto of ``status``."""
+
+    status = 500
+
+    def __init__(
+        self,
+        message: Any,
+        *,
+        ctx: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message if isinstance(message, str) else json.dumps(message))
+        self.message = message
+        self.ctx = ctx
+        self.headers = headers or {}
+
+    def body(self, path: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "statusCode": self.status,
+            "timestamp": utc_now_iso(),
+            "path": path,
+            "message": self.message,
+        }
+        if self.ctx:
+            body["ctx"] = self.ctx
+        return body
+
+
+class BadRequest(NovuError):
+    status = 400
+
+
+class Unauthorized(NovuError):
+    status = 401
+
+
+class Forbidden(NovuError):
+    status = 403
+
+
+class NotFound(NovuError):
+    status = 404
+
+
+class MethodNotAllowed(NovuError):
+    status = 405
+
+
+class Conflict(NovuError):
+    status = 409
+
+
+class PayloadTooLarge(NovuError):
+    status = 413
+
+
+class UriTooLong(NovuError):
+    status = 414
+
+
+class UnsupportedMediaType(NovuError):
+    status = 415
+
+
+class TooManyRequests(NovuError):
+    status = 429
+
+
+class ServiceUnavailable(NovuError):
+    status = 503
+
+
+class ValidationFailed(NovuError):
+    """422 with ``errors`` keyed by field: ``{"field": {"messages": [...], "value": ...}}``."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, dict[str, Any]], *, message: str = "Validation Error") -> None:
+        super().__init__(message)
+        self.errors = errors
+
+    def body(self, path: str) -> dict[str, Any]:
+        return {**super().body(path), "errors": self.errors}
+
+
+class InternalServerError(NovuError):
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__("Internal server error, contact support and provide them with the errorId")
+        self.error_id = secrets.token_hex(12)
+
+    def body(self, path: str) -> dict[str, Any]:
+        return {**super().body(path), "errorId": self.error_id}
+
+
+def field_error(field: str, message: str, value: Any) -> dict[str, dict[str, Any]]:
+    return {field: {"messages": [message], "value": value}}
+
+
+def render(error: NovuError, path: str) -> tuple[int, bytes, dict[str, str]]:
+    """Status, JSON body and extra headers of the answer to ``error``."""
+    body = json.dumps(error.body(path), ensure_ascii=False, default=str).encode()
+    return error.status, body, dict(error.headers)

@@ -1,0 +1,93 @@
+"""Turns every failure, including Connexion's and Starlette's own, into a Novu error body.
+
+Nothing leaves the app as problem+json: each exception is mapped to a ``NovuError`` and
+rendered by ``errors.render``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from mock_server import errors
+
+logger = logging.getLogger("novu_mock")
+
+_BY_STATUS: dict[int, type[errors.NovuError]] = {
+    cls.status: cls
+    for cls in (
+        errors.BadRequest,
+        errors.Unauthorized,
+        errors.Forbidden,
+        errors.NotFound,
+        errors.MethodNotAllowed,
+        errors.Conflict,
+        errors.PayloadTooLarge,
+        errors.UriTooLong,
+        errors.UnsupportedMediaType,
+        errors.TooManyRequests,
+        errors.ServiceUnavailable,
+    )
+}
+
+_MESSAGES = {
+    401: "API Key not found; send Authorization: ApiKey <secret key>",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    415: "Content-Type must be application/json",
+}
+
+
+def _respond(request: ConnexionRequest, error: errors.NovuError) -> ConnexionResponse:
+    status, body, headers = errors.render(error, request.url.path)
+    return ConnexionResponse(status_code=status, body=body, mimetype="application/json", headers=headers)
+
+
+def _from_status(status: int, detail: str | None, headers=None) -> errors.NovuError:
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        return errors.InternalServerError()
+    message = _MESSAGES.get(status) or detail or cls.__name__
+    if status in (404, 405) and detail and detail not in ("Not Found", "Method Not Allowed"):
+        message = detail
+    return cls(message, headers=dict(headers or {}))
+
+
+async def on_novu_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, errors.NovuError)
+    return _respond(request, exc)
+
+
+async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ProblemException)
+    if exc.status >= 500:
+        logger.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
+    return _respond(request, _from_status(exc.status, exc.detail, exc.headers))
+
+
+async def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, HTTPException)
+    error = _from_status(exc.status_code, exc.detail, exc.headers)
+    if exc.status_code == 405:
+        # Starlette only knows the methods of the one route it matched; the spec knows them all.
+        spec = request.scope["extensions"]["novu_mock"]["spec"]
+        error.message = f"Cannot {request.method} {request.url.path}"
+        error.headers["Allow"] = ", ".join(spec.allowed_methods(request.url.path))
+    return _respond(request, error)
+
+
+async def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    error = errors.InternalServerError()
+    logger.error("errorId %s: %s %s", error.error_id, request.method, request.url.path, exc_info=exc)
+    return _respond(request, error)
+
+
+def register(app: AsyncApp) -> None:
+    app.add_error_handler(errors.NovuError, on_novu_error)
+    app.add_error_handler(ProblemException, on_problem)
+    app.add_error_handler(HTTPException, on_http_exception)
+    app.add_error_handler(Exception, on_unexpected)

@@ -1,0 +1,92 @@
+"""Token buckets per API key and category, and the RateLimit-* headers they produce."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+BULK_COST = 100
+
+
+def category_of(path: str) -> str:
+    """Novu's three buckets: trigger (events), configuration (subscribers, topics), global."""
+    if path.startswith("/v1/events"):
+        return "trigger"
+    if path.startswith(("/v1/subscribers", "/v2/subscribers", "/v1/topics", "/v2/topics")):
+        return "configuration"
+    return "global"
+
+
+def cost_of(path: str) -> int:
+    return BULK_COST if path.rstrip("/").endswith("/bulk") else 1
+
+
+@dataclass(slots=True)
+class Decision:
+    allowed: bool
+    limit: int
+    burst: int
+    remaining: int
+    reset_seconds: int
+    retry_after: int
+    category: str
+    cost: int
+
+    def headers(self) -> dict[str, str]:
+        cost = "bulk" if self.cost > 1 else "single"
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_seconds),
+            "RateLimit-Policy": f'{self.limit};w=1;burst={self.burst};comment="token bucket";'
+            f'category="{self.category}";cost="{cost}"',
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+
+class _Bucket:
+    __slots__ = ("tokens", "stamp")
+
+    def __init__(self, capacity: float, stamp: float) -> None:
+        self.tokens = capacity
+        self.stamp = stamp
+
+
+class RateLimiter:
+    """``rate`` tokens per second per (key, category), holding at most ``burst`` (110 % of rate)."""
+
+    def __init__(self, rate: int, *, clock=time.monotonic) -> None:
+        self.rate = rate
+        self.burst = math.ceil(rate * 1.1)
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, path: str) -> Decision:
+        category, cost = category_of(path), cost_of(path)
+        with self._lock:
+            now = self._clock()
+            bucket = self._buckets.get((key, category))
+            if bucket is None:
+                bucket = self._buckets[(key, category)] = _Bucket(self.burst, now)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+            bucket.stamp = now
+            allowed = bucket.tokens >= cost
+            if allowed:
+                bucket.tokens -= cost
+            missing = 0.0 if allowed else cost - bucket.tokens
+            tokens = bucket.tokens
+        return Decision(
+            allowed=allowed,
+            limit=self.rate,
+            burst=self.burst,
+            remaining=int(tokens),
+            reset_seconds=math.ceil((self.burst - tokens) / self.rate),
+            retry_after=max(1, math.ceil(missing / self.rate)),
+            category=category,
+            cost=cost,
+        )

@@ -1,0 +1,65 @@
+"""One rule from a Novu operationId to the handler that serves it.
+
+``IntegrationsController_createIntegration`` -> ``mock_server.handlers.integrations.create_integration``
+``SubscribersV1Controller_listSubscribers``  -> ``mock_server.handlers.subscribers_v1.list_subscribers``
+
+The handler is wrapped once, at start: it gets the environment's backend as its first argument
+when it names one, and its result goes through ``wire.envelope``. An operationId without a
+handler stops the app at start.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import re
+from typing import Any, Callable
+
+from connexion.context import context
+from connexion.resolver import Resolver
+
+from mock_server.spec import Spec
+from mock_server.store import Backends
+from mock_server.wire import envelope
+
+HANDLERS_PACKAGE = "mock_server.handlers"
+
+
+def snake(name: str) -> str:
+    # "OAuth" is one word in Novu's names (getChatOAuthUrl -> get_chat_oauth_url)
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.replace("OAuth", "Oauth")).lower()
+
+
+def handler_path(operation_id: str) -> tuple[str, str]:
+    controller, _, method = operation_id.partition("_")
+    return f"{HANDLERS_PACKAGE}.{snake(controller.removesuffix('Controller'))}", snake(method)
+
+
+class NovuResolver(Resolver):
+    def __init__(self, spec: Spec, backends: Backends) -> None:
+        super().__init__()
+        self.spec = spec
+        self.backends = backends
+
+    def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
+        module_name, function_name = handler_path(operation_id)
+        handler = getattr(importlib.import_module(module_name), function_name)
+        return self._bind(handler, operation_id)
+
+    def _bind(self, handler: Callable[..., Any], operation_id: str) -> Callable[..., Any]:
+        facts = self.spec.operations[operation_id]
+        wants_backend = next(iter(inspect.signature(handler).parameters), None) == "backend"
+        backends = self.backends
+
+        @functools.wraps(handler)
+        async def operation(**kwargs: Any) -> Any:
+            if wants_backend:
+                result = handler(backends[context["token_info"]["sub"]], **kwargs)
+            else:
+                result = handler(**kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return envelope(result, facts)
+
+        return operation

@@ -1,0 +1,43 @@
+"""Every knob of the mock, in one frozen dataclass that the CLI and tests build."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Documented default keys: one Development and one Production environment of one organization.
+DEFAULT_API_KEYS: dict[str, str] = {
+    "nv-mock-development-secret-key": "Development",
+    "nv-mock-production-secret-key": "Production",
+}
+
+# Any localhost origin, on any port, over http or https.
+LOCALHOST_ORIGIN_REGEX = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
+
+
+def default_spec_path() -> Path:
+    """The packaged copy of the contract when installed, else the repository's top-level file."""
+    packaged = Path(__file__).with_name("openapi.yaml")
+    return packaged if packaged.exists() else Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4010
+    seed: int = 1
+    fixtures: bool = True
+    # secret key -> environment name; each key is its own environment
+    api_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_API_KEYS))
+    cors_origins: tuple[str, ...] = ()
+    validate_responses: bool = True
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_uri_chars: int = 8192
+    # token bucket per key and category: tokens per second, burst = 110 % of it
+    rate_limit_per_second: int = 1000
+    idempotency_ttl_seconds: int = 24 * 60 * 60
+    oauth_state_ttl_seconds: int = 5 * 60
+    # signs OAuth states; random per process unless given
+    secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    spec_path: Path = field(default_factory=default_spec_path)

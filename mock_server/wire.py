@@ -1,0 +1,237 @@
+"""What every answer shares on the wire: the envelope, RateLimit-* headers, idempotency, size limits.
+
+``WireMiddleware`` sits outside Connexion's exception handling, so it sees every final answer,
+errors included, and adds the headers the real API puts on each of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server import auth
+from mock_server.errors import (
+    BadRequest,
+    Conflict,
+    NovuError,
+    PayloadTooLarge,
+    TooManyRequests,
+    UriTooLong,
+    ValidationFailed,
+    field_error,
+    render,
+)
+from mock_server.idempotency import IDEMPOTENT_METHODS, MAX_KEY_LENGTH, IdempotencyStore, Outcome
+from mock_server.ratelimit import RateLimiter
+from mock_server.spec import OperationFacts
+
+SCOPE_KEY = "novu_mock"
+HEADERS_KEY = "novu_mock_headers"
+
+
+def services() -> dict[str, Any]:
+    """What the app shares with handlers and the security function for the current request."""
+    from connexion.context import scope
+
+    return scope["extensions"][SCOPE_KEY]
+
+
+def envelope(result: Any, facts: OperationFacts) -> tuple[Any, int, dict[str, str]]:
+    """Body, status and headers of a handler's result, wrapped in ``{"data": ...}`` where Novu wraps it.
+
+    The wire headers go on here too, so Connexion's response validation sees the answer whole.
+    """
+    from connexion.context import scope
+
+    headers = scope["extensions"].get(HEADERS_KEY, {})
+    if facts.success_status == 204:
+        return None, 204, headers
+    return ({"data": result} if facts.enveloped else result), facts.success_status, headers
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class WireMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        services: dict[str, Any],
+        limiter: RateLimiter,
+        idempotency: IdempotencyStore,
+        max_body_bytes: int,
+        max_uri_chars: int,
+    ) -> None:
+        self.app = app
+        self.services = services
+        self.backends = services["backends"]
+        self.limiter = limiter
+        self.idempotency = idempotency
+        self.max_body_bytes = max_body_bytes
+        self.max_uri_chars = max_uri_chars
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extensions = scope.setdefault("extensions", {})
+        extensions[SCOPE_KEY] = self.services
+        headers = Headers(scope=scope)
+        path = scope["path"]
+        environment = auth.environment_for(headers.get("authorization"), self.backends)
+        client = scope.get("client") or ("anonymous", 0)
+        decision = self.limiter.take(environment.id if environment else f"client:{client[0]}", path)
+        extra = decision.headers()
+        key = headers.get("idempotency-key") or ""
+        if key:
+            extra["Idempotency-Key"] = key
+        extensions[HEADERS_KEY] = extra
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (name.lower().encode(), value.encode("latin-1", "replace"))
+                    for name, value in extra.items()
+                    if name.lower().encode() not in present
+                ]
+            await send(message)
+
+        error = self._refusal(scope, headers, decision.allowed, key)
+        if error is not None:
+            await self._send_error(error, path, send_with_headers)
+            return
+
+        if environment is not None and key and scope["method"] in IDEMPOTENT_METHODS:
+            await self._idempotent(scope, receive, send_with_headers, environment.id, key, extra)
+            return
+        await self._forward(scope, self._limited(receive), send_with_headers)
+
+    def _refusal(self, scope: Scope, headers: Headers, allowed: bool, key: str) -> NovuError | None:
+        uri_length = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
+        if uri_length > self.max_uri_chars:
+            return UriTooLong(f"Request URI is {uri_length} characters; the limit is {self.max_uri_chars}")
+        if not allowed:
+            return TooManyRequests("API rate limit exceeded")
+        length = headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            return PayloadTooLarge(f"Request body is {length} bytes; the limit is {self.max_body_bytes} bytes")
+        if len(key) > MAX_KEY_LENGTH and scope["method"] in IDEMPOTENT_METHODS:
+            return BadRequest(
+                f'idempotencyKey "{key[:40]}..." has exceeded the maximum allowed length of {MAX_KEY_LENGTH} characters'
+            )
+        return None
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except _BodyTooLarge:
+            # Raised by our own receive wrapper when a chunked body outgrows the limit.
+            await self._send_error(self._too_large(), scope["path"], send)
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"Request body exceeds the limit of {self.max_body_bytes} bytes")
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        return limited
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _idempotent(
+        self, scope: Scope, receive: Receive, send: Send, environment_id: str, key: str, extra: dict[str, str]
+    ) -> None:
+        path = scope["path"]
+        try:
+            body = await self._read_body(receive)
+        except _BodyTooLarge:
+            await self._send_error(self._too_large(), path, send)
+            return
+        outcome, kept = self.idempotency.begin(environment_id, key, body)
+        if outcome is Outcome.OTHER_BODY:
+            message = f'Request with key "{key}" is being reused for a different body'
+            await self._send_error(
+                ValidationFailed(field_error("idempotency-key", message, key), message=message), path, send
+            )
+            return
+        if outcome is Outcome.IN_FLIGHT:
+            error = Conflict(
+                f'Request with key "{key}" is currently being processed. Please retry after 1 second',
+                headers={"Retry-After": "1"},
+            )
+            await self._send_error(error, path, send)
+            return
+        if outcome is Outcome.REPLAY:
+            assert kept is not None
+            extra["Idempotency-Replay"] = "true"
+            await send({"type": "http.response.start", "status": kept.status, "headers": list(kept.headers)})
+            await send({"type": "http.response.body", "body": kept.body})
+            return
+
+        replayed = False
+
+        async def replay_body() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        status = 500
+        response_headers: list[tuple[bytes, bytes]] = []
+        response_body: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, response_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                # keep the app's own headers; rate-limit headers are fresh on every replay
+                response_headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                response_body.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        except BaseException:
+            self.idempotency.abandon(environment_id, key)
+            raise
+        self.idempotency.finish(environment_id, key, status, response_headers, b"".join(response_body))
+
+    @staticmethod
+    async def _send_error(error: NovuError, path: str, send: Send) -> None:
+        status, body, headers = render(error, path)
+        raw_headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+        ] + [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
