@@ -31,6 +31,9 @@ def _message(error: ValidationError, field: str) -> str:
     options = [value for sub in error.schema.get("anyOf", []) for value in sub.get("enum", [])]
     if error.validator == "anyOf" and options:
         return f"{field} must be one of the following values: {', '.join(options)}"
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return f"{field} must be of type {' or '.join(expected)}"
     if error.validator == "enum":
         return f"{field} must be one of the following values: {', '.join(map(str, error.validator_value))}"
     return f"{field}: {error.message}" if field != "body" else error.message

@@ -1,0 +1,72 @@
+"""Where the contract suite points: any base URL and key, or (by default) a mock it starts itself.
+
+    pytest contract_tests --target-url https://staging.example --api-key SECRET [--other-api-key SECRET2]
+
+or the environment variables NOVU_TARGET_URL, NOVU_API_KEY and NOVU_OTHER_API_KEY.
+Without a target URL the suite starts novu-mock on a free port with two fresh environments.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+MOCK_KEY = "contract-suite-key"
+MOCK_OTHER_KEY = "contract-suite-other-key"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("novu contract")
+    group.addoption("--target-url", default=os.environ.get("NOVU_TARGET_URL"), help="base URL of the server under test")
+    group.addoption("--api-key", default=os.environ.get("NOVU_API_KEY"), help="secret key of an environment there")
+    group.addoption(
+        "--other-api-key",
+        default=os.environ.get("NOVU_OTHER_API_KEY"),
+        help="secret key of a second environment (for isolation tests)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    url: str
+    api_key: str
+    other_api_key: str | None
+    is_local_mock: bool
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"ApiKey {key or self.api_key}"}
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Iterator[Target]:
+    url = pytestconfig.getoption("--target-url")
+    if url:
+        key = pytestconfig.getoption("--api-key")
+        if not key:
+            pytest.exit("--target-url needs --api-key (or NOVU_API_KEY)", returncode=4)
+        yield Target(url.rstrip("/"), key, pytestconfig.getoption("--other-api-key"), is_local_mock=False)
+        return
+    from mock_server.serving import running
+    from mock_server.settings import Settings
+
+    settings = Settings(port=0, api_keys={MOCK_KEY: "Development", MOCK_OTHER_KEY: "Production"})
+    with running(settings) as base_url:
+        yield Target(base_url, MOCK_KEY, MOCK_OTHER_KEY, is_local_mock=True)
+
+
+@pytest.fixture
+def client(target: Target) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=target.url, headers=target.headers(), timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+def other_client(target: Target) -> Iterator[httpx.Client]:
+    if not target.other_api_key:
+        pytest.skip("needs --other-api-key: a second environment to check isolation against")
+    with httpx.Client(base_url=target.url, headers=target.headers(target.other_api_key), timeout=30) as http:
+        yield http
