@@ -64,9 +64,11 @@ def test_sdk_chat_oauth_url(novu) -> None:
         }
     ).result
     try:
-        url = novu.integrations.generate_chat_o_auth_url(
-            generate_chat_oauth_url_request_dto={"integration_identifier": identifier, "subscriber_id": "sdk-user"}
-        ).result.url
+        # novu-py marks this endpoint deprecated in favour of the channel-connection OAuth ones.
+        with pytest.warns(DeprecationWarning):
+            url = novu.integrations.generate_chat_o_auth_url(
+                generate_chat_oauth_url_request_dto={"integration_identifier": identifier, "subscriber_id": "sdk-user"}
+            ).result.url
         assert urlsplit(url).netloc == "slack.com"
     finally:
         novu.integrations.delete(integration_id=slack.id)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
+
 from connexion import AsyncApp
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 
 from fixtures import seed_environment
 from mock_server import problems
@@ -26,6 +28,21 @@ from mock_server.wire import WireMiddleware
 DOCS_PATH = "/docs"
 
 
+def _serve_documents(app: AsyncApp, spec_path: Path) -> None:
+    """``/openapi.yaml`` byte for byte as the file, ``/openapi.json`` as the same document in JSON."""
+    source = spec_path.read_bytes()
+    as_json = json.dumps(yaml.safe_load(source), ensure_ascii=False).encode()
+
+    async def openapi_yaml(request) -> Response:
+        return Response(source, media_type="application/yaml")
+
+    async def openapi_json(request) -> Response:
+        return Response(as_json, media_type="application/json")
+
+    app.add_url_rule("/openapi.yaml", "openapi_yaml", openapi_yaml, methods=["GET"])
+    app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])
+
+
 def create_app(settings: Settings | None = None) -> AsyncApp:
     settings = settings or Settings()
     spec_path = Path(settings.spec_path).resolve()
@@ -36,24 +53,21 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         for index, backend in enumerate(backends):
             seed_environment(backend, seed=settings.seed, index=index)
 
+    resolver = NovuResolver(spec, backends)
+    resolver.check_all()
     app = AsyncApp(__name__, specification_dir=spec_path.parent)
     app.add_api(
         spec_path.name,
-        resolver=NovuResolver(spec, backends),
+        resolver=resolver,
         pythonic_params=True,
         strict_validation=False,
         validate_responses=settings.validate_responses,
         validator_map=validator_map(),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH, spec_path="/openapi.json"),
+        # The documents are served as written (below), not as Connexion re-renders them.
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH, spec_path="/openapi.json", serve_spec=False),
     )
     problems.register(app)
-
-    spec_yaml = yaml.safe_dump(spec.document, sort_keys=False, allow_unicode=True).encode()
-
-    async def openapi_yaml(request: ConnexionRequest) -> ConnexionResponse:
-        return ConnexionResponse(status_code=200, body=spec_yaml, mimetype="application/yaml")
-
-    app.add_url_rule("/openapi.yaml", "openapi_yaml", openapi_yaml, methods=["GET"])
+    _serve_documents(app, spec_path)
 
     services = {
         "backends": backends,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from mock_server.errors import BadRequest, Conflict
 
@@ -26,8 +28,10 @@ CALLBACK_PATH = "/v1/integrations/chat/oauth/callback"
 class StateSigner:
     """Signs what the callback needs to know; a state older than ``ttl_seconds`` is refused."""
 
-    def __init__(self, secret: str, ttl_seconds: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt="novu-mock-chat-oauth")
+    def __init__(self, secret: str, ttl_seconds: int, *, clock: Callable[[], float] = time.time) -> None:
+        # itsdangerous reads the time through get_timestamp; a clock makes expiry testable.
+        signer = type("ClockedSigner", (TimestampSigner,), {"get_timestamp": lambda _self: int(clock())})
+        self._serializer = URLSafeTimedSerializer(secret, salt="novu-mock-chat-oauth", signer=signer)
         self.ttl_seconds = ttl_seconds
 
     def sign(self, payload: dict[str, Any]) -> str:

@@ -61,7 +61,7 @@ class RateLimiter:
 
     def __init__(self, rate: int, *, clock=time.monotonic) -> None:
         self.rate = rate
-        self.burst = math.ceil(rate * 1.1)
+        self.burst = rate + (rate + 9) // 10  # 110 %, rounded up, in integers
         self._clock = clock
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()

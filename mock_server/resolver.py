@@ -43,9 +43,20 @@ class NovuResolver(Resolver):
         self.backends = backends
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
+        return self._bind(self._handler(operation_id), operation_id)
+
+    def check_all(self) -> None:
+        """Fail now, not at the first request, when an operation of the spec has no handler."""
+        for operation_id in self.spec.operations:
+            self._handler(operation_id)
+
+    @staticmethod
+    def _handler(operation_id: str) -> Callable[..., Any]:
         module_name, function_name = handler_path(operation_id)
-        handler = getattr(importlib.import_module(module_name), function_name)
-        return self._bind(handler, operation_id)
+        try:
+            return getattr(importlib.import_module(module_name), function_name)
+        except (ImportError, AttributeError):
+            raise LookupError(f"operationId {operation_id} has no handler {module_name}.{function_name}") from None
 
     def _bind(self, handler: Callable[..., Any], operation_id: str) -> Callable[..., Any]:
         facts = self.spec.operations[operation_id]

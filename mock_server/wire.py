@@ -51,8 +51,30 @@ def envelope(result: Any, facts: OperationFacts) -> tuple[Any, int, dict[str, st
     return ({"data": result} if facts.enveloped else result), facts.success_status, headers
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class _BodyTooLarge(Exception):
     pass
+
+
+def _with_content_length(scope: Scope, length: int) -> Scope:
+    headers = [(name, value) for name, value in scope["headers"] if name not in (b"content-length", b"transfer-encoding")]
+    return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that first gives back the body already read, then the real channel."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
 
 
 class WireMiddleware:
@@ -106,10 +128,22 @@ class WireMiddleware:
             await self._send_error(error, path, send_with_headers)
             return
 
+        body = b""
+        if scope["method"] in BODY_METHODS:
+            # Read the whole body here (bounded), so that chunked bodies reach Connexion with a
+            # Content-Length (it treats a missing one as "no body") and idempotency can hash it.
+            try:
+                body = await self._read_body(receive)
+            except _BodyTooLarge:
+                await self._send_error(self._too_large(), path, send_with_headers)
+                return
+            scope = _with_content_length(scope, len(body))
+            receive = _replay(body, receive)
+
         if environment is not None and key and scope["method"] in IDEMPOTENT_METHODS:
-            await self._idempotent(scope, receive, send_with_headers, environment.id, key, extra)
+            await self._idempotent(scope, receive, send_with_headers, environment.id, key, body, extra)
             return
-        await self._forward(scope, self._limited(receive), send_with_headers)
+        await self.app(scope, receive, send_with_headers)
 
     def _refusal(self, scope: Scope, headers: Headers, allowed: bool, key: str) -> NovuError | None:
         uri_length = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
@@ -126,29 +160,8 @@ class WireMiddleware:
             )
         return None
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        except _BodyTooLarge:
-            # Raised by our own receive wrapper when a chunked body outgrows the limit.
-            await self._send_error(self._too_large(), scope["path"], send)
-
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"Request body exceeds the limit of {self.max_body_bytes} bytes")
-
-    def _limited(self, receive: Receive) -> Receive:
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        return limited
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -167,14 +180,16 @@ class WireMiddleware:
         return b"".join(chunks)
 
     async def _idempotent(
-        self, scope: Scope, receive: Receive, send: Send, environment_id: str, key: str, extra: dict[str, str]
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        environment_id: str,
+        key: str,
+        body: bytes,
+        extra: dict[str, str],
     ) -> None:
         path = scope["path"]
-        try:
-            body = await self._read_body(receive)
-        except _BodyTooLarge:
-            await self._send_error(self._too_large(), path, send)
-            return
         outcome, kept = self.idempotency.begin(environment_id, key, body)
         if outcome is Outcome.OTHER_BODY:
             message = f'Request with key "{key}" is being reused for a different body'
@@ -196,15 +211,6 @@ class WireMiddleware:
             await send({"type": "http.response.body", "body": kept.body})
             return
 
-        replayed = False
-
-        async def replay_body() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         status = 500
         response_headers: list[tuple[bytes, bytes]] = []
         response_body: list[bytes] = []
@@ -220,7 +226,7 @@ class WireMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replay_body, capture)
+            await self.app(scope, receive, capture)
         except BaseException:
             self.idempotency.abandon(environment_id, key)
             raise

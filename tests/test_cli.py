@@ -1,0 +1,67 @@
+"""The command line: arguments, the start banner, and a real server process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from mock_server.cli import banner, build_parser, settings_from
+from mock_server.serving import free_port
+from mock_server.settings import DEFAULT_API_KEYS
+
+
+def test_defaults_use_the_documented_keys() -> None:
+    settings = settings_from(build_parser().parse_args(["serve"]))
+    assert settings.api_keys == DEFAULT_API_KEYS
+    assert (settings.host, settings.port, settings.seed, settings.fixtures) == ("127.0.0.1", 4010, 1, True)
+    text = banner(settings)
+    for key in DEFAULT_API_KEYS:
+        assert key in text
+    assert "http://127.0.0.1:4010/docs" in text
+
+
+def test_each_api_key_is_its_own_environment() -> None:
+    settings = settings_from(build_parser().parse_args(["serve", "--api-key", "a", "--api-key", "b", "--no-fixtures"]))
+    assert list(settings.api_keys) == ["a", "b"]
+    assert settings.fixtures is False
+
+
+def test_bad_port_is_a_clear_error() -> None:
+    with pytest.raises(SystemExit, match="--port"):
+        settings_from(build_parser().parse_args(["serve", "--port", "70000"]))
+
+
+def test_module_entry_point_prints_help() -> None:
+    result = subprocess.run([sys.executable, "-m", "mock_server", "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "serve" in result.stdout
+
+
+def test_serve_answers_over_http() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--api-key", "cli-key", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/v1/health-check", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        listed = httpx.get(f"http://127.0.0.1:{port}/v1/integrations", headers={"Authorization": "ApiKey cli-key"})
+        assert listed.status_code == 200 and len(listed.json()) >= 10
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert "cli-key" in output and f"http://127.0.0.1:{port}/docs" in output

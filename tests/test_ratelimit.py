@@ -1,0 +1,53 @@
+"""Token buckets and their RateLimit-* headers."""
+
+from __future__ import annotations
+
+from mock_server.ratelimit import RateLimiter, category_of, cost_of
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_categories_and_costs() -> None:
+    assert category_of("/v1/events/trigger") == "trigger"
+    assert category_of("/v2/subscribers/abc") == "configuration"
+    assert category_of("/v1/integrations") == "global"
+    assert cost_of("/v1/subscribers/bulk") == 100
+    assert cost_of("/v1/integrations") == 1
+
+
+def test_bucket_drains_refuses_and_refills() -> None:
+    clock = Clock()
+    limiter = RateLimiter(10, clock=clock)  # burst 11
+    decisions = [limiter.take("key", "/v1/integrations") for _ in range(11)]
+    assert all(d.allowed for d in decisions)
+    assert [d.remaining for d in decisions][:3] == [10, 9, 8]
+    refused = limiter.take("key", "/v1/integrations")
+    assert not refused.allowed
+    assert refused.headers()["Retry-After"] == "1"
+    assert refused.headers()["RateLimit-Policy"] == '10;w=1;burst=11;comment="token bucket";category="global";cost="single"'
+    clock.now += 0.5
+    assert limiter.take("key", "/v1/integrations").allowed, "5 tokens came back in half a second"
+
+
+def test_buckets_are_per_key_and_category() -> None:
+    limiter = RateLimiter(1, clock=Clock())  # burst 2
+    for _ in range(2):
+        assert limiter.take("a", "/v1/integrations").allowed
+    assert not limiter.take("a", "/v1/integrations").allowed
+    assert limiter.take("b", "/v1/integrations").allowed
+    assert limiter.take("a", "/v1/events/trigger").allowed
+
+
+def test_bulk_costs_one_hundred() -> None:
+    limiter = RateLimiter(100, clock=Clock())  # burst 110
+    first = limiter.take("a", "/v1/subscribers/bulk")
+    assert first.allowed and first.remaining == 10
+    assert first.headers()["RateLimit-Policy"].endswith('cost="bulk"')
+    second = limiter.take("a", "/v1/subscribers/bulk")
+    assert not second.allowed and second.headers()["Retry-After"] == "1"

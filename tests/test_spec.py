@@ -1,0 +1,82 @@
+"""The contract itself: valid OpenAPI, every operation served, facts the mock reads from it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from mock_server.resolver import NovuResolver, handler_path
+from mock_server.settings import default_spec_path
+from mock_server.spec import load_spec
+from mock_server.store import Backends
+
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+
+
+def test_openapi_yaml_is_valid_openapi() -> None:
+    document, _ = read_from_filename(str(default_spec_path()))
+    validate(document)
+
+
+def test_every_operation_resolves_to_a_handler() -> None:
+    spec = load_spec(default_spec_path())
+    resolver = NovuResolver(spec, Backends({"k": "Development"}))
+    for operation_id in spec.operations:
+        assert callable(resolver.resolve_function_from_operation_id(operation_id)), operation_id
+
+
+def test_resolver_rule() -> None:
+    assert handler_path("IntegrationsController_createIntegration") == (
+        "mock_server.handlers.integrations",
+        "create_integration",
+    )
+    assert handler_path("SubscribersV1Controller_listSubscribers") == (
+        "mock_server.handlers.subscribers_v1",
+        "list_subscribers",
+    )
+    assert handler_path("IntegrationsController_getChatOAuthUrl")[1] == "get_chat_oauth_url"
+
+
+def test_a_missing_handler_stops_the_app(tmp_path) -> None:
+    from mock_server.app import create_app
+    from mock_server.settings import Settings
+
+    text = default_spec_path().read_text().replace(
+        "operationId: HealthController_healthCheck", "operationId: HealthController_noSuchHandler"
+    )
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(text)
+    with pytest.raises(Exception, match="no_such_handler|noSuchHandler"):
+        create_app(Settings(spec_path=spec, fixtures=False))
+
+
+def test_envelope_and_status_facts_come_from_the_spec() -> None:
+    operations = load_spec(default_spec_path()).operations
+    assert operations["IntegrationsController_listIntegrations"].enveloped is False
+    assert operations["IntegrationsController_getActiveIntegrations"].enveloped is False
+    assert operations["IntegrationsController_createIntegration"].enveloped is True
+    assert operations["IntegrationsController_createIntegration"].success_status == 201
+    assert operations["IntegrationsController_setIntegrationAsPrimary"].success_status == 200
+    assert operations["IntegrationsController_removeIntegration"].enveloped is True
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="the seed pages live in ../shared/seeds beside the checkout")
+def test_provider_ids_are_exactly_the_seeds() -> None:
+    seed = next(SEEDS.glob("001_*.txt")).read_text()
+    listed = re.search(r'Value in: ("emailjs".*?"novu-slack")', seed).group(1)
+    seed_ids = re.findall(r'"([^"]+)"', listed)
+    channels = load_spec(default_spec_path()).provider_channels
+    assert sorted(channels) == sorted(seed_ids)
+    assert channels["sendgrid"] == "email" and channels["twilio"] == "sms" and channels["fcm"] == "push"
+    assert channels["slack"] == "chat" and channels["novu"] == "in_app"
+
+
+def test_allowed_methods() -> None:
+    spec = load_spec(default_spec_path())
+    assert set(spec.allowed_methods("/v1/integrations")) == {"GET", "HEAD", "POST"}
+    assert set(spec.allowed_methods("/v1/integrations/abc")) == {"PUT", "DELETE"}
+    assert spec.allowed_methods("/v1/integrations/active") == ["GET", "HEAD"]
