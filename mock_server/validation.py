@@ -67,12 +67,16 @@ class NovuBodyValidator(JSONRequestBodyValidator):
         raw = b"".join([chunk async for chunk in stream])
         if not raw.strip():
             return None
+        # utf-8-sig: a leading byte-order mark is tolerated, as JSON parsers in Node tolerate it.
+        encoding = "utf-8-sig" if self._encoding.lower().replace("_", "-") in ("utf-8", "utf8") else self._encoding
         try:
-            return json.loads(raw.decode(self._encoding))
+            return json.loads(raw.decode(encoding))
         except UnicodeDecodeError as error:
             raise BadRequest(f"Request body is not valid {self._encoding}: {error.reason}") from None
         except json.JSONDecodeError as error:
             raise BadRequest(f"Request body is not valid JSON: {error.msg} at position {error.pos}") from None
+        except RecursionError:
+            raise BadRequest("Request body is nested too deeply to parse") from None
 
     def _validate(self, body: t.Any) -> dict | None:
         if body is None and not self._nullable:

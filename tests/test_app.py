@@ -93,3 +93,24 @@ def test_json_body_must_be_an_object(client) -> None:
         response = client.post("/v1/integrations", content=raw, headers={"Content-Type": "application/json"})
         assert response.status_code in (400, 422), raw
         assert json.loads(response.text)["statusCode"] == response.status_code
+
+
+def test_hostile_bodies_get_novu_4xx_never_5xx(client) -> None:
+    cases = {
+        b'{"providerId": "ses", "channel": "email", "credentials": ' + b"[" * 50_000 + b"]" * 50_000 + b"}": 400,
+        b'{"providerId": "ses", "channel": "email", "active": 1e999}': 422,
+        b'{"providerId": "ses", "channel": "email", "active": NaN}': 422,
+        '{"providerId": "ses", "channel": "email"}'.encode("utf-16"): 400,
+        b"\xef\xbb\xbf" + b'{"providerId": "ses", "channel": "email"}': 201,  # a BOM is tolerated
+        b'{"providerId": "ses", "channel": "email", "name": "\\ud800 lone surrogate"}': 201,
+    }
+    for raw, status in cases.items():
+        response = client.post("/v1/integrations", content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == status, (raw[:60], response.text)
+        assert response.json()["statusCode" if status >= 400 else "data"]
+
+
+def test_key_with_non_ascii_bytes_is_401(app) -> None:
+    with TestClient(app) as http:
+        response = http.get("/v1/integrations", headers=[(b"authorization", b"ApiKey \xe9\xff")])
+    assert response.status_code == 401
