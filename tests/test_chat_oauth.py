@@ -8,14 +8,9 @@ import pytest
 
 from mock_server.chat_oauth import StateSigner, authorize_url
 from mock_server.errors import BadRequest, Conflict
+from tests.fakes import Clock
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_state_round_trips() -> None:

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from mock_server.idempotency import IdempotencyStore, Outcome
+from tests.fakes import Clock
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_first_in_flight_replay_and_other_body() -> None:

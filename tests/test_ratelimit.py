@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from mock_server.ratelimit import RateLimiter, category_of, cost_of
+from tests.fakes import Clock
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_categories_and_costs() -> None:
@@ -22,7 +17,7 @@ def test_categories_and_costs() -> None:
 
 
 def test_bucket_drains_refuses_and_refills() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     limiter = RateLimiter(10, clock=clock)  # burst 11
     decisions = [limiter.take("key", "/v1/integrations") for _ in range(11)]
     assert all(d.allowed for d in decisions)
