@@ -11,8 +11,6 @@ from mock_server.errors import BadRequest, Conflict
 from tests.fakes import Clock
 
 
-
-
 def test_state_round_trips() -> None:
     signer = StateSigner("secret", 300)
     payload = {"environmentId": "e1", "subscriberId": "s1", "context": {"tenant": "acme"}}

@@ -6,8 +6,6 @@ from mock_server.idempotency import IdempotencyStore, Outcome
 from tests.fakes import Clock
 
 
-
-
 def test_first_in_flight_replay_and_other_body() -> None:
     store = IdempotencyStore(60, clock=Clock())
     assert store.begin("env", "k", b"{}")[0] is Outcome.FIRST

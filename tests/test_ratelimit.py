@@ -6,8 +6,6 @@ from mock_server.ratelimit import RateLimiter, category_of, cost_of
 from tests.fakes import Clock
 
 
-
-
 def test_categories_and_costs() -> None:
     assert category_of("/v1/events/trigger") == "trigger"
     assert category_of("/v2/subscribers/abc") == "configuration"
