@@ -1,7 +1,11 @@
-"""Request validation against the spec, reporting every failing field the way Novu does (422).
+"""Validation against the spec: requests reported field by field the way Novu does (422), and answers.
 
 Connexion's stock validators stop at the first error and answer 400 problem+json; these collect
 all of them into a ValidationErrorDto keyed by field, and turn unreadable bodies into Novu 400s.
+
+Speed: each schema is compiled once into a Rust validator (jsonschema_rs) that answers "valid?"
+on every request; only an invalid document goes through the slower pure-Python validator, which
+explains each failure. Both are built from the same spec schema; nothing is restated.
 """
 
 from __future__ import annotations
@@ -9,22 +13,61 @@ from __future__ import annotations
 import json
 import typing as t
 
+import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
-from connexion.json_schema import Draft4RequestValidator
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from connexion.exceptions import NonConformingResponseBody
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.validators import (
+    VALIDATOR_MAP,
+    JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
+    ParameterValidator,
+)
 from jsonschema import Draft4Validator, ValidationError
 
 from mock_server.errors import BadRequest, ValidationFailed
 
-_compiled: dict[int, Draft4RequestValidator] = {}
+# Keywords of OpenAPI 3.0 schema objects that are not JSON Schema (draft 4) validation keywords.
+_OPENAPI_ONLY = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly"})
+_MAPS_OF_SCHEMAS = frozenset({"properties", "patternProperties", "definitions"})
 
 
-def _compile(schema: dict) -> Draft4RequestValidator:
-    # One validator per schema object for the life of the process, not one per request.
-    validator = _compiled.get(id(schema))
-    if validator is None:
-        validator = _compiled[id(schema)] = Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-    return validator
+def to_json_schema(node: t.Any) -> t.Any:
+    """An OpenAPI 3.0 schema as plain JSON Schema: ``nullable`` becomes a null alternative."""
+    if isinstance(node, list):
+        return [to_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted: dict[str, t.Any] = {}
+    for key, value in node.items():
+        if key in _OPENAPI_ONLY or key.startswith("x-"):
+            continue
+        if key in _MAPS_OF_SCHEMAS and isinstance(value, dict):
+            converted[key] = {name: to_json_schema(schema) for name, schema in value.items()}
+        else:
+            converted[key] = to_json_schema(value)
+    if node.get("nullable") is True:
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+class _Compiled:
+    """Validators of one schema object, built on first use and kept for the life of the process."""
+
+    _cache: dict[int, tuple[dict, _Compiled]] = {}
+
+    def __init__(self, schema: dict, explaining_class: type) -> None:
+        self.fast = jsonschema_rs.Draft4Validator(to_json_schema(schema), validate_formats=True)
+        self.explaining = explaining_class(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    @classmethod
+    def of(cls, schema: dict, explaining_class: type) -> _Compiled:
+        # Connexion hands the same (dereferenced) schema object to every request of an operation;
+        # keeping the object itself in the entry makes a reused id() impossible to mistake.
+        entry = cls._cache.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            entry = cls._cache[id(schema)] = (schema, cls(schema, explaining_class))
+        return entry[1]
 
 
 def _message(error: ValidationError, field: str) -> str:
@@ -61,7 +104,7 @@ def field_errors(errors: t.Iterable[ValidationError]) -> dict[str, dict[str, t.A
 class NovuBodyValidator(JSONRequestBodyValidator):
     @property
     def _validator(self):
-        return _compile(self._schema)
+        return _Compiled.of(self._schema, Draft4RequestValidator)
 
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope) -> t.Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -81,10 +124,22 @@ class NovuBodyValidator(JSONRequestBodyValidator):
     def _validate(self, body: t.Any) -> dict | None:
         if body is None and not self._nullable:
             raise BadRequest("Request body must not be empty")
-        errors = list(self._validator.iter_errors(body))
-        if errors:
-            raise ValidationFailed(field_errors(errors))
+        compiled = self._validator
+        if not compiled.fast.is_valid(body):
+            raise ValidationFailed(field_errors(compiled.explaining.iter_errors(body)))
         return body
+
+
+class NovuResponseValidator(JSONResponseBodyValidator):
+    """The mock checks its own answers; a non-conforming one is a bug, answered as a 500."""
+
+    def _validate(self, body: t.Any) -> None:
+        compiled = _Compiled.of(self._schema, Draft4ResponseValidator)
+        if not compiled.fast.is_valid(body):
+            error = next(iter(compiled.explaining.iter_errors(body)), None)
+            where = "/".join(str(part) for part in error.absolute_path) if error else ""
+            reason = error.message if error else "rejected by the compiled validator"
+            raise NonConformingResponseBody(f"Response body does not conform to the spec at '{where}': {reason}")
 
 
 class NovuParameterValidator(ParameterValidator):
@@ -107,4 +162,5 @@ class NovuParameterValidator(ParameterValidator):
 
 def validator_map() -> dict:
     body = MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": NovuBodyValidator})
-    return {**VALIDATOR_MAP, "parameter": NovuParameterValidator, "body": body}
+    response = MediaTypeDict({**VALIDATOR_MAP["response"], "*/*json": NovuResponseValidator})
+    return {**VALIDATOR_MAP, "parameter": NovuParameterValidator, "body": body, "response": response}
