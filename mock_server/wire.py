@@ -6,6 +6,7 @@ errors included, and adds the headers the real API puts on each of them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -38,7 +39,20 @@ def services() -> dict[str, Any]:
     return scope["extensions"][SCOPE_KEY]
 
 
-def envelope(result: Any, facts: OperationFacts) -> tuple[Any, int, dict[str, str]]:
+@dataclass(slots=True)
+class Answer:
+    """A handler's answer that is not the operation's usual one: a redirect, an HTML page.
+
+    The body goes out as it is (no envelope), with this status, headers and media type.
+    """
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    mimetype: str | None = None
+
+
+def envelope(result: Any, facts: OperationFacts) -> Any:
     """Body, status and headers of a handler's result, wrapped in ``{"data": ...}`` where Novu wraps it.
 
     The wire headers go on here too, so Connexion's response validation sees the answer whole.
@@ -46,6 +60,16 @@ def envelope(result: Any, facts: OperationFacts) -> tuple[Any, int, dict[str, st
     from connexion.context import scope
 
     headers = scope["extensions"].get(HEADERS_KEY, {})
+    if isinstance(result, Answer):
+        from connexion.lifecycle import ConnexionResponse
+
+        return ConnexionResponse(
+            status_code=result.status,
+            body=result.body,
+            headers={**headers, **result.headers},
+            mimetype=result.mimetype,
+            content_type=result.mimetype,
+        )
     if facts.success_status == 204:
         return None, 204, headers
     return ({"data": result} if facts.enveloped else result), facts.success_status, headers
