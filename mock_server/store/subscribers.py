@@ -38,6 +38,8 @@ PROFILE_FIELDS = {
     "timezone": "timezone",
     "data": "data",
 }
+# Subscribers hold credentials for providers of these channels only.
+CREDENTIAL_CHANNELS = frozenset({"chat", "push"})
 SEARCH_FIELDS = ("email", "phone", "subscriberId", "name")
 ORDER_FIELDS = ("_id", "updatedAt")
 # The real API stops counting matches somewhere; so does the mock, and says so.
@@ -364,9 +366,12 @@ class SubscribersBackend:
                 current.credentials = incoming
             return self._change(subscriber, {}, at)
 
-    def delete_credentials(self, subscriber_id: str, provider_id: str) -> None:
+    def delete_credentials(self, subscriber_id: str, provider_id: str, *, channel: str | None) -> None:
+        """``channel`` is the provider's channel (None for an unknown provider)."""
         with self._lock:
             subscriber = self.get(subscriber_id)
+            if channel not in CREDENTIAL_CHANNELS:
+                raise NotFound(f"{provider_id} is not a chat or push provider; subscribers hold no credentials for it")
             kept = [c for c in subscriber.channels if c.provider_id != provider_id]
             if len(kept) != len(subscriber.channels):
                 subscriber.channels = kept
