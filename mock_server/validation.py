@@ -77,6 +77,8 @@ def _message(error: ValidationError, field: str) -> str:
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return f"{field} must be of type {' or '.join(expected)}"
+    if error.validator == "format":
+        return f"{field} must be a valid {error.validator_value}"
     if error.validator == "enum":
         return f"{field} must be one of the following values: {', '.join(map(str, error.validator_value))}"
     return f"{field}: {error.message}" if field != "body" else error.message

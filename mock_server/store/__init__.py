@@ -7,6 +7,9 @@ import threading
 from dataclasses import dataclass
 
 from mock_server.store.integrations import IntegrationsBackend
+from mock_server.store.preferences import PreferencesBackend
+from mock_server.store.subscribers import SubscribersBackend
+from mock_server.store.workflows import WorkflowsBackend
 
 __all__ = ["Backend", "Backends", "Environment"]
 
@@ -31,6 +34,11 @@ class Backend:
         self.environment = environment
         self.lock = threading.RLock()
         self.integrations = IntegrationsBackend(environment.id, environment.organization_id, self.lock)
+        self.workflows = WorkflowsBackend(environment.id, self.lock)
+        self.subscribers = SubscribersBackend(
+            environment.id, environment.organization_id, self.lock, integrations=self.integrations
+        )
+        self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
 
 
 class Backends:
