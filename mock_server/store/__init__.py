@@ -6,6 +6,8 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
+from mock_server.store.channel_connections import ChannelConnectionsBackend
+from mock_server.store.channel_endpoints import ChannelEndpointsBackend
 from mock_server.store.integrations import IntegrationsBackend
 
 __all__ = ["Backend", "Backends", "Environment"]
@@ -31,6 +33,8 @@ class Backend:
         self.environment = environment
         self.lock = threading.RLock()
         self.integrations = IntegrationsBackend(environment.id, environment.organization_id, self.lock)
+        self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock)
+        self.channel_endpoints = ChannelEndpointsBackend(self.integrations, self.channel_connections, self.lock)
 
 
 class Backends:
