@@ -105,10 +105,10 @@ def _alternatives(error: ValidationError) -> tuple[list[ValidationError] | None,
     if discriminator and isinstance(error.instance, dict):
         name = discriminator["propertyName"]
         mapping = discriminator.get("mapping", {})
-        chosen = mapping.get(error.instance.get(name))
+        value = error.instance.get(name)
+        chosen = mapping.get(value) if isinstance(value, str) else None
         if chosen is None:
             return None, f"{name} must be one of the following values: {', '.join(mapping)}"
-        value = error.instance.get(name)
         for index, branch in enumerate(error.validator_value):
             if branch.get("$ref") == chosen or _takes(branch, name, value):
                 return [e for e in error.context or [] if e.schema_path and e.schema_path[0] == index], None
