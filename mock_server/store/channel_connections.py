@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import random
 import threading
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,8 @@ from mock_server.store.ids import iso, now, short_id
 from mock_server.store.integrations import Integration, IntegrationsBackend
 
 CHAT_CHANNEL = "chat"
+
+_SEQUENCE = itertools.count()
 
 
 @dataclass(slots=True)
@@ -30,6 +33,7 @@ class ChannelConnection:
     auth: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    sequence: int = field(default_factory=lambda: next(_SEQUENCE))
 
     @property
     def shared(self) -> bool:
@@ -39,7 +43,9 @@ class ChannelConnection:
         return self.subscriber_id, frozenset(self.context_keys)
 
     def sort_value(self, order_by: str) -> Any:
-        return {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.identifier)
+        # creation order breaks ties between equal timestamps
+        value = {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.identifier)
+        return value, self.sequence
 
     def to_dto(self) -> dict[str, Any]:
         return {

@@ -6,7 +6,8 @@ import copy
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +51,8 @@ RULES: dict[str, EndpointRule] = {
 # The endpoint a "link user" OAuth flow creates, per provider.
 USER_ENDPOINT_TYPES = {"slack": "slack_user", "msteams": "ms_teams_user"}
 
+_SEQUENCE = itertools.count()
+
 
 @dataclass(slots=True)
 class ChannelEndpoint:
@@ -65,9 +68,12 @@ class ChannelEndpoint:
     context_keys: list[str]
     created_at: datetime
     updated_at: datetime
+    sequence: int = field(default_factory=lambda: next(_SEQUENCE))
 
     def sort_value(self, order_by: str) -> Any:
-        return {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.identifier)
+        # creation order breaks ties between equal timestamps
+        value = {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.identifier)
+        return value, self.sequence
 
     def to_dto(self) -> dict[str, Any]:
         return {
