@@ -10,7 +10,8 @@ are plain routes next to the spec-driven app rather than operations in ``openapi
   user had clicked "Allow". ``?error=access_denied`` on the stand-in simulates "Cancel".
 * ``GET /v1/integrations/chat/oauth/callback`` verifies the signed ``state`` (tampered or older
   than the TTL: 400), exchanges the code (simulated, ``chat_oauth.exchange_code``) and creates the
-  channel connection, or the user endpoint, that the state describes.
+  channel connection, or the user endpoint, that the state describes. It answers a small
+  "Connected" page, or redirects to the integration's ``credentials.redirectUrl`` when it has one.
 """
 
 from __future__ import annotations
@@ -137,9 +138,13 @@ async def callback(request: Request) -> HTMLResponse:
         backend: Backend = services["backends"][state["environmentId"]]
     except KeyError:
         raise NotFound("The environment this OAuth state was issued for no longer exists") from None
-    provider_id = backend.integrations.chat_oauth_target(state["integrationIdentifier"]).provider_id
-    exchanged = chat_oauth.exchange_code(provider_id, code, tenant=request.query_params.get("tenant") or None)
+    integration = backend.integrations.chat_oauth_target(state["integrationIdentifier"])
+    exchanged = chat_oauth.exchange_code(integration.provider_id, code, tenant=request.query_params.get("tenant") or None)
     made = complete(backend, state, exchanged)
+    # Like Novu, send the user on to the app's own page when the integration names one.
+    redirect_url = integration.credentials.get("redirectUrl")
+    if redirect_url and urlsplit(redirect_url).scheme in ("http", "https"):
+        return RedirectResponse(redirect_url, status_code=302)
     return _page("Connected", made)
 
 

@@ -214,3 +214,17 @@ def test_cli_flag_sets_the_consent_target() -> None:
     assert settings_from(build_parser().parse_args(["serve", "--oauth-consent", "provider"])).oauth_consent == "provider"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--oauth-consent", "elsewhere"])
+
+
+def test_callback_sends_the_user_on_to_the_integrations_redirect_url(client) -> None:
+    slack = client.post("/v1/integrations", json={
+        "providerId": "slack", "channel": "chat", "identifier": "slack-with-return",
+        "credentials": {"clientId": "42.42", "redirectUrl": "https://app.example.com/settings/slack"}})
+    assert slack.status_code == 201
+    url = _oauth_url(client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-with-return", "subscriberId": "ret"})
+    consent = client.get(url, follow_redirects=False)
+    assert consent.status_code == 302
+    finished = client.get(consent.headers["location"], follow_redirects=False)
+    assert finished.status_code == 302
+    assert finished.headers["location"] == "https://app.example.com/settings/slack"
+    assert len(_connections(client, subscriberId="ret")) == 1
