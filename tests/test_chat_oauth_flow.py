@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import itsdangerous.timed
 import pytest
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
+from mock_server.chat_oauth import StateSigner
 from mock_server.settings import Settings
 from tests.conftest import KEY, OTHER_KEY
+from tests.fakes import Clock
 
 
 def _connections(client, **query) -> list[dict]:
@@ -143,19 +145,24 @@ def test_altered_state_is_refused_and_nothing_is_created(client) -> None:
     assert _connections(client) == before
 
 
-def test_expired_state_is_refused_and_nothing_is_created(client, monkeypatch) -> None:
-    before = _connections(client)
-    real_time = time.time
-    # The URL is issued 5 minutes and 1 second ago...
-    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 301)
-    url = _oauth_url(client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-prod", "subscriberId": "late"})
-    monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
-    # ...so walking it now ends at the callback with a 400 that says why.
-    response = client.get(url, follow_redirects=True)
-    assert response.status_code == 400
-    assert "expired" in response.json()["message"]
-    assert _connections(client) == before
-    assert _endpoints(client, subscriberId="late") == []
+def test_expired_state_is_refused_and_nothing_is_created(settings, monkeypatch) -> None:
+    clock = Clock(time.time())
+    monkeypatch.setattr("mock_server.app.StateSigner", functools.partial(StateSigner, clock=clock))
+    with TestClient(create_app(settings), headers={"Authorization": f"ApiKey {KEY}"}) as client:
+        before = _connections(client)
+        url = _oauth_url(client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-prod", "subscriberId": "late"})
+        clock.now += 301  # the user comes back 5 minutes and 1 second later...
+        response = client.get(url, follow_redirects=True)
+        # ...and the callback refuses with a 400 that says why.
+        assert response.status_code == 400
+        assert "expired" in response.json()["message"]
+        assert _connections(client) == before
+        assert _endpoints(client, subscriberId="late") == []
+        # within the 5 minutes the same walk succeeds
+        fresh = _oauth_url(client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-prod", "subscriberId": "late"})
+        clock.now += 299
+        assert client.get(fresh, follow_redirects=True).status_code == 200
+        assert len(_connections(client, subscriberId="late")) == 1
 
 
 def test_denied_consent_creates_nothing(client) -> None:
