@@ -44,3 +44,7 @@ class Settings:
     # signs OAuth states; random per process unless given
     secret: str = field(default_factory=lambda: secrets.token_hex(32))
     spec_path: Path = field(default_factory=default_spec_path)
+
+    def __post_init__(self) -> None:
+        if self.oauth_consent not in ("mock", "provider"):
+            raise ValueError(f"oauth_consent must be 'mock' or 'provider', not {self.oauth_consent!r}")

@@ -221,6 +221,8 @@ def test_cli_flag_sets_the_consent_target() -> None:
     assert settings_from(build_parser().parse_args(["serve", "--oauth-consent", "provider"])).oauth_consent == "provider"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--oauth-consent", "elsewhere"])
+    with pytest.raises(ValueError, match="oauth_consent"):
+        Settings(oauth_consent="elsewhere")
 
 
 def test_callback_sends_the_user_on_to_the_integrations_redirect_url(client) -> None:

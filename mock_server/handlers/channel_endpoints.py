@@ -7,14 +7,14 @@ from jsonschema import Draft4Validator
 
 from mock_server import wire
 from mock_server.handlers.channel_connections import cursor_query
+from mock_server.spec import Spec
 from mock_server.store import Backend
 from mock_server.validation import field_errors
 
 
 @functools.cache
-def _shape_validators(spec_id: int) -> dict[str, Draft4Validator]:
+def _shape_validators(spec: Spec) -> dict[str, Draft4Validator]:
     """Endpoint type -> validator of its ``endpoint`` shape, from the schemas marked ``x-endpoint-type``."""
-    spec = wire.services()["spec"]
     validators = {}
     for schema in spec.document["components"]["schemas"].values():
         endpoint_type = schema.get("x-endpoint-type")
@@ -25,7 +25,7 @@ def _shape_validators(spec_id: int) -> dict[str, Draft4Validator]:
 
 def shape_problem(endpoint_type: str, endpoint: dict[str, Any]) -> str | None:
     """Why ``endpoint`` does not have the shape of ``endpoint_type``, or None when it does."""
-    validator = _shape_validators(id(wire.services()["spec"]))[endpoint_type]
+    validator = _shape_validators(wire.services()["spec"])[endpoint_type]
     errors = field_errors(validator.iter_errors(endpoint))
     if not errors:
         return None
