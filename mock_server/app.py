@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from fixtures import seed_environment
-from mock_server import problems
+from mock_server import oauth_pages, problems
 from mock_server.chat_oauth import StateSigner
 from mock_server.idempotency import IdempotencyStore
 from mock_server.ratelimit import RateLimiter
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     )
     problems.register(app)
     _serve_documents(app, spec_path)
+    oauth_pages.register(app)
 
     services = {
         "backends": backends,

@@ -32,6 +32,13 @@ def _serve_parser(subparsers) -> None:
     serve.add_argument("--no-response-validation", action="store_true", help="do not check answers against the spec")
     serve.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024, help="larger bodies get 413 (default 2 MiB)")
     serve.add_argument("--rate-limit", type=int, default=1000, metavar="N", help="tokens per second per key and category (default 1000)")
+    serve.add_argument(
+        "--oauth-consent",
+        choices=["mock", "provider"],
+        default="mock",
+        help="where chat OAuth URLs point: the mock's stand-in consent pages (default, works offline) "
+        "or the real Slack / Microsoft pages",
+    )
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -59,6 +66,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         validate_responses=not args.no_response_validation,
         max_body_bytes=args.max_body_bytes,
         rate_limit_per_second=args.rate_limit,
+        oauth_consent=args.oauth_consent,
     )
 
 

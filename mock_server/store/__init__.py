@@ -6,6 +6,8 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
+from mock_server.store.channel_connections import ChannelConnectionsBackend
+from mock_server.store.channel_endpoints import ChannelEndpointsBackend
 from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import SubscribersBackend
@@ -39,6 +41,8 @@ class Backend:
             environment.id, environment.organization_id, self.lock, integrations=self.integrations
         )
         self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
+        self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock)
+        self.channel_endpoints = ChannelEndpointsBackend(self.integrations, self.channel_connections, self.lock)
 
 
 class Backends:
