@@ -199,7 +199,8 @@ def proxy(args: argparse.Namespace) -> int:
         raise SystemExit(f"novu-mock: --port must be between 0 and 65535, not {args.port}")
     app = create_proxy(args.upstream, spec_path=args.spec, journal_path=args.journal, violation_header=args.violation_header)
     print(f"novu-mock proxy: http://{args.host}:{args.port} -> {args.upstream}; violations go to {args.journal}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # No server/date headers of its own: the upstream's answer goes back as it came.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False, date_header=False)
     return 0
 
 
