@@ -35,8 +35,8 @@ class CleanupResult:
 
     def describe(self) -> str:
         text = (
-            f"cleanup: {self.created} created, {self.deleted} deleted, {self.already_gone} already gone, "
-            f"{self.not_deletable} without a delete link"
+            f"cleanup: {self.created} POSTs answered 201 Created; {self.deleted} resources deleted, "
+            f"{self.already_gone} already gone, {self.not_deletable} with no DELETE link in the spec"
         )
         return text + (f", {len(self.errors)} errors" if self.errors else "")
 

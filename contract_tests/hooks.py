@@ -15,8 +15,9 @@ Schemathesis re-classify them.
 - ``NOVU_CONTRACT_READ_ONLY=1``: refuse to send anything but GET (the run also selects only GET
   operations; this is the guard that makes it a promise).
 - ``NOVU_CONTRACT_PREFIX=nvmock-ct-``: labelling fields (``name``, ``identifier``, ``subscriberId``)
-  of POST bodies get the prefix, when the prefixed value still fits the field's schema, so that
-  whatever the run creates on a real server is recognisable.
+  of positive POST bodies get the prefix (a body without any gets a prefixed ``name`` when its
+  schema has one), when the result still fits the field's schema, so that whatever the run
+  creates on a real server is recognisable.
 - ``NOVU_CONTRACT_JOURNAL=PATH``: every POST answered 201 Created is journalled (operation, request body,
   response body) so the run can delete what it created at the end, through the spec's links.
 - Always: when an answer says the rate-limit window is used up (``RateLimit-Remaining: 0``), wait
@@ -57,6 +58,16 @@ def _is_negative(case) -> bool:
     return case.meta is not None and case.meta.generation.mode.is_negative
 
 
+def _body_is_positive(case) -> bool:
+    """The body was generated valid (other parts of the case, e.g. a header, may be the negative ones)."""
+    if case.meta is None:
+        return True
+    for location, info in case.meta.components.items():
+        if str(getattr(location, "value", location)) == "body":
+            return not info.mode.is_negative
+    return not _is_negative(case)
+
+
 def _body_properties(case) -> dict[str, Any]:
     """The properties of the JSON body schema of the case's operation, read from the spec."""
     from mock_server.spec import load_spec
@@ -84,16 +95,23 @@ def _fits(value: str, schema: dict[str, Any]) -> bool:
 
 
 def prefix_labels(case, prefix: str) -> None:
-    """Prefix the labelling string fields of a positive POST body, keeping it schema-valid."""
-    if not prefix or case.method.upper() != "POST" or _is_negative(case) or not isinstance(case.body, dict):
+    """Label a positive POST body so what it creates is recognisable, keeping it schema-valid.
+
+    Labelling fields already present get the prefix; a body with none of them gets a prefixed
+    ``name`` when its schema declares one (a display name changes no behaviour under test).
+    """
+    if not prefix or case.method.upper() != "POST" or not _body_is_positive(case) or not isinstance(case.body, dict):
         return
     properties = _body_properties(case)
-    for name in LABEL_FIELDS:
-        value = case.body.get(name)
-        if isinstance(value, str) and not value.startswith(prefix):
-            candidate = prefix + value
-            if _fits(candidate, properties.get(name, {})):
-                case.body[name] = candidate
+    present = [name for name in LABEL_FIELDS if isinstance(case.body.get(name), str)]
+    for name in present:
+        value = case.body[name]
+        if not value.startswith(prefix) and _fits(prefix + value, properties.get(name, {})):
+            case.body[name] = prefix + value
+    if not present and "name" in properties:
+        candidate = f"{prefix}{uuid.uuid4().hex[:8]}"
+        if _fits(candidate, properties["name"]):
+            case.body["name"] = candidate
 
 
 def wait_for_rate_limit(headers: Any, *, sleep=time.sleep) -> float:
@@ -143,13 +161,13 @@ def journal_creation(path: Path, case, response) -> None:
 def before_call(context, case, kwargs) -> None:
     if os.environ.get("NOVU_CONTRACT_READ_ONLY") == "1" and case.method.upper() != "GET":
         raise ReadOnlyViolation(f"read-only run: refused to send {case.method.upper()} {case.formatted_path}")
+    prefix_labels(case, os.environ.get("NOVU_CONTRACT_PREFIX", ""))
     if _is_negative(case):
         return
     headers = case.headers or {}
     for name in list(headers):
         if name.lower() == HEADER and len(str(headers[name])) <= MAX_KEY_LENGTH:
             headers[name] = unique_key(str(headers[name]))
-    prefix_labels(case, os.environ.get("NOVU_CONTRACT_PREFIX", ""))
 
 
 @schemathesis.hook
