@@ -3,7 +3,9 @@
 The run journals every successful POST (see ``hooks.journal_creation``). For each, the links of
 the answered status that lead to a DELETE operation say how to address the new resource
 (``integrationId: $response.body#/data/_id``); this module evaluates them and sends the DELETE.
-No operation is named here: a new create/delete pair in the spec is cleaned up once it has a link.
+When a create operation has no such link, the REST convention is tried: the DELETE operation at
+``<create path>/{name}``, with ``name`` (or ``_id``) read from the answer. No operation is named
+here, so operations added to the spec later are cleaned up the same way.
 """
 
 from __future__ import annotations
@@ -31,13 +33,18 @@ class CleanupResult:
     already_gone: int = 0
     # resources whose create operation has no link to a DELETE operation
     not_deletable: int = 0
+    # 201 answers to requests that did not carry the run's label: maybe an upsert of something
+    # that existed before the run, so never deleted
+    unlabelled: int = 0
     errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         text = (
             f"cleanup: {self.created} POSTs answered 201 Created; {self.deleted} resources deleted, "
-            f"{self.already_gone} already gone, {self.not_deletable} with no DELETE link in the spec"
+            f"{self.already_gone} already gone, {self.not_deletable} with no DELETE operation in the spec"
         )
+        if self.unlabelled:
+            text += f", {self.unlabelled} left alone (request not labelled with the prefix)"
         return text + (f", {len(self.errors)} errors" if self.errors else "")
 
 
@@ -98,7 +105,26 @@ def delete_requests(spec_path: Path, entry: dict[str, Any]) -> list[str] | None:
             path = path.replace("{" + name + "}", quote(str(value), safe=""))
         if "{" not in path:
             paths.append(path)
-    return paths or None
+    return paths or _conventional_delete(operations, created[1], entry)
+
+
+def _conventional_delete(operations, created_path: str, entry: dict[str, Any]) -> list[str] | None:
+    """Without a link: the DELETE at ``<create path>/{name}``, ``name`` read from the answer (or ``_id``)."""
+    pattern = re.compile(re.escape(created_path.rstrip("/")) + r"/\{([^}/]+)\}")
+    response = entry.get("response_body")
+    data = response.get("data") if isinstance(response, dict) and isinstance(response.get("data"), dict) else response
+    request = entry.get("request_body") if isinstance(entry.get("request_body"), dict) else {}
+    for method, path, _ in operations.values():
+        match = pattern.fullmatch(path)
+        if method != "DELETE" or not match:
+            continue
+        name = match.group(1)
+        for source in (data, response, request):
+            if isinstance(source, dict) and isinstance(source.get(name), (str, int)):
+                return [path.replace("{" + name + "}", quote(str(source[name]), safe=""))]
+        if isinstance(data, dict) and isinstance(data.get("_id"), str):
+            return [path.replace("{" + name + "}", quote(data["_id"], safe=""))]
+    return None
 
 
 def _send(client: httpx.Client, path: str) -> httpx.Response:
@@ -119,7 +145,17 @@ def _send(client: httpx.Client, path: str) -> httpx.Response:
     return response
 
 
-def cleanup(journal: Path, *, url: str, api_key: str, spec_path: Path, timeout: float = 30) -> CleanupResult:
+def labelled(entry: dict[str, Any], prefix: str) -> bool:
+    """The request carried the run's label, so what it created is the run's own."""
+    body = entry.get("request_body")
+    if not prefix:
+        return True
+    return isinstance(body, dict) and any(isinstance(value, str) and value.startswith(prefix) for value in body.values())
+
+
+def cleanup(
+    journal: Path, *, url: str, api_key: str, spec_path: Path, prefix: str = "", timeout: float = 30
+) -> CleanupResult:
     result = CleanupResult()
     if not journal.exists():
         return result
@@ -129,6 +165,9 @@ def cleanup(journal: Path, *, url: str, api_key: str, spec_path: Path, timeout: 
         # Newest first: something created from another resource goes before what it depends on.
         for entry in reversed(entries):
             result.created += 1
+            if not labelled(entry, prefix):
+                result.unlabelled += 1
+                continue
             paths = delete_requests(spec_path, entry)
             if paths is None:
                 result.not_deletable += 1

@@ -304,7 +304,9 @@ def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None
         report = parse_ndjson(ndjson)
         cleaned = None
         if options.cleanup and not options.read_only:
-            cleaned = cleanup(journal, url=options.url, api_key=options.api_key, spec_path=options.spec)
+            cleaned = cleanup(
+                journal, url=options.url, api_key=options.api_key, spec_path=options.spec, prefix=options.prefix
+            )
     extra = [cleaned.describe()] if cleaned is not None else []
     if not stateful_possible(options):
         extra.append("stateful phase left out: the filters leave no OpenAPI link between selected operations")
