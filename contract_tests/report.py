@@ -273,3 +273,55 @@ def markdown_summary(report: RunReport, *, target: str, extra: Iterable[str] = (
         if op.first_failing_curl:
             lines += ["", "First failing case:", "", "```sh", op.first_failing_curl, "```"]
     return "\n".join(lines) + "\n"
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+def html_summary(report: RunReport, *, target: str, extra: Iterable[str] = ()) -> str:
+    """The Markdown summary's content as a standalone HTML page."""
+    from html import escape
+
+    verdict = "PASSED" if report.passed else "FAILED"
+    items = [
+        f"Requests sent: {report.requests}",
+        f"Failing check runs: {report.failures}",
+        f"Errors: {report.errors}",
+        f"Seed: {report.seed}",
+        *extra,
+        *(f"Fatal error: {message}" for message in report.fatal_errors),
+    ]
+    parts = [
+        "<!doctype html>",
+        f"<html><head><meta charset='utf-8'><title>Contract run: {verdict}</title>",
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin:.5em 0}"
+        "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}.fail{color:#b00}</style></head><body>",
+        f"<h1>Contract run against {escape(target)}: {verdict}</h1>",
+        "<ul>" + "".join(f"<li>{escape(str(item))}</li>" for item in items) + "</ul>",
+        "<table><tr><th>Operation</th><th>Requests sent</th><th>Failures</th><th>Failing checks</th></tr>",
+    ]
+    for label in sorted(report.operations):
+        op = report.operations[label]
+        css = " class='fail'" if op.failures or op.errors else ""
+        parts.append(
+            f"<tr{css}><td><code>{escape(label)}</code></td><td>{op.requests}</td><td>{op.failures}</td>"
+            f"<td>{escape(', '.join(op.failed_checks) or '-')}</td></tr>"
+        )
+    parts.append("</table>")
+    for label in sorted(report.operations):
+        op = report.operations[label]
+        parts.append(f"<h2><code>{escape(label)}</code></h2>")
+        parts.append(f"<p>Requests sent: {op.requests}. Failures: {op.failures}.</p>")
+        parts.append("<table><tr><th>Check</th><th>Runs</th><th>Failures</th><th>Problem</th></tr>")
+        for name in sorted(op.checks):
+            outcome = op.checks[name]
+            css = " class='fail'" if outcome.failures else ""
+            problem = escape("; ".join(outcome.titles) or "-")
+            parts.append(f"<tr{css}><td>{name}</td><td>{outcome.runs}</td><td>{outcome.failures}</td><td>{problem}</td></tr>")
+        for message in op.errors:
+            parts.append(f"<tr class='fail'><td>(error)</td><td>-</td><td>-</td><td>{escape(message)}</td></tr>")
+        parts.append("</table>")
+        if op.first_failing_curl:
+            parts.append(f"<p>First failing case:</p><pre>{escape(op.first_failing_curl)}</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -16,13 +16,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from contract_tests.cleanup import CleanupResult, cleanup
-from contract_tests.report import RunReport, junit_xml, markdown_summary, parse_ndjson
+from contract_tests.report import RunReport, html_summary, junit_xml, markdown_summary, parse_ndjson
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +84,6 @@ class ContractResult:
     # the one-line reason when the run could not happen or did not pass
     reason: str | None = None
     schemathesis_exit_code: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -315,7 +314,8 @@ def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None
         options.junit.write_text(junit_xml(report), encoding="utf-8")
     if options.summary is not None:
         options.summary.parent.mkdir(parents=True, exist_ok=True)
-        options.summary.write_text(markdown_summary(report, target=options.url, extra=extra), encoding="utf-8")
+        render = html_summary if options.summary.suffix.lower() in (".html", ".htm") else markdown_summary
+        options.summary.write_text(render(report, target=options.url, extra=extra), encoding="utf-8")
     reason = None
     if report.failures or report.errors:
         failed = "; ".join(f"{label}: {', '.join(checks)}" for label, checks in report.failed_checks().items())

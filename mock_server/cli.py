@@ -58,7 +58,7 @@ def _contract_parser(subparsers) -> None:
     contract.add_argument("--seed", type=int, default=None, help="random seed, for a reproducible run")
     contract.add_argument("--workers", default=None, metavar="N", help="concurrent workers (a number or 'auto')")
     contract.add_argument("--junit", type=Path, default=None, metavar="PATH", help="write JUnit XML: one test case per operation and check")
-    contract.add_argument("--summary", type=Path, default=None, metavar="PATH", help="write a Markdown summary: a table per operation")
+    contract.add_argument("--summary", type=Path, default=None, metavar="PATH", help="write a summary with a table per operation: Markdown, or HTML when PATH ends in .html")
     contract.add_argument("--read-only", action="store_true", help="send only GET requests (safe against a real server)")
     contract.add_argument("--no-cleanup", action="store_true", help="keep what the run created instead of deleting it at the end")
     contract.add_argument("--prefix", default=None, help="label put on names/identifiers the run creates (default nvmock-ct-)")

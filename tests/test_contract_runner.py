@@ -24,12 +24,8 @@ FAST = {"max_examples": 5, "seed": 20261122}
 
 
 def run(url: str, tmp_path: Path, operation: str, **options):
-    return run_contract(
-        ContractOptions(
-            url, faulty.KEY, include_operations=(operation,), junit=tmp_path / "junit.xml",
-            summary=tmp_path / "summary.md", **{**FAST, **options},
-        )
-    )  # fmt: skip
+    defaults = {"junit": tmp_path / "junit.xml", "summary": tmp_path / "summary.md", **FAST}
+    return run_contract(ContractOptions(url, faulty.KEY, include_operations=(operation,), **{**defaults, **options}))
 
 
 def junit_failures(path: Path) -> dict[tuple[str, str], str]:
@@ -81,6 +77,16 @@ def test_a_correct_server_passes_with_every_check_reported(tmp_path) -> None:
     assert len(names) == len(cases)
     assert root.get("failures") == "0" and root.get("errors") == "0"
     assert result.report.operations["GET /v1/integrations"].requests > 0
+
+
+def test_the_summary_can_be_html(tmp_path) -> None:
+    with running_app(faulty.wrong_status()) as url:
+        result = run(url, tmp_path, "IntegrationsController_getActiveIntegrations", summary=tmp_path / "summary.html")
+    page = (tmp_path / "summary.html").read_text()
+    assert result.exit_code == EXIT_FAILED
+    assert page.startswith("<!doctype html>") and "FAILED" in page
+    assert "<code>GET /v1/integrations/active</code>" in page and "status_code_conformance" in page
+    assert "<pre>curl -X GET" in page
 
 
 def test_unreachable_target_gives_one_line_reason_and_code_3(capsys) -> None:
