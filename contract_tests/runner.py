@@ -42,6 +42,7 @@ NON_GET_METHODS = ("POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 # Exit codes of `novu-mock contract` (2 is argparse's usage error).
 EXIT_PASSED = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_KEY_REFUSED = 4
 
@@ -277,8 +278,17 @@ def _stream(command: list[str], *, cwd: Path, env: dict[str, str], echo: Callabl
     return process.returncode, "".join(chunks)
 
 
+def _last_error(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip() and not set(line.strip()) <= set("=-━ ")]
+    errors = [line for line in lines if "error" in line.lower()]
+    return (errors or lines or ["no output"])[-1][:300]
+
+
 def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None = None) -> ContractResult:
     """Run the whole suite against ``options.url``; reports are written where the options say."""
+    if not selected_operations(options):
+        reason = "the filters select no operation of the spec (check the tag and operationId spelling)"
+        return ContractResult(EXIT_USAGE, "", [], reason=reason)
     try:
         preflight(options.url, options.api_key, options.spec)
     except TargetProblem as problem:
@@ -321,7 +331,7 @@ def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None
         failed = "; ".join(f"{label}: {', '.join(checks)}" for label, checks in report.failed_checks().items())
         reason = f"{report.failures} failing check runs, {report.errors} errors" + (f" ({failed})" if failed else "")
     elif code != 0:
-        reason = f"Schemathesis exited with code {code}; see its output"
+        reason = f"Schemathesis exited with code {code}: {_last_error(output)}"
     elif not report.operations:
         reason = "no operation was tested (do the filters match anything?)"
     exit_code = EXIT_PASSED if reason is None else EXIT_FAILED

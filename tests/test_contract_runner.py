@@ -105,6 +105,14 @@ def test_refused_key_gives_one_line_reason_and_code_4(capsys) -> None:
     assert len(err.splitlines()) == 1 and "refused the API key" in err and "401" in err
 
 
+def test_filters_that_select_nothing_are_a_usage_error(capsys) -> None:
+    recorder = faulty.Recorder(faulty.mock_app())
+    with running_app(recorder) as url:
+        code = cli.main(["contract", "--url", url, "--api-key", faulty.KEY, "--include-operation", "NoSuch_op", "--quiet"])
+    assert code == 2 and recorder.seen == []
+    assert "select no operation" in capsys.readouterr().err
+
+
 def test_read_only_sends_nothing_but_get(tmp_path) -> None:
     recorder = faulty.Recorder(faulty.mock_app())
     with running_app(recorder) as url:
