@@ -130,3 +130,36 @@ def server_error():
 
 def ignores_auth():
     return IgnoreAuth(mock_app())
+
+
+class SaysSlowDown:
+    """Answers every third request to ``path`` with 429 and ``Retry-After: 1``; remembers when each came."""
+
+    def __init__(self, app, path: str) -> None:
+        self.app, self.path = app, path
+        self.arrivals: list[tuple[float, int]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        import time
+
+        authorized = (b"authorization", f"ApiKey {KEY}".encode()) in scope.get("headers", [])
+        # Limits are per key, as Novu's: requests without a valid one are not counted.
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "GET" or not authorized:
+            await self.app(scope, receive, send)
+            return
+        now = time.monotonic()
+        if len(self.arrivals) % 3 == 2:
+            self.arrivals.append((now, 429))
+            body = json.dumps(
+                {"statusCode": 429, "message": "slow down", "timestamp": "2026-01-01T00:00:00.000Z", "path": self.path}
+            ).encode()
+            headers = [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"ratelimit-limit", b"3"), (b"ratelimit-remaining", b"1"), (b"ratelimit-reset", b"1"),
+                (b"ratelimit-policy", b"3;w=1"), (b"retry-after", b"1"),
+            ]  # fmt: skip
+            await send({"type": "http.response.start", "status": 429, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.arrivals.append((now, 0))
+        await self.app(scope, receive, send)

@@ -169,6 +169,18 @@ def test_a_tight_rate_limit_is_waited_out_not_hammered(tmp_path) -> None:
     assert 429 not in {status for _, _, status in recorder.seen}
 
 
+def test_retry_after_is_waited_out(tmp_path) -> None:
+    target = faulty.SaysSlowDown(faulty.mock_app(), "/v1/integrations")
+    with running_app(target) as url:
+        result = run(url, tmp_path, "IntegrationsController_listIntegrations")
+    assert result.passed, result.reason
+    refused = [index for index, (_, status) in enumerate(target.arrivals) if status == 429]
+    assert refused
+    # After each 429 the next request came only once Retry-After (1 s) had passed.
+    gaps = [target.arrivals[i + 1][0] - target.arrivals[i][0] for i in refused if i + 1 < len(target.arrivals)]
+    assert gaps and min(gaps) >= 0.95
+
+
 def test_rate_limit_headers_decide_the_wait() -> None:
     waits: list[float] = []
     assert wait_for_rate_limit({"ratelimit-remaining": ["5"], "ratelimit-reset": ["3"]}, sleep=waits.append) == 0
