@@ -150,7 +150,8 @@ def labelled(entry: dict[str, Any], prefix: str) -> bool:
     body = entry.get("request_body")
     if not prefix:
         return True
-    return isinstance(body, dict) and any(isinstance(value, str) and value.startswith(prefix) for value in body.values())
+    values = body.values() if isinstance(body, dict) else ()
+    return any(isinstance(value, str) and value.startswith(prefix) for value in values)
 
 
 def cleanup(

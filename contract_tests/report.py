@@ -317,7 +317,8 @@ def html_summary(report: RunReport, *, target: str, extra: Iterable[str] = ()) -
             outcome = op.checks[name]
             css = " class='fail'" if outcome.failures else ""
             problem = escape("; ".join(outcome.titles) or "-")
-            parts.append(f"<tr{css}><td>{name}</td><td>{outcome.runs}</td><td>{outcome.failures}</td><td>{problem}</td></tr>")
+            cells = f"<td>{name}</td><td>{outcome.runs}</td><td>{outcome.failures}</td><td>{problem}</td>"
+            parts.append(f"<tr{css}>{cells}</tr>")
         for message in op.errors:
             parts.append(f"<tr class='fail'><td>(error)</td><td>-</td><td>-</td><td>{escape(message)}</td></tr>")
         parts.append("</table>")

@@ -187,7 +187,8 @@ def phases(options: ContractOptions) -> str:
 
 def schemathesis_command(options: ContractOptions, *, config: Path, ndjson: Path) -> list[str]:
     command = [
-        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", str(Path(options.spec).resolve()),
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config),
+        "run", str(Path(options.spec).resolve()),
         "--url", options.url,
         "--header", f"Authorization: ApiKey {options.api_key}",
         "--checks", "all",
@@ -244,7 +245,7 @@ def dry_run(options: ContractOptions) -> str:
     operations = selected_operations(options)
     command = schemathesis_command(options, config=Path("<generated schemathesis.toml>"), ndjson=Path("<events>"))
     lines = [f"Dry run: nothing is sent. {len(operations)} operation(s) would be tested against {options.url}:"]
-    lines += [f"  {method:<7} {path}  ({operation_id}) [{', '.join(tags)}]" for method, path, operation_id, tags in operations]
+    lines += [f"  {method:<7} {path}  ({op_id}) [{', '.join(tags)}]" for method, path, op_id, tags in operations]
     lines += [
         "",
         f"Phases: {phases(options)}. Checks: all. Rate limits: Retry-After and RateLimit-Reset honoured.",

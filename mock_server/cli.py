@@ -45,26 +45,35 @@ def _contract_parser(subparsers) -> None:
         description="Run the contract suite against any Novu-compatible server. Exit codes: 0 passed, "
         "1 failures, 2 usage error, 3 target unreachable, 4 API key refused.",
     )
-    contract.add_argument("--url", required=True, help="base URL of the server under test, e.g. http://127.0.0.1:4010")
-    contract.add_argument(
-        "--api-key", default=os.environ.get("NOVU_API_KEY"), help="secret key of an environment there (or NOVU_API_KEY)"
+    add = contract.add_argument
+    add("--url", required=True, help="base URL of the server under test, e.g. http://127.0.0.1:4010")
+    add("--api-key", default=os.environ.get("NOVU_API_KEY"), help="secret key of an environment (or NOVU_API_KEY)")
+    add("--spec", type=Path, default=None, help="the OpenAPI file (default: the bundled openapi.yaml)")
+    add("--include-tag", action="append", default=[], metavar="TAG", help="test operations with this tag (repeatable)")
+    add(
+        "--include-operation",
+        action="append",
+        default=[],
+        metavar="OPERATION_ID",
+        help="test this operationId (repeatable); tags and operations add up",
     )
-    contract.add_argument("--spec", type=Path, default=None, help="the OpenAPI file (default: the bundled openapi.yaml)")
-    contract.add_argument("--include-tag", action="append", default=[], metavar="TAG", help="test only operations with this tag (repeatable)")
-    contract.add_argument(
-        "--include-operation", action="append", default=[], metavar="OPERATION_ID", help="test only this operationId (repeatable)"
+    add("--max-examples", type=int, default=None, metavar="N", help="test cases per operation and phase")
+    add("--seed", type=int, default=None, help="random seed of the data generation, for a reproducible run")
+    add("--workers", default=None, metavar="N", help="concurrent workers (a number or 'auto')")
+    add("--junit", type=Path, default=None, metavar="PATH", help="write JUnit XML: a test case per operation and check")
+    add(
+        "--summary",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write a summary with a table per operation: Markdown, or HTML when PATH ends in .html",
     )
-    contract.add_argument("--max-examples", type=int, default=None, metavar="N", help="test cases per operation and phase")
-    contract.add_argument("--seed", type=int, default=None, help="random seed, for a reproducible run")
-    contract.add_argument("--workers", default=None, metavar="N", help="concurrent workers (a number or 'auto')")
-    contract.add_argument("--junit", type=Path, default=None, metavar="PATH", help="write JUnit XML: one test case per operation and check")
-    contract.add_argument("--summary", type=Path, default=None, metavar="PATH", help="write a summary with a table per operation: Markdown, or HTML when PATH ends in .html")
-    contract.add_argument("--read-only", action="store_true", help="send only GET requests (safe against a real server)")
-    contract.add_argument("--no-cleanup", action="store_true", help="keep what the run created instead of deleting it at the end")
-    contract.add_argument("--prefix", default=None, help="label put on names/identifiers the run creates (default nvmock-ct-)")
-    contract.add_argument("--request-timeout", type=float, default=None, metavar="SECONDS", help="timeout of each request")
-    contract.add_argument("--dry-run", action="store_true", help="list what would be sent, send nothing")
-    contract.add_argument("--quiet", action="store_true", help="do not echo Schemathesis' progress")
+    add("--read-only", action="store_true", help="send only GET requests (safe against a real server)")
+    add("--no-cleanup", action="store_true", help="keep what the run created instead of deleting it at the end")
+    add("--prefix", default=None, help="label put on what the run creates (default nvmock-ct-)")
+    add("--request-timeout", type=float, default=None, metavar="SECONDS", help="timeout of each request")
+    add("--dry-run", action="store_true", help="list what would be sent, send nothing")
+    add("--quiet", action="store_true", help="do not echo Schemathesis' progress")
 
 
 def _proxy_parser(subparsers) -> None:
@@ -74,15 +83,18 @@ def _proxy_parser(subparsers) -> None:
         description="A validating proxy: each request is forwarded unchanged to --upstream and the answer returned "
         "unchanged; requests and responses that break the spec are journalled.",
     )
-    proxy.add_argument("--upstream", required=True, help="base URL to forward to, e.g. https://api.novu.co")
-    proxy.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    proxy.add_argument("--port", type=int, default=4011, help="port to listen on (default 4011)")
-    proxy.add_argument("--spec", type=Path, default=None, help="the OpenAPI file (default: the bundled openapi.yaml)")
-    proxy.add_argument("--journal", type=Path, default=Path("novu-proxy-journal.jsonl"), help="violations, one JSON object a line")
-    proxy.add_argument(
-        "--violation-header", action="store_true", help="add X-Novu-Contract-Violations to answers of exchanges that broke the spec"
+    add = proxy.add_argument
+    add("--upstream", required=True, help="base URL to forward to, e.g. https://api.novu.co")
+    add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    add("--port", type=int, default=4011, help="port to listen on (default 4011)")
+    add("--spec", type=Path, default=None, help="the OpenAPI file (default: the bundled openapi.yaml)")
+    add("--journal", type=Path, default=Path("novu-proxy-journal.jsonl"), help="violations, one JSON object a line")
+    add(
+        "--violation-header",
+        action="store_true",
+        help="add X-Novu-Contract-Violations to the answers of exchanges that broke the spec",
     )
-    proxy.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    add("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,8 +209,10 @@ def proxy(args: argparse.Namespace) -> int:
 
     if args.port < 0 or args.port > 65535:
         raise SystemExit(f"novu-mock: --port must be between 0 and 65535, not {args.port}")
-    app = create_proxy(args.upstream, spec_path=args.spec, journal_path=args.journal, violation_header=args.violation_header)
-    print(f"novu-mock proxy: http://{args.host}:{args.port} -> {args.upstream}; violations go to {args.journal}", flush=True)
+    app = create_proxy(
+        args.upstream, spec_path=args.spec, journal_path=args.journal, violation_header=args.violation_header
+    )
+    print(f"novu-mock proxy: http://{args.host}:{args.port} -> {args.upstream}; journal: {args.journal}", flush=True)
     # No server/date headers of its own: the upstream's answer goes back as it came.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False, date_header=False)
     return 0

@@ -133,7 +133,8 @@ class SpecChecker:
                     params[name] = match.group(self._group(name))
                 return template, operation, params, None
         documented = sorted({m.upper() for t, _ in templates for m in self.document["paths"][t] if m in HTTP_METHODS})
-        return templates[0][0], None, {}, f"{method} is not documented for {templates[0][0]} (documented: {', '.join(documented)})"
+        template = templates[0][0]
+        return template, None, {}, f"{method} is not documented for {template} (documented: {', '.join(documented)})"
 
     # --- requests ---
 
@@ -333,7 +334,9 @@ def create_proxy(
             return Response(json.dumps({"statusCode": 502, "message": message}), 502, media_type="application/json")
         answer_headers = {key.lower(): value for key, value in answer.headers.items()}
         decoded = _decoded(raw, answer_headers.get("content-encoding"))
-        response_problems = checker.check_response(request.method, template, answer.status_code, answer_headers, decoded)
+        response_problems = checker.check_response(
+            request.method, template, answer.status_code, answer_headers, decoded
+        )
         if 200 <= answer.status_code < 300 and any(CREDENTIALS_MISSING in problem for problem in request_problems):
             response_problems.append(f"answered {answer.status_code} to a request without credentials")
         violations = [

@@ -122,7 +122,8 @@ def wrong_status():
 def server_error():
     def crash(status: int, body):
         if status == 200:
-            return 500, {"statusCode": 500, "message": "Internal server error", "timestamp": "2026-01-01T00:00:00.000Z", "path": "/v1/integrations"}
+            body = {"statusCode": 500, "message": "Internal server error", "path": "/v1/integrations"}
+            return 500, {**body, "timestamp": "2026-01-01T00:00:00.000Z"}
         return status, body
 
     return ResponseRewriter(mock_app(), "GET", "/v1/integrations", crash)

@@ -36,7 +36,9 @@ def test_without_a_link_the_rest_convention_is_used(tmp_path: Path) -> None:
     spec = {
         "openapi": "3.0.3",
         "paths": {
-            "/v2/things": {"post": {"operationId": "ThingsController_create", "responses": {"201": {"description": "ok"}}}},
+            "/v2/things": {
+                "post": {"operationId": "ThingsController_create", "responses": {"201": {"description": "ok"}}}
+            },
             "/v2/things/{thingId}": {
                 "delete": {"operationId": "ThingsController_remove", "responses": {"204": {"description": "gone"}}}
             },
