@@ -166,12 +166,12 @@ def cleanup(
         # Newest first: something created from another resource goes before what it depends on.
         for entry in reversed(entries):
             result.created += 1
-            if not labelled(entry, prefix):
-                result.unlabelled += 1
-                continue
             paths = delete_requests(spec_path, entry)
             if paths is None:
                 result.not_deletable += 1
+                continue
+            if not labelled(entry, prefix):
+                result.unlabelled += 1
                 continue
             path = paths[0]
             try:
