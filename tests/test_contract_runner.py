@@ -64,6 +64,20 @@ def test_each_fault_is_reported_with_its_check(make_app, operation, label, check
     assert faulty.KEY not in summary
 
 
+def test_the_command_exits_1_naming_the_fault(tmp_path, capsys) -> None:
+    junit = tmp_path / "junit.xml"
+    with running_app(faulty.wrong_status()) as url:
+        code = cli.main([
+            "contract", "--url", url, "--api-key", faulty.KEY, "--quiet", "--max-examples", "5",
+            "--include-operation", "IntegrationsController_getActiveIntegrations", "--junit", str(junit),
+        ])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_FAILED
+    assert err[-1].startswith("novu-mock contract: FAILED:")
+    assert "GET /v1/integrations/active: status_code_conformance" in err[-1]
+    assert ("GET /v1/integrations/active", "status_code_conformance") in junit_failures(junit)
+
+
 def test_a_correct_server_passes_with_every_check_reported(tmp_path) -> None:
     with running_app(faulty.mock_app()) as url:
         result = run(url, tmp_path, "IntegrationsController_listIntegrations")
