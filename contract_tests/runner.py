@@ -261,21 +261,22 @@ def dry_run(options: ContractOptions) -> str:
 
 
 def _stream(command: list[str], *, cwd: Path, env: dict[str, str], echo: Callable[[str], None] | None, timeout: float):
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
-    )
     chunks = []
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            chunks.append(line)
-            if echo is not None:
-                echo(line)
-        process.wait(timeout=timeout)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
+    # The context manager closes the pipe whatever happens.
+    with subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as process:
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                chunks.append(line)
+                if echo is not None:
+                    echo(line)
+            process.wait(timeout=timeout)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
     return process.returncode, "".join(chunks)
 
 
