@@ -6,6 +6,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
+from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import SubscribersBackend
@@ -39,6 +40,14 @@ class Backend:
             environment.id, environment.organization_id, self.lock, integrations=self.integrations
         )
         self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
+        self.inbox = InboxBackend(
+            environment.id,
+            environment.organization_id,
+            self.lock,
+            subscribers=self.subscribers,
+            workflows=self.workflows,
+            preferences=self.preferences,
+        )
 
 
 class Backends:
