@@ -152,7 +152,10 @@ async def revert_notification_action(
     return _update(backend, subscriber_id, notification_id, "revert", action_type=action_type)
 
 
-def _bulk_filter(body: dict[str, Any] | None, *, ids: bool = False) -> InboxFilter:
+def _bulk_filter(body: Any, *, ids: bool = False) -> InboxFilter:
+    # Without a body (and so without a content type) Connexion hands over the raw default.
+    if isinstance(body, (bytes, str)):
+        body = json.loads(body or b"{}")
     body = body or {}
     values = {"tags": body.get("tags"), "data": _json("data", body.get("data"))}
     return _filter(values, ids=body.get("notificationIds") if ids else None)
