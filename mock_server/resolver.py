@@ -21,7 +21,7 @@ from connexion.resolver import Resolver
 
 from mock_server.spec import Spec
 from mock_server.store import Backends
-from mock_server.wire import envelope
+from mock_server.wire import envelope, refuse_long_uri
 
 HANDLERS_PACKAGE = "mock_server.handlers"
 
@@ -54,6 +54,7 @@ class NovuResolver(Resolver):
 
         @functools.wraps(handler)
         async def operation(**kwargs: Any) -> Any:
+            refuse_long_uri()
             if wants_backend:
                 result = handler(backends[context["token_info"]["sub"]], **kwargs)
             else:

@@ -15,8 +15,10 @@ from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from mock_server.errors import Conflict, Forbidden
+from mock_server.errors import Conflict, Forbidden, NotFound
 
+# Subscribers link their own Slack workspace through an incoming webhook; no other provider does.
+OAUTH_PROVIDERS = frozenset({"slack"})
 SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 SLACK_WEBHOOK_SCOPE = "incoming-webhook"
 CLOSE_WINDOW_PAGE = "<!DOCTYPE html><html><body><script>window.close();</script></body></html>"
@@ -27,7 +29,7 @@ def hmac_hash(api_key: str, subscriber_id: str) -> str:
 
 
 def check_hmac(api_key: str, subscriber_id: str, given: str) -> None:
-    if not hmac.compare_digest(hmac_hash(api_key, subscriber_id), given):
+    if not hmac.compare_digest(hmac_hash(api_key, subscriber_id).encode(), given.encode()):
         raise Forbidden("hmacHash does not match this subscriber and environment")
 
 
@@ -49,6 +51,11 @@ class SubscriberStateSigner:
         if payload.get("subscriberId") != subscriber_id or payload.get("providerId") != provider_id:
             raise Forbidden("OAuth state was issued for another subscriber or provider")
         return payload
+
+
+def check_provider(provider_id: str) -> None:
+    if provider_id not in OAUTH_PROVIDERS:
+        raise NotFound(f"Provider {provider_id} has no subscriber OAuth flow; only {', '.join(sorted(OAUTH_PROVIDERS))} has")
 
 
 def authorize_url(*, credentials: dict[str, Any], integration_identifier: str, redirect_uri: str, state: str) -> str:

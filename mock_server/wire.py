@@ -30,6 +30,7 @@ from mock_server.spec import OperationFacts
 
 SCOPE_KEY = "novu_mock"
 HEADERS_KEY = "novu_mock_headers"
+LONG_URI_KEY = "novu_mock_uri_too_long"
 
 
 def services() -> dict[str, Any]:
@@ -50,6 +51,19 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     mimetype: str | None = None
+
+
+def refuse_long_uri() -> None:
+    """Raise the 414 for an over-long URI; called once the request has passed validation.
+
+    Deferred on purpose: a request that also breaks the schema gets its 422 (or 401...) first,
+    so a client learns what is wrong with it and not only that it is long.
+    """
+    from connexion.context import scope
+
+    error = scope["extensions"].get(LONG_URI_KEY)
+    if error is not None:
+        raise error
 
 
 def envelope(result: Any, facts: OperationFacts) -> Any:
@@ -114,6 +128,7 @@ class WireMiddleware:
         if key:
             extra["Idempotency-Key"] = key
         extensions[HEADERS_KEY] = extra
+        extensions[LONG_URI_KEY] = self._long_uri(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -135,10 +150,13 @@ class WireMiddleware:
             return
         await self._forward(scope, self._limited(receive), send_with_headers)
 
-    def _refusal(self, scope: Scope, headers: Headers, allowed: bool, key: str) -> NovuError | None:
+    def _long_uri(self, scope: Scope) -> UriTooLong | None:
         uri_length = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
         if uri_length > self.max_uri_chars:
             return UriTooLong(f"Request URI is {uri_length} characters; the limit is {self.max_uri_chars}")
+        return None
+
+    def _refusal(self, scope: Scope, headers: Headers, allowed: bool, key: str) -> NovuError | None:
         if not allowed:
             return TooManyRequests("API rate limit exceeded")
         length = headers.get("content-length")

@@ -48,7 +48,8 @@ async def modify_subscriber_channel(backend: Backend, subscriber_id: str, body: 
 
 
 async def delete_subscriber_credentials(backend: Backend, subscriber_id: str, provider_id: str) -> None:
-    backend.subscribers.delete_credentials(subscriber_id, provider_id)
+    channel = wire.services()["spec"].provider_channels.get(provider_id)
+    backend.subscribers.delete_credentials(subscriber_id, provider_id, channel=channel)
 
 
 async def update_subscriber_online_flag(backend: Backend, subscriber_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +78,7 @@ async def chat_access_oauth(
     hmac_hash: str,
     integration_identifier: str | None = None,
 ) -> wire.Answer:
+    subscriber_oauth.check_provider(provider_id)
     backend = _backend(environment_id)
     subscriber_oauth.check_hmac(backend.environment.api_key, subscriber_id, hmac_hash)
     backend.subscribers.get(subscriber_id)

@@ -38,6 +38,8 @@ PROFILE_FIELDS = {
     "timezone": "timezone",
     "data": "data",
 }
+# Subscribers hold credentials for providers of these channels only.
+CREDENTIAL_CHANNELS = frozenset({"chat", "push"})
 SEARCH_FIELDS = ("email", "phone", "subscriberId", "name")
 ORDER_FIELDS = ("_id", "updatedAt")
 # The real API stops counting matches somewhere; so does the mock, and says so.
@@ -149,16 +151,22 @@ def _sort_key(subscriber: Subscriber, order_by: str) -> tuple:
     return (subscriber.updated_at, subscriber.id) if order_by == "updatedAt" else (subscriber.id,)
 
 
+def _field_values(subscriber: Subscriber, name: str) -> list[str]:
+    """The lower-cased values a search filter on ``name`` looks at."""
+    if name == "name":
+        found = [subscriber.full_name] if subscriber.full_name else []
+        if subscriber.last_name and subscriber.first_name:
+            found.append(subscriber.last_name)
+    elif name == "subscriberId":
+        found = [subscriber.subscriber_id]
+    else:
+        value = getattr(subscriber, name)
+        found = [value] if value else []
+    return sorted({value.lower() for value in found})
+
+
 def _text_values(subscriber: Subscriber) -> dict[str, list[str]]:
-    values: dict[str, list[str]] = {
-        "email": [subscriber.email] if subscriber.email else [],
-        "phone": [subscriber.phone] if subscriber.phone else [],
-        "subscriberId": [subscriber.subscriber_id],
-        "name": [subscriber.full_name] if subscriber.full_name else [],
-    }
-    if subscriber.last_name and subscriber.first_name:
-        values["name"].append(subscriber.last_name)
-    return {name: sorted({value.lower() for value in found}) for name, found in values.items()}
+    return {name: _field_values(subscriber, name) for name in SEARCH_FIELDS}
 
 
 def _bisect_left(sequence: Sequence, key: tuple) -> int:
@@ -364,9 +372,12 @@ class SubscribersBackend:
                 current.credentials = incoming
             return self._change(subscriber, {}, at)
 
-    def delete_credentials(self, subscriber_id: str, provider_id: str) -> None:
+    def delete_credentials(self, subscriber_id: str, provider_id: str, *, channel: str | None) -> None:
+        """``channel`` is the provider's channel (None for an unknown provider)."""
         with self._lock:
             subscriber = self.get(subscriber_id)
+            if channel not in CREDENTIAL_CHANNELS:
+                raise NotFound(f"{provider_id} is not a chat or push provider; subscribers hold no credentials for it")
             kept = [c for c in subscriber.channels if c.provider_id != provider_id]
             if len(kept) != len(subscriber.channels):
                 subscriber.channels = kept
@@ -466,10 +477,11 @@ class SubscribersBackend:
         keys = []
         for record_id in ids:
             subscriber = self._by_id[record_id]
-            if others:
-                values = _text_values(subscriber)
-                if not all(any(v.startswith(p) for v in values[n]) for n, p in others.items()):
-                    continue
+            if others and not all(
+                any(value.startswith(prefix) for value in _field_values(subscriber, name))
+                for name, prefix in others.items()
+            ):
+                continue
             keys.append(_sort_key(subscriber, order_by))
         keys.sort()
         return keys
