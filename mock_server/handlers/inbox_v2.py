@@ -6,11 +6,11 @@ Re-exported by ``subscribers`` so the resolver's one rule finds these handlers.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from mock_server.errors import ValidationFailed, field_error
 from mock_server.store import Backend
+from mock_server.store.ids import parse_moment
 from mock_server.store.inbox import InboxFilter
 
 __all__ = [
@@ -128,7 +128,7 @@ async def unarchive_notification(backend: Backend, subscriber_id: str, notificat
 async def snooze_notification(
     backend: Backend, subscriber_id: str, notification_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    until = datetime.fromisoformat(body["snoozeUntil"].replace("Z", "+00:00"))
+    until = parse_moment(body["snoozeUntil"])
     return _update(backend, subscriber_id, notification_id, "snooze", until=until)
 
 

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.store import Backend
+from mock_server.store.ids import parse_moment
 
 
 def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return parse_moment(value) if value else None
 
 
 async def list_notifications(
