@@ -186,7 +186,7 @@ class Message:
 
     def _cta(self) -> dict[str, Any]:
         cta: dict[str, Any] = {"type": "redirect", "data": {"url": self.redirect_url} if self.redirect_url else {}}
-        if self.actions:
+        if self.actions or self.action_result is not None:
             action: dict[str, Any] = {
                 "status": "done" if any(self.completed.values()) else "pending",
                 "buttons": [{"type": kind, "content": label} for kind, label in self.actions.items()],
