@@ -37,32 +37,34 @@ def test_sdk_inbox_round_trip(novu) -> None:
         assert result.acknowledged is True and result.status == "processed"
         sent.append(result.transaction_id)
 
-    feed = novu.subscribers.notifications.feed(request={"subscriber_id": subscriber_id, "limit": 10}).result
-    assert feed.total_count == 3 and {item.transaction_id for item in feed.data} == set(sent)
-    filtered = novu.subscribers.notifications.feed(
-        request={"subscriber_id": subscriber_id, "payload": base64.b64encode(json.dumps({"n": 1}).encode()).decode()}
-    ).result
-    assert [item.transaction_id for item in filtered.data] == [sent[1]]
-    assert novu.subscribers.notifications.unseen_count(subscriber_id=subscriber_id).result.count == 3
+    # novu-py marks the v1 feed and message calls deprecated (in favour of the v2 inbox).
+    with pytest.warns(DeprecationWarning):
+        feed = novu.subscribers.notifications.feed(request={"subscriber_id": subscriber_id, "limit": 10}).result
+        assert feed.total_count == 3 and {item.transaction_id for item in feed.data} == set(sent)
+        filtered = novu.subscribers.notifications.feed(
+            request={"subscriber_id": subscriber_id, "payload": base64.b64encode(json.dumps({"n": 1}).encode()).decode()}
+        ).result
+        assert [item.transaction_id for item in filtered.data] == [sent[1]]
+        assert novu.subscribers.notifications.unseen_count(subscriber_id=subscriber_id).result.count == 3
 
-    first, second, third = (item.id for item in feed.data)
-    marked = novu.subscribers.messages.mark_all_as(
-        subscriber_id=subscriber_id, message_mark_as_request_dto={"message_id": [first], "mark_as": "seen"}
-    ).result
-    assert [message.seen for message in marked] == [True]
-    acted = novu.subscribers.messages.update_as_seen(
-        request={
-            "subscriber_id": subscriber_id,
-            "message_id": first,
-            "type": "primary",
-            "mark_message_action_as_seen_dto": {"status": "done", "payload": {"ok": True}},
-        }
-    ).result
-    assert acted.cta.action.status == "done"
-    changed = novu.subscribers.messages.mark_all(
-        subscriber_id=subscriber_id, mark_all_message_as_request_dto={"mark_as": "read"}
-    ).result
-    assert changed == 3
+        first, second, third = (item.id for item in feed.data)
+        marked = novu.subscribers.messages.mark_all_as(
+            subscriber_id=subscriber_id, message_mark_as_request_dto={"message_id": [first], "mark_as": "seen"}
+        ).result
+        assert [message.seen for message in marked] == [True]
+        acted = novu.subscribers.messages.update_as_seen(
+            request={
+                "subscriber_id": subscriber_id,
+                "message_id": first,
+                "type": "primary",
+                "mark_message_action_as_seen_dto": {"status": "done", "payload": {"ok": True}},
+            }
+        ).result
+        assert acted.cta.action.status == "done"
+        changed = novu.subscribers.messages.mark_all(
+            subscriber_id=subscriber_id, mark_all_message_as_request_dto={"mark_as": "read"}
+        ).result
+        assert changed == 3
 
     listed = novu.subscribers.notifications.list(request={"subscriber_id": subscriber_id, "limit": 10}).result
     assert listed.has_more is False and [n.id for n in listed.data] == [first, second, third]
@@ -117,10 +119,11 @@ def test_sdk_messages_and_notifications(novu) -> None:
     by_tx = novu.messages.retrieve(request={"transaction_id": [transaction_id]}).result
     assert [m.transaction_id for m in by_tx.data] == [transaction_id]
 
-    activity = novu.notifications.list(request={"transaction_id": transaction_id}).result
-    assert [n.subscriber.subscriber_id for n in activity.data] == [subscriber_id]
-    one = novu.notifications.retrieve(notification_id=activity.data[0].id).result
-    assert one.transaction_id == transaction_id
+    with pytest.warns(DeprecationWarning):  # novu-py marks the activity calls deprecated
+        activity = novu.notifications.list(request={"transaction_id": transaction_id}).result
+        assert [n.subscriber.subscriber_id for n in activity.data] == [subscriber_id]
+        one = novu.notifications.retrieve(notification_id=activity.data[0].id).result
+        assert one.transaction_id == transaction_id
 
     novu.messages.delete_by_transaction_id(transaction_id=transaction_id)
     left = novu.messages.retrieve(request={"subscriber_id": subscriber_id}).result
