@@ -16,12 +16,13 @@ import inspect
 import re
 from typing import Any, Callable
 
-from connexion.context import context
+from connexion.context import context, request, scope
 from connexion.resolver import Resolver
 
+from mock_server.controls import choose
 from mock_server.spec import Spec
 from mock_server.store import Backends
-from mock_server.wire import envelope
+from mock_server.wire import HEADERS_KEY, envelope
 
 HANDLERS_PACKAGE = "mock_server.handlers"
 
@@ -62,9 +63,14 @@ class NovuResolver(Resolver):
         facts = self.spec.operations[operation_id]
         wants_backend = next(iter(inspect.signature(handler).parameters), None) == "backend"
         backends = self.backends
+        spec = self.spec
 
         @functools.wraps(handler)
         async def operation(**kwargs: Any) -> Any:
+            # Prism's "choose a response" stage: Prefer / __code ... may answer instead of the state.
+            chosen = await choose.stage(spec, facts, request, scope["extensions"].get(HEADERS_KEY, {}))
+            if chosen is not None:
+                return chosen.body, chosen.status, chosen.headers
             if wants_backend:
                 result = handler(backends[context["token_info"]["sub"]], **kwargs)
             else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from typing import Any
 
+from mock_server.errors import ValidationFailed, field_error
 from mock_server.store.integrations import IntegrationsBackend
 
 __all__ = ["Backend", "Backends", "Environment"]
@@ -31,6 +33,43 @@ class Backend:
         self.environment = environment
         self.lock = threading.RLock()
         self.integrations = IntegrationsBackend(environment.id, environment.organization_id, self.lock)
+
+    # -- state export / import, generic over services ------------------------------------
+    # A service is any attribute with a ``snapshot()`` / ``restore(data)`` pair (plain JSON-able
+    # data; ``restore(None)`` empties it). New services are picked up without changes here.
+
+    def services(self) -> dict[str, Any]:
+        return {
+            name: service
+            for name, service in vars(self).items()
+            if callable(getattr(service, "snapshot", None)) and callable(getattr(service, "restore", None))
+        }
+
+    def export_state(self) -> dict[str, Any]:
+        """Every service's records, taken under the shared lock: one consistent moment."""
+        with self.lock:
+            return {name: service.snapshot() for name, service in self.services().items()}
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Replace every service's records; a service missing from ``state`` is emptied.
+
+        All or nothing: when a service refuses its part, the services already restored are
+        put back as they were and the error propagates.
+        """
+        services = self.services()
+        unknown = sorted(set(state) - set(services))
+        if unknown:
+            message = f"unknown service {unknown[0]}; known services: {', '.join(sorted(services))}"
+            raise ValidationFailed(field_error(unknown[0], message, None), message=message)
+        with self.lock:
+            before = {name: service.snapshot() for name, service in services.items()}
+            try:
+                for name, service in services.items():
+                    service.restore(state.get(name))
+            except BaseException:
+                for name, service in services.items():
+                    service.restore(before[name])
+                raise
 
 
 class Backends:
