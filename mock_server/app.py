@@ -136,12 +136,13 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         "state_signer": StateSigner(settings.secret, settings.oauth_state_ttl_seconds),
         "controls": controls,
     }
-    # Middlewares added later wrap the ones added earlier. From the outside in:
-    # CORS -> journal -> (state-file change watcher) -> wire (rate limits, idempotency) -> faults -> Connexion
+    # Connexion puts the middleware added first outermost. From the outside in:
+    # journal -> (state-file change watcher) -> wire (rate limits, idempotency) -> CORS -> faults -> Connexion
+    if controls.state_file is not None:
+        app.add_middleware(ChangeWatcher, position=MiddlewarePosition.BEFORE_EXCEPTION, state_file=controls.state_file)
     app.add_middleware(
-        FaultsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=controls.faults, router=router, backends=backends
+        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=controls.journal, router=router, backends=backends
     )
-    # Added before CORS, so it ends up inside it: preflights never touch rate limits.
     app.add_middleware(
         WireMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -150,11 +151,6 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         idempotency=IdempotencyStore(settings.idempotency_ttl_seconds),
         max_body_bytes=settings.max_body_bytes,
         max_uri_chars=settings.max_uri_chars,
-    )
-    if controls.state_file is not None:
-        app.add_middleware(ChangeWatcher, position=MiddlewarePosition.BEFORE_EXCEPTION, state_file=controls.state_file)
-    app.add_middleware(
-        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=controls.journal, router=router, backends=backends
     )
     app.add_middleware(
         CORSMiddleware,
@@ -172,6 +168,10 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             "Idempotency-Key",
             "Idempotency-Replay",
         ],
+    )
+    # Inside the wire: injected failures carry the RateLimit-* headers like any answer.
+    app.add_middleware(
+        FaultsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=controls.faults, router=router, backends=backends
     )
     app.backends = backends  # type: ignore[attr-defined]  # for tests and the CLI banner
     app.controls = controls  # type: ignore[attr-defined]

@@ -96,7 +96,9 @@ class Generator:
         if self.rng is None:
             count = max(low, 1 if depth < 4 else 0)
         else:
-            count = self.rng.randint(low, max(low, min(high, 3)))
+            top = max(low, min(high, 3))
+            # a top-level list shows at least one item when the schema allows it
+            count = self.rng.randint(min(max(low, 1 if depth <= 1 else 0), top), top)
         return [self.value(schema.get("items", {}), depth + 1) for _ in range(count)]
 
     def _string(self, schema: dict[str, Any]) -> str:

@@ -83,6 +83,10 @@ class Journal:
             self._logs[environment_id] = _Log(deque(maxlen=self.size))
 
 
+def _is_preflight(scope: Scope) -> bool:
+    return scope["method"] == "OPTIONS" and "access-control-request-method" in Headers(scope=scope)
+
+
 class JournalMiddleware:
     """Records every Novu API request (not the docs, documents or ``/_mock/``) with its answer."""
 
@@ -93,7 +97,7 @@ class JournalMiddleware:
         self.backends = backends
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_api_path(scope["path"]):
+        if scope["type"] != "http" or not is_api_path(scope["path"]) or _is_preflight(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
