@@ -74,7 +74,6 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     controls = Controls(
         backends=backends,
         seed=settings.seed,
-        fixtures=settings.fixtures,
         journal=Journal([backend.environment.id for backend in backends], settings.journal_size),
         faults=Faults(FaultConfig(settings.latency_ms, settings.error_rate), limiter),
         router=router,

@@ -72,7 +72,6 @@ class Controls:
 
     backends: Backends
     seed: int
-    fixtures: bool
     journal: Journal
     faults: Faults
     router: Router
