@@ -151,3 +151,12 @@ def test_keys_are_still_checked(app) -> None:
 
     with TestClient(app) as anonymous:
         assert anonymous.get("/v1/integrations", headers={"Prefer": "code=200, dynamic=true"}).status_code == 401
+
+
+def test_chosen_answers_of_shared_responses_leave_validation_working(client) -> None:
+    """Regression: checking a chosen 404 (a $ref'd response) once made later validations recurse for ever."""
+    for code in (404, 409, 422, 503):
+        assert client.get("/v1/integrations", headers={"Prefer": f"code={code}"}).status_code == code
+    assert client.put("/v1/integrations/" + "0" * 24, json={}).status_code == 404
+    assert client.post("/v1/integrations", json={"providerId": "nope", "channel": "email"}).status_code == 422
+    assert client.get("/v1/health-check").status_code == 200
