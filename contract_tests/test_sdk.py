@@ -10,6 +10,8 @@ import pytest
 from novu_py import Novu
 from novu_py.utils import BackoffStrategy, RetryConfig
 
+from contract_tests.oauth_urls import provider_form
+
 NO_RETRIES = RetryConfig("backoff", BackoffStrategy(1, 1, 1.0, 1), False)
 
 
@@ -69,7 +71,7 @@ def test_sdk_chat_oauth_url(novu) -> None:
             url = novu.integrations.generate_chat_o_auth_url(
                 generate_chat_oauth_url_request_dto={"integration_identifier": identifier, "subscriber_id": "sdk-user"}
             ).result.url
-        assert urlsplit(url).netloc == "slack.com"
+        assert provider_form(url).netloc == "slack.com"
     finally:
         novu.integrations.delete(integration_id=slack.id)
 
@@ -83,3 +85,81 @@ def test_sdk_surfaces_novu_errors(novu) -> None:
     with pytest.raises(novu_py.models.ValidationErrorDto) as invalid:
         novu.integrations.create(create_integration_request_dto={"provider_id": "not-a-provider", "channel": "email"})
     assert "providerId" in invalid.value.data.errors
+
+
+def test_sdk_channel_connections_and_endpoints(novu, target) -> None:
+    import httpx
+
+    suffix = uuid.uuid4().hex[:8]
+    slack = novu.integrations.create(
+        create_integration_request_dto={
+            "provider_id": "slack",
+            "channel": novu_py.CreateIntegrationRequestDtoChannel.CHAT,
+            "identifier": f"contract-sdk-chat-{suffix}",
+            "credentials": {"client_id": "555.666"},
+        }
+    ).result
+    subscriber = f"contract-sdk-sub-{suffix}"
+    try:
+        created = novu.channel_connections.create(
+            create_channel_connection_request_dto={
+                "integration_identifier": slack.identifier,
+                "subscriber_id": subscriber,
+                "context": {"tenant": "sdk-org"},
+                "workspace": {"id": "T0SDK", "name": "SDK HQ"},
+                "auth": {"access_token": "xoxb-sdk"},
+            }
+        ).result
+        assert created.subscriber_id == subscriber and created.context_keys == ["tenant:sdk-org"]
+        assert novu.channel_connections.retrieve(identifier=created.identifier).result.workspace.name == "SDK HQ"
+        updated = novu.channel_connections.update(
+            identifier=created.identifier,
+            update_channel_connection_request_dto={"workspace": {"id": "T0SDK"}, "auth": {"access_token": "xoxb-new"}},
+        ).result
+        assert updated.auth.access_token == "xoxb-new"
+        page = novu.channel_connections.list(request={"subscriber_id": subscriber, "limit": 10}).result
+        assert [c.identifier for c in page.data] == [created.identifier] and page.next is None
+
+        endpoint = novu.channel_endpoints.create(
+            request_body={
+                "type": "slack_channel",
+                "subscriber_id": subscriber,
+                "integration_identifier": slack.identifier,
+                "context": {"tenant": "sdk-org"},
+                "endpoint": {"channel_id": "C0SDK"},
+            }
+        ).result
+        assert endpoint.connection_identifier == created.identifier
+        assert novu.channel_endpoints.retrieve(identifier=endpoint.identifier).result.type == "slack_channel"
+        changed = novu.channel_endpoints.update(
+            identifier=endpoint.identifier, update_channel_endpoint_request_dto={"endpoint": {"channel_id": "C0NEW"}}
+        ).result
+        assert changed.endpoint.channel_id == "C0NEW"
+        listed = novu.channel_endpoints.list(request={"subscriber_id": subscriber}).result
+        assert [e.identifier for e in listed.data] == [endpoint.identifier]
+
+        link = novu.integrations.generate_link_user_o_auth_url(
+            generate_link_user_oauth_url_request_dto={
+                "integration_identifier": slack.identifier,
+                "subscriber_id": subscriber,
+                "context": {"tenant": "sdk-org"},
+            }
+        ).result.url
+        assert provider_form(link).path == "/oauth/v2/authorize"
+        novu.channel_endpoints.delete(identifier=endpoint.identifier)
+        with pytest.raises(novu_py.models.NovuError) as gone:
+            novu.channel_endpoints.retrieve(identifier=endpoint.identifier)
+        assert gone.value.status_code == 404
+        novu.channel_connections.delete(identifier=created.identifier)
+
+        connect = novu.integrations.generate_connect_o_auth_url(
+            generate_connect_oauth_url_request_dto={"integration_identifier": slack.identifier, "subscriber_id": subscriber}
+        ).result.url
+        assert provider_form(connect).netloc == "slack.com"
+        if urlsplit(connect).netloc == urlsplit(target.url).netloc:
+            assert httpx.get(connect, follow_redirects=True, timeout=30).status_code == 200
+            [made] = novu.channel_connections.list(request={"subscriber_id": subscriber}).result.data
+            assert made.workspace.id.startswith("T")
+            novu.channel_connections.delete(identifier=made.identifier)
+    finally:
+        novu.integrations.delete(integration_id=slack.id)

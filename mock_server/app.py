@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from fixtures import seed_environment
-from mock_server import problems
+from mock_server import oauth_pages, problems
 from mock_server.chat_oauth import StateSigner
 from mock_server.controls import CONTROL_PREFIX
 from mock_server.controls.admin import Controls, admin_document, record_schemas_of
@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     problems.register(app)
     _serve_documents(app, spec_path)
     _serve_admin_document(app, controls.document)
+    oauth_pages.register(app)
 
     services = {
         "backends": backends,

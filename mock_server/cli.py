@@ -35,6 +35,13 @@ def _serve_parser(subparsers) -> None:
     serve.add_argument(
         "--rate-limit", type=_rate, default=1000, metavar="N/s", help="tokens per second per key and category, N or N/s (default 1000)"
     )
+    serve.add_argument(
+        "--oauth-consent",
+        choices=["mock", "provider"],
+        default="mock",
+        help="where chat OAuth URLs point: the mock's stand-in consent pages (default, works offline) "
+        "or the real Slack / Microsoft pages",
+    )
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     controls = serve.add_argument_group("control surface (also settable at run time through /_mock/config)")
     controls.add_argument("--latency", type=_latency, default=(0, 0), metavar="MIN-MAX",
@@ -111,6 +118,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         validate_responses=not args.no_response_validation,
         max_body_bytes=args.max_body_bytes,
         rate_limit_per_second=args.rate_limit,
+        oauth_consent=args.oauth_consent,
     )
 
 

@@ -22,7 +22,7 @@ from connexion.resolver import Resolver
 from mock_server.controls import choose
 from mock_server.spec import Spec
 from mock_server.store import Backends
-from mock_server.wire import HEADERS_KEY, envelope
+from mock_server.wire import HEADERS_KEY, envelope, refuse_long_uri
 
 HANDLERS_PACKAGE = "mock_server.handlers"
 
@@ -67,6 +67,7 @@ class NovuResolver(Resolver):
 
         @functools.wraps(handler)
         async def operation(**kwargs: Any) -> Any:
+            refuse_long_uri()
             # Prism's "choose a response" stage: Prefer / __code ... may answer instead of the state.
             chosen = await choose.stage(spec, facts, request, scope["extensions"].get(HEADERS_KEY, {}))
             if chosen is not None:

@@ -38,6 +38,9 @@ class Settings:
     rate_limit_per_second: int = 1000
     idempotency_ttl_seconds: int = 24 * 60 * 60
     oauth_state_ttl_seconds: int = 5 * 60
+    # where generated chat OAuth URLs send the user: "mock" (the stand-in consent pages under
+    # /_mock/oauth/..., completes offline) or "provider" (slack.com / login.microsoftonline.com)
+    oauth_consent: str = "mock"
     # signs OAuth states; random per process unless given
     secret: str = field(default_factory=lambda: secrets.token_hex(32))
     spec_path: Path = field(default_factory=default_spec_path)
@@ -52,3 +55,7 @@ class Settings:
     state_file: Path | None = None
     # seconds without changes before the state file is written (at most 10x this under load)
     state_write_delay: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.oauth_consent not in ("mock", "provider"):
+            raise ValueError(f"oauth_consent must be 'mock' or 'provider', not {self.oauth_consent!r}")

@@ -38,7 +38,8 @@ class Spec:
                     self.operations[facts.operation_id] = facts
 
     def _facts(self, path: str, method: str, operation: dict[str, Any]) -> OperationFacts:
-        success = sorted(int(code) for code in operation["responses"] if str(code).startswith("2"))
+        # 2xx first; an operation that only redirects (browser flows) succeeds with its 3xx
+        success = sorted(int(code) for code in operation["responses"] if str(code)[:1] in ("2", "3"))
         status = success[0]
         response = self.resolve(operation["responses"][str(status)])
         schema = self.resolve(response.get("content", {}).get("application/json", {}).get("schema", {}))

@@ -80,15 +80,69 @@ def _message(error: ValidationError, field: str) -> str:
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return f"{field} must be of type {' or '.join(expected)}"
+    if error.validator == "format":
+        return f"{field} must be a valid {error.validator_value}"
     if error.validator == "enum":
         return f"{field} must be one of the following values: {', '.join(map(str, error.validator_value))}"
     return f"{field}: {error.message}" if field != "body" else error.message
+
+
+def _enums_of(schema: dict, name: str) -> list[list]:
+    """Every ``enum`` constraining property ``name`` in ``schema`` (refs already resolved), allOf included."""
+    enums = []
+    if "enum" in schema.get("properties", {}).get(name, {}):
+        enums.append(schema["properties"][name]["enum"])
+    for part in schema.get("allOf", []):
+        enums += _enums_of(part, name)
+    return enums
+
+
+def _takes(schema: dict, name: str, value: t.Any) -> bool:
+    enums = _enums_of(schema, name)
+    return bool(enums) and all(value in enum for enum in enums)
+
+
+def _alternatives(error: ValidationError) -> tuple[list[ValidationError] | None, str | None]:
+    """For a failed oneOf/anyOf: the errors of the branch the body chose by its discriminator, or a
+    message listing the branches' descriptions. (None, None) when neither applies."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    discriminator = schema.get("discriminator")
+    if discriminator and isinstance(error.instance, dict):
+        name = discriminator["propertyName"]
+        mapping = discriminator.get("mapping", {})
+        value = error.instance.get(name)
+        chosen = mapping.get(value) if isinstance(value, str) else None
+        if chosen is None:
+            return None, f"{name} must be one of the following values: {', '.join(mapping)}"
+        for index, branch in enumerate(error.validator_value):
+            if branch.get("$ref") == chosen or _takes(branch, name, value):
+                return [e for e in error.context or [] if e.schema_path and e.schema_path[0] == index], None
+    descriptions = [branch.get("description") for branch in error.validator_value if isinstance(branch, dict)]
+    if descriptions and all(descriptions):
+        return None, "must match one of: " + " Or: ".join(descriptions)
+    return None, None
 
 
 def field_errors(errors: t.Iterable[ValidationError]) -> dict[str, dict[str, t.Any]]:
     """jsonschema errors -> ``{"field.path": {"messages": [...], "value": ...}}``."""
     collected: dict[str, dict[str, t.Any]] = {}
     for error in errors:
+        if error.validator in ("oneOf", "anyOf"):
+            branch_errors, summary = _alternatives(error)
+            if branch_errors:
+                for field, entry in field_errors(branch_errors).items():
+                    collected.setdefault(field, {"messages": [], "value": entry["value"]})["messages"] += entry["messages"]
+                continue
+            if summary:
+                discriminator = (error.schema.get("discriminator") or {}).get("propertyName")
+                path = [str(part) for part in error.absolute_path]
+                value = error.instance
+                if discriminator and summary.startswith(discriminator):
+                    path.append(discriminator)
+                    value = error.instance.get(discriminator)
+                field = ".".join(path) or "body"
+                collected.setdefault(field, {"messages": [], "value": value})["messages"].append(summary)
+                continue
         path = [str(part) for part in error.absolute_path]
         value: t.Any = error.instance
         if error.validator == "required":

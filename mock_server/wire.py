@@ -6,6 +6,7 @@ errors included, and adds the headers the real API puts on each of them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -30,6 +31,7 @@ from mock_server.spec import OperationFacts
 
 SCOPE_KEY = "novu_mock"
 HEADERS_KEY = "novu_mock_headers"
+LONG_URI_KEY = "novu_mock_uri_too_long"
 
 
 def services() -> dict[str, Any]:
@@ -39,7 +41,33 @@ def services() -> dict[str, Any]:
     return scope["extensions"][SCOPE_KEY]
 
 
-def envelope(result: Any, facts: OperationFacts) -> tuple[Any, int, dict[str, str]]:
+@dataclass(slots=True)
+class Answer:
+    """A handler's answer that is not the operation's usual one: a redirect, an HTML page.
+
+    The body goes out as it is (no envelope), with this status, headers and media type.
+    """
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    mimetype: str | None = None
+
+
+def refuse_long_uri() -> None:
+    """Raise the 414 for an over-long URI; called once the request has passed validation.
+
+    Deferred on purpose: a request that also breaks the schema gets its 422 (or 401...) first,
+    so a client learns what is wrong with it and not only that it is long.
+    """
+    from connexion.context import scope
+
+    error = scope["extensions"].get(LONG_URI_KEY)
+    if error is not None:
+        raise error
+
+
+def envelope(result: Any, facts: OperationFacts) -> Any:
     """Body, status and headers of a handler's result, wrapped in ``{"data": ...}`` where Novu wraps it.
 
     The wire headers go on here too, so Connexion's response validation sees the answer whole.
@@ -47,6 +75,16 @@ def envelope(result: Any, facts: OperationFacts) -> tuple[Any, int, dict[str, st
     from connexion.context import scope
 
     headers = scope["extensions"].get(HEADERS_KEY, {})
+    if isinstance(result, Answer):
+        from connexion.lifecycle import ConnexionResponse
+
+        return ConnexionResponse(
+            status_code=result.status,
+            body=result.body,
+            headers={**headers, **result.headers},
+            mimetype=result.mimetype,
+            content_type=result.mimetype,
+        )
     if facts.success_status == 204:
         return None, 204, headers
     return ({"data": result} if facts.enveloped else result), facts.success_status, headers
@@ -115,6 +153,7 @@ class WireMiddleware:
         if key:
             extra["Idempotency-Key"] = key
         extensions[HEADERS_KEY] = extra
+        extensions[LONG_URI_KEY] = self._long_uri(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -148,10 +187,13 @@ class WireMiddleware:
             return
         await self.app(scope, receive, send_with_headers)
 
-    def _refusal(self, scope: Scope, headers: Headers, allowed: bool, key: str) -> NovuError | None:
+    def _long_uri(self, scope: Scope) -> UriTooLong | None:
         uri_length = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
         if uri_length > self.max_uri_chars:
             return UriTooLong(f"Request URI is {uri_length} characters; the limit is {self.max_uri_chars}")
+        return None
+
+    def _refusal(self, scope: Scope, headers: Headers, allowed: bool, key: str) -> NovuError | None:
         if not allowed:
             return TooManyRequests("API rate limit exceeded")
         length = headers.get("content-length")

@@ -153,3 +153,14 @@ def test_admin_is_not_rate_limited(app) -> None:
         assert 429 in statuses
         assert all(http.get("/_mock/config").status_code == 200 for _ in range(10))
         assert http.delete("/_mock/config").json()["rateLimit"] == 1000
+
+
+def test_reset_resets_every_service_not_only_the_exported_ones(client) -> None:
+    searched = client.get("/v2/subscribers", params={"limit": 100}).json()["data"]["data"]
+    assert searched, "the fixtures seed subscribers"
+    assert client.post("/v2/subscribers", json={"subscriberId": "added-before-reset"}).status_code == 201
+    client.post("/_mock/reset")
+    after = client.get("/v2/subscribers", params={"limit": 100}).json()["data"]["data"]
+    assert [s["subscriberId"] for s in after] == [s["subscriberId"] for s in searched]
+    client.post("/_mock/reset", params={"empty": "true"})
+    assert client.get("/v2/subscribers", params={"limit": 100}).json()["data"]["data"] == []

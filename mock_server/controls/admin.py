@@ -94,13 +94,12 @@ class Controls:
             raise ValueError(details)
 
     def reset(self, backend: Backend, *, empty: bool) -> dict[str, Any]:
+        """A fresh Backend for the environment: every service is reset, not only those that export."""
         from fixtures import seed_environment
 
-        with backend.lock:
-            backend.import_state({})
-            if not empty:
-                seed_environment(backend, seed=self.seed, index=self._indexes[backend.environment.id])
-        return summary(backend)
+        index = self._indexes[backend.environment.id]
+        fill = None if empty else (lambda fresh: seed_environment(fresh, seed=self.seed, index=index))
+        return summary(self.backends.renew(backend.environment.id, fill))
 
 
 def summary(backend: Backend) -> dict[str, Any]:

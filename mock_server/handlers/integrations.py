@@ -49,29 +49,78 @@ async def auto_configure_integration(backend: Backend, integration_id: str) -> d
     return backend.integrations.auto_configure(integration_id)
 
 
-async def get_chat_oauth_url(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    integration = backend.integrations.chat_oauth_target(body["integrationIdentifier"])
-    signer: chat_oauth.StateSigner = wire.services()["state_signer"]
-    state = signer.sign(
+def _oauth_url(backend: Backend, integration, body: dict[str, Any], *, mode: str, state: dict[str, Any]) -> dict[str, Any]:
+    """Sign what the callback needs and build the provider's (or the stand-in's) authorisation URL."""
+    services = wire.services()
+    signer: chat_oauth.StateSigner = services["state_signer"]
+    signed = signer.sign(
         {
             "environmentId": backend.environment.id,
             "integrationIdentifier": integration.identifier,
             "subscriberId": body.get("subscriberId"),
             "connectionIdentifier": body.get("connectionIdentifier"),
             "context": body.get("context"),
-            "mode": body.get("mode", "connect"),
+            "mode": mode,
             "connectionMode": body.get("connectionMode", "subscriber"),
+            **state,
         }
     )
     base = str(request.base_url).rstrip("/")
+    standin = services["settings"].oauth_consent == chat_oauth.CONSENT_MOCK
     url = chat_oauth.authorize_url(
         provider_id=integration.provider_id,
         credentials=integration.credentials,
         integration_identifier=integration.identifier,
-        state=state,
+        state=signed,
         redirect_uri=base + chat_oauth.CALLBACK_PATH,
         scope=body.get("scope"),
         user_scope=body.get("userScope"),
-        link_user=body.get("mode") == "link_user",
+        link_user=mode == "link_user",
+        standin_base=base if standin else None,
     )
     return {"url": url}
+
+
+async def get_chat_oauth_url(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("mode") == "link_user":
+        integration, connection = backend.channel_endpoints.oauth_link_target(
+            integration_identifier=body["integrationIdentifier"],
+            subscriber_id=body["subscriberId"],
+            context=body.get("context"),
+            connection_identifier=body.get("connectionIdentifier"),
+        )
+        return _oauth_url(
+            backend, integration, body, mode="link_user", state={"connectionIdentifier": connection.identifier}
+        )
+    integration = backend.channel_connections.oauth_connect_target(
+        integration_identifier=body["integrationIdentifier"],
+        identifier=body.get("connectionIdentifier"),
+        subscriber_id=body.get("subscriberId"),
+        context=body.get("context"),
+        connection_mode=body.get("connectionMode", "subscriber"),
+    )
+    return _oauth_url(backend, integration, body, mode="connect", state={"autoLinkUser": body.get("autoLinkUser", False)})
+
+
+async def generate_connect_oauth_url(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    mode = body.get("connectionMode", "subscriber")
+    integration = backend.channel_connections.oauth_connect_target(
+        integration_identifier=body["integrationIdentifier"],
+        identifier=body.get("connectionIdentifier"),
+        subscriber_id=body.get("subscriberId"),
+        context=body.get("context"),
+        connection_mode=mode,
+    )
+    # Linking the user who clicked is the default for subscriber-owned connections.
+    auto_link = body.get("autoLinkUser", mode == "subscriber")
+    return _oauth_url(backend, integration, body, mode="connect", state={"autoLinkUser": auto_link})
+
+
+async def generate_link_user_oauth_url(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    integration, connection = backend.channel_endpoints.oauth_link_target(
+        integration_identifier=body["integrationIdentifier"],
+        subscriber_id=body["subscriberId"],
+        context=body.get("context"),
+        connection_identifier=body.get("connectionIdentifier"),
+    )
+    return _oauth_url(backend, integration, body, mode="link_user", state={"connectionIdentifier": connection.identifier})

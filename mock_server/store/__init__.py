@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_server.errors import ValidationFailed, field_error
+from mock_server.store.channel_connections import ChannelConnectionsBackend
+from mock_server.store.channel_endpoints import ChannelEndpointsBackend
 from mock_server.store.integrations import IntegrationsBackend
+from mock_server.store.preferences import PreferencesBackend
+from mock_server.store.subscribers import SubscribersBackend
+from mock_server.store.workflows import WorkflowsBackend
 
 __all__ = ["Backend", "Backends", "Environment"]
 
@@ -33,6 +38,13 @@ class Backend:
         self.environment = environment
         self.lock = threading.RLock()
         self.integrations = IntegrationsBackend(environment.id, environment.organization_id, self.lock)
+        self.workflows = WorkflowsBackend(environment.id, self.lock)
+        self.subscribers = SubscribersBackend(
+            environment.id, environment.organization_id, self.lock, integrations=self.integrations
+        )
+        self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
+        self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock)
+        self.channel_endpoints = ChannelEndpointsBackend(self.integrations, self.channel_connections, self.lock)
 
     # -- state export / import, generic over services ------------------------------------
     # A service is any attribute with a ``snapshot()`` / ``restore(data)`` pair (plain JSON-able
@@ -84,6 +96,17 @@ class Backends:
             backend = Backend(environment)
             self._by_key[key] = backend
             self._by_id[environment.id] = backend
+
+    def renew(self, environment_id: str, fill=None) -> Backend:
+        """Replace an environment's Backend by a fresh one (every service empty), filled by ``fill``
+        before it is swapped in, so no request sees it half-built. Used by ``/_mock/reset``."""
+        old = self._by_id[environment_id]
+        new = Backend(old.environment)
+        if fill is not None:
+            fill(new)
+        self._by_id[environment_id] = new  # same key, same place in the iteration order
+        self._by_key[old.environment.api_key] = new
+        return new
 
     def environment_for_key(self, key: str):
         backend = self._by_key.get(key)

@@ -1,7 +1,8 @@
-"""Mongo-style ids: 8 hex characters of creation time, then 16 random ones."""
+"""Mongo-style ids: 8 hex characters of creation time, then 16 more (seeded random for fixtures)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import secrets
 from datetime import UTC, datetime
@@ -9,8 +10,17 @@ from datetime import UTC, datetime
 _SHORT_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+# Like a MongoDB ObjectId: a per-process random part, then a counter, so ids made by one
+# process sort in the order they were made, even within one second (cursors rely on it).
+_PROCESS_PART = secrets.token_hex(5)
+_counter = itertools.count(secrets.randbelow(0xFFFFFF))
+
+
 def object_id(created_at: datetime, rng: random.Random | None = None) -> str:
-    tail = f"{rng.getrandbits(64):016x}" if rng else secrets.token_hex(8)
+    if rng:
+        tail = f"{rng.getrandbits(64):016x}"
+    else:
+        tail = f"{_PROCESS_PART}{next(_counter) & 0xFFFFFF:06x}"
     return f"{int(created_at.timestamp()) & 0xFFFFFFFF:08x}{tail}"
 
 

@@ -1,0 +1,86 @@
+"""Subscribers v2: search, CRUD and preferences (``SubscribersController_*``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server import wire
+from mock_server.store import Backend
+from mock_server.store.subscribers import PROFILE_FIELDS
+
+
+def _channel_types() -> list[str]:
+    # Every channel type the API knows, read from the spec: the global preferences list them all.
+    return wire.services()["spec"].enum("ChannelTypeEnum")
+
+
+async def search_subscribers(
+    backend: Backend,
+    after: str | None = None,
+    before: str | None = None,
+    limit: float = 10,
+    order_direction: str = "DESC",
+    order_by: str = "_id",
+    include_cursor: bool = False,
+    email: str | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    subscriber_id: str | None = None,
+) -> dict[str, Any]:
+    return backend.subscribers.search(
+        email=email,
+        name=name,
+        phone=phone,
+        subscriber_id=subscriber_id,
+        after=after,
+        before=before,
+        limit=int(limit),
+        order_by=order_by,
+        order_direction=order_direction,
+        include_cursor=include_cursor,
+    ).to_dto()
+
+
+async def create_subscriber(backend: Backend, body: dict[str, Any], fail_if_exists: bool = False) -> dict[str, Any]:
+    subscriber, _ = backend.subscribers.create(
+        subscriber_id=body["subscriberId"],
+        profile={key: value for key, value in body.items() if key in PROFILE_FIELDS},
+        fail_if_exists=fail_if_exists,
+    )
+    return subscriber.to_dto()
+
+
+async def get_subscriber(backend: Backend, subscriber_id: str) -> dict[str, Any]:
+    return backend.subscribers.get(subscriber_id).to_dto()
+
+
+async def patch_subscriber(backend: Backend, subscriber_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    changes = {key: value for key, value in body.items() if key in PROFILE_FIELDS}
+    return backend.subscribers.patch(subscriber_id, changes).to_dto()
+
+
+async def remove_subscriber(backend: Backend, subscriber_id: str) -> dict[str, Any]:
+    backend.subscribers.remove(subscriber_id)
+    return {"acknowledged": True, "status": "deleted"}
+
+
+async def get_subscriber_preferences(
+    backend: Backend, subscriber_id: str, criticality: str = "nonCritical"
+) -> dict[str, Any]:
+    return backend.preferences.get(subscriber_id, channels=_channel_types(), criticality=criticality)
+
+
+async def update_subscriber_preferences(backend: Backend, subscriber_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return backend.preferences.update(
+        subscriber_id,
+        channels=_channel_types(),
+        choices=body.get("channels"),
+        workflow_id=body.get("workflowId"),
+        schedule=body.get("schedule"),
+    )
+
+
+async def bulk_update_subscriber_preferences(
+    backend: Backend, subscriber_id: str, body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    return backend.preferences.bulk_update(subscriber_id, body["preferences"])

@@ -1,0 +1,160 @@
+"""Channel preferences of subscribers: global ones and one set per workflow.
+
+What applies to a workflow's channel, first match wins: the workflow is critical (always on);
+the subscriber chose for that workflow; the subscriber chose globally; the workflow's default.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mock_server.errors import Conflict
+from mock_server.store.ids import iso, now
+from mock_server.store.subscribers import Subscriber, SubscribersBackend
+from mock_server.store.workflows import Workflow, WorkflowsBackend
+
+
+@dataclass(slots=True)
+class ChannelChoices:
+    channels: dict[str, bool] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class SubscriberPreferences:
+    global_choices: ChannelChoices = field(default_factory=ChannelChoices)
+    schedule: dict[str, Any] | None = None
+    # workflow _id -> the subscriber's choices for it
+    workflows: dict[str, ChannelChoices] = field(default_factory=dict)
+
+
+class PreferencesBackend:
+    def __init__(
+        self, lock: threading.RLock, *, subscribers: SubscribersBackend, workflows: WorkflowsBackend
+    ) -> None:
+        self._lock = lock
+        self._subscribers = subscribers
+        self._workflows = workflows
+        # keyed by the subscriber's _id, so a subscriber created again starts afresh
+        self._by_subscriber: dict[str, SubscriberPreferences] = {}
+        subscribers.removal_listeners.append(self._forget)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, subscriber_id: str, *, channels: list[str], criticality: str = "nonCritical") -> dict[str, Any]:
+        """GetSubscriberPreferencesDto. ``channels`` are every channel type the API knows."""
+        with self._lock:
+            subscriber = self._subscribers.get(subscriber_id)
+            return self._dto(subscriber, channels, criticality)
+
+    # -- writes --------------------------------------------------------------------------
+
+    def update(
+        self,
+        subscriber_id: str,
+        *,
+        channels: list[str],
+        choices: dict[str, bool] | None = None,
+        workflow_id: str | None = None,
+        schedule: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        with self._lock:
+            subscriber = self._subscribers.get(subscriber_id)
+            workflow = self._changeable(workflow_id) if workflow_id else None
+            preferences = self._for(subscriber)
+            moment = at or now()
+            if choices:
+                target = (
+                    preferences.workflows.setdefault(workflow.id, ChannelChoices())
+                    if workflow
+                    else preferences.global_choices
+                )
+                target.channels.update(choices)
+                target.updated_at = moment
+            if schedule is not None:
+                preferences.schedule = copy.deepcopy(schedule)
+                preferences.global_choices.updated_at = moment
+            return self._dto(subscriber, channels, "nonCritical")
+
+    def bulk_update(self, subscriber_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """All or nothing: every workflow is checked before any choice is stored."""
+        with self._lock:
+            subscriber = self._subscribers.get(subscriber_id)
+            resolved = [(self._changeable(item["workflowId"]), item.get("channels") or {}) for item in items]
+            preferences = self._for(subscriber)
+            moment = now()
+            for workflow, choices in resolved:
+                target = preferences.workflows.setdefault(workflow.id, ChannelChoices())
+                target.channels.update(choices)
+                target.updated_at = moment
+            return [
+                {
+                    "level": "template",
+                    "enabled": any(values.values()),
+                    "channels": values,
+                    "workflow": workflow.preference_dto(),
+                }
+                for workflow, _ in resolved
+                for values in [self._workflow_channels(preferences, workflow)[0]]
+            ]
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _changeable(self, workflow_id: str) -> Workflow:
+        workflow = self._workflows.get(workflow_id)
+        if workflow.critical:
+            raise Conflict(f"Workflow {workflow.identifier} is critical; its preferences cannot be changed")
+        return workflow
+
+    def _for(self, subscriber: Subscriber) -> SubscriberPreferences:
+        return self._by_subscriber.setdefault(subscriber.id, SubscriberPreferences())
+
+    def _forget(self, subscriber: Subscriber) -> None:
+        self._by_subscriber.pop(subscriber.id, None)
+
+    def _workflow_channels(
+        self, preferences: SubscriberPreferences, workflow: Workflow
+    ) -> tuple[dict[str, bool], list[dict[str, str]], datetime | None]:
+        own = preferences.workflows.get(workflow.id, ChannelChoices())
+        values: dict[str, bool] = {}
+        overrides: list[dict[str, str]] = []
+        for channel in workflow.channels:
+            if workflow.critical:
+                values[channel] = True
+            elif channel in own.channels:
+                values[channel] = own.channels[channel]
+                overrides.append({"channel": channel, "source": "subscriber"})
+            elif channel in preferences.global_choices.channels:
+                values[channel] = preferences.global_choices.channels[channel]
+            else:
+                values[channel] = workflow.default_for(channel)
+        return values, overrides, own.updated_at
+
+    def _dto(self, subscriber: Subscriber, channels: list[str], criticality: str) -> dict[str, Any]:
+        preferences = self._by_subscriber.get(subscriber.id) or SubscriberPreferences()
+        global_values = {channel: preferences.global_choices.channels.get(channel, True) for channel in channels}
+        global_dto: dict[str, Any] = {"enabled": any(global_values.values()), "channels": global_values}
+        if preferences.schedule is not None:
+            global_dto["schedule"] = copy.deepcopy(preferences.schedule)
+        workflows = []
+        for workflow in self._workflows.list():
+            if (criticality == "critical" and not workflow.critical) or (
+                criticality == "nonCritical" and workflow.critical
+            ):
+                continue
+            values, overrides, updated_at = self._workflow_channels(preferences, workflow)
+            entry: dict[str, Any] = {
+                "enabled": any(values.values()),
+                "channels": values,
+                "overrides": overrides,
+                "workflow": workflow.info_dto(),
+            }
+            if updated_at is not None:
+                entry["updatedAt"] = iso(updated_at)
+            workflows.append(entry)
+        return {"global": global_dto, "workflows": workflows}

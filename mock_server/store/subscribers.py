@@ -1,0 +1,493 @@
+"""Subscribers of one environment, their chat/push credentials and online status.
+
+Search and paging never scan every subscriber: sorted indexes live beside the records.
+
+- ``_order[order_by]``: every subscriber's sort key, ascending: ``(_id,)`` for creation order,
+  ``(updatedAt, _id)`` for ``updatedAt``. A cursor page is two bisections and a slice.
+- ``_text[field]``: ``(lower-cased value, _id)`` for ``email``, ``phone``, ``subscriberId`` and
+  ``name`` (the full name and the last name). A prefix filter is a bisected range; with several
+  filters the smallest range is read and the rest checked on its members only.
+- ``_retired``: the sort keys of deleted subscribers, so a cursor naming one still marks a place.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from mock_server.errors import Conflict, NotFound
+from mock_server.store.ids import iso, now, object_id
+from mock_server.store.integrations import Integration, IntegrationsBackend
+
+# camelCase field of the API -> attribute of the record
+PROFILE_FIELDS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "avatar": "avatar",
+    "locale": "locale",
+    "timezone": "timezone",
+    "data": "data",
+}
+# Subscribers hold credentials for providers of these channels only.
+CREDENTIAL_CHANNELS = frozenset({"chat", "push"})
+SEARCH_FIELDS = ("email", "phone", "subscriberId", "name")
+ORDER_FIELDS = ("_id", "updatedAt")
+# The real API stops counting matches somewhere; so does the mock, and says so.
+DEFAULT_TOTAL_COUNT_CAP = 50_000
+# Sorts after every character a prefix can be followed by.
+_PREFIX_END = "\U0010ffff"
+
+
+@dataclass(slots=True)
+class ChannelSettings:
+    provider_id: str
+    integration_id: str
+    integration_identifier: str
+    credentials: dict[str, Any]
+
+    def to_dto(self) -> dict[str, Any]:
+        return {
+            "providerId": self.provider_id,
+            "integrationIdentifier": self.integration_identifier,
+            "credentials": copy.deepcopy(self.credentials),
+            "_integrationId": self.integration_id,
+        }
+
+
+@dataclass(slots=True)
+class Subscriber:
+    id: str
+    environment_id: str
+    organization_id: str
+    subscriber_id: str
+    created_at: datetime
+    updated_at: datetime
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    avatar: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    data: dict[str, Any] | None = None
+    channels: list[ChannelSettings] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    is_online: bool | None = None
+    last_online_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def to_dto(self) -> dict[str, Any]:
+        return {
+            "_id": self.id,
+            "subscriberId": self.subscriber_id,
+            "firstName": self.first_name,
+            "lastName": self.last_name,
+            "email": self.email,
+            "phone": self.phone,
+            "avatar": self.avatar,
+            "locale": self.locale,
+            "timezone": self.timezone,
+            "data": copy.deepcopy(self.data),
+            "channels": [channel.to_dto() for channel in self.channels],
+            "topics": list(self.topics),
+            "isOnline": self.is_online,
+            "lastOnlineAt": iso(self.last_online_at) if self.last_online_at else None,
+            "_organizationId": self.organization_id,
+            "_environmentId": self.environment_id,
+            "deleted": False,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "__v": self.version,
+        }
+
+
+@dataclass(slots=True)
+class CursorPage:
+    items: list[Subscriber]
+    next: str | None
+    previous: str | None
+    total_count: int
+    total_count_capped: bool
+
+    def to_dto(self) -> dict[str, Any]:
+        return {
+            "data": [subscriber.to_dto() for subscriber in self.items],
+            "next": self.next,
+            "previous": self.previous,
+            "totalCount": self.total_count,
+            "totalCountCapped": self.total_count_capped,
+        }
+
+
+@dataclass(slots=True)
+class BulkOutcome:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dto(self) -> dict[str, Any]:
+        return {
+            "created": [{"subscriberId": s} for s in self.created],
+            "updated": [{"subscriberId": s} for s in self.updated],
+            "failed": [{"subscriberId": s, "message": message} for s, message in self.failed],
+        }
+
+
+def _sort_key(subscriber: Subscriber, order_by: str) -> tuple:
+    return (subscriber.updated_at, subscriber.id) if order_by == "updatedAt" else (subscriber.id,)
+
+
+def _field_values(subscriber: Subscriber, name: str) -> list[str]:
+    """The lower-cased values a search filter on ``name`` looks at."""
+    if name == "name":
+        found = [subscriber.full_name] if subscriber.full_name else []
+        if subscriber.last_name and subscriber.first_name:
+            found.append(subscriber.last_name)
+    elif name == "subscriberId":
+        found = [subscriber.subscriber_id]
+    else:
+        value = getattr(subscriber, name)
+        found = [value] if value else []
+    return sorted({value.lower() for value in found})
+
+
+def _text_values(subscriber: Subscriber) -> dict[str, list[str]]:
+    return {name: _field_values(subscriber, name) for name in SEARCH_FIELDS}
+
+
+def _bisect_left(sequence: Sequence, key: tuple) -> int:
+    return sequence.bisect_left(key) if isinstance(sequence, SortedList) else bisect.bisect_left(sequence, key)
+
+
+def _bisect_right(sequence: Sequence, key: tuple) -> int:
+    return sequence.bisect_right(key) if isinstance(sequence, SortedList) else bisect.bisect_right(sequence, key)
+
+
+class SubscribersBackend:
+    def __init__(
+        self,
+        environment_id: str,
+        organization_id: str,
+        lock: threading.RLock,
+        *,
+        integrations: IntegrationsBackend,
+        total_count_cap: int = DEFAULT_TOTAL_COUNT_CAP,
+    ) -> None:
+        self.environment_id = environment_id
+        self.organization_id = organization_id
+        self.total_count_cap = total_count_cap
+        self._lock = lock
+        self._integrations = integrations
+        self._by_subscriber_id: dict[str, Subscriber] = {}
+        self._by_id: dict[str, Subscriber] = {}
+        self._order: dict[str, SortedList] = {name: SortedList() for name in ORDER_FIELDS}
+        self._text: dict[str, SortedList] = {name: SortedList() for name in SEARCH_FIELDS}
+        self._retired: dict[str, dict[str, tuple]] = {}
+        # Called with each deleted subscriber, under the lock: what hangs off it goes too.
+        self.removal_listeners: list[Callable[[Subscriber], None]] = []
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, subscriber_id: str) -> Subscriber:
+        with self._lock:
+            subscriber = self._by_subscriber_id.get(subscriber_id)
+        if subscriber is None:
+            raise NotFound(f"Subscriber {subscriber_id} was not found")
+        return subscriber
+
+    def page(self, *, page: int, limit: int) -> tuple[list[Subscriber], int, bool]:
+        """v1 page style, creation order: (subscribers, total count, has more)."""
+        with self._lock:
+            order = self._order["_id"]
+            total = len(order)
+            start = min(page * limit, total)
+            keys = list(order.islice(start, min(start + limit, total)))
+            return [self._by_id[key[-1]] for key in keys], total, start + limit < total
+
+    def search(
+        self,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        phone: str | None = None,
+        subscriber_id: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 10,
+        order_by: str = "_id",
+        order_direction: str = "DESC",
+        include_cursor: bool = False,
+    ) -> CursorPage:
+        filters = {
+            field_name: value.lower()
+            for field_name, value in (("email", email), ("name", name), ("phone", phone), ("subscriberId", subscriber_id))
+            if value
+        }
+        with self._lock:
+            after_key = self._cursor_key(after, order_by) if after else None
+            before_key = self._cursor_key(before, order_by) if before else None
+            keys = self._order[order_by] if not filters else self._matching_keys(filters, order_by)
+            total = len(keys)
+            descending = order_direction == "DESC"
+            # Bounds in ascending key space: [lo, hi) positions of the window the cursors leave.
+            lo, hi = 0, total
+            low_cursor, high_cursor = (before_key, after_key) if descending else (after_key, before_key)
+            if low_cursor is not None:
+                lo = _bisect_left(keys, low_cursor) if include_cursor else _bisect_right(keys, low_cursor)
+            if high_cursor is not None:
+                hi = _bisect_right(keys, high_cursor) if include_cursor else _bisect_left(keys, high_cursor)
+            hi = max(lo, hi)
+            # Fill from the side the walk comes from: after a cursor (or at the start), from that
+            # cursor on; with only `before`, the items just before it.
+            backwards = before_key is not None and after_key is None
+            from_high = descending != backwards
+            start, stop = (max(lo, hi - limit), hi) if from_high else (lo, min(hi, lo + limit))
+            window = [self._by_id[key[-1]] for key in self._slice(keys, start, stop)]
+            if descending:
+                window.reverse()
+            # In walking order: items before the page exist below `start` (ASC) or above `stop` (DESC).
+            has_before = stop < total if descending else start > 0
+            has_after = start > 0 if descending else stop < total
+            return CursorPage(
+                items=window,
+                next=window[-1].id if window and has_after else None,
+                previous=window[0].id if window and has_before else None,
+                total_count=min(total, self.total_count_cap),
+                total_count_capped=total > self.total_count_cap,
+            )
+
+    # -- writes --------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        subscriber_id: str,
+        profile: dict[str, Any] | None = None,
+        fail_if_exists: bool = False,
+        created_at: datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> tuple[Subscriber, bool]:
+        """Create, or update the fields given when the subscriber exists: (subscriber, created)."""
+        with self._lock:
+            existing = self._by_subscriber_id.get(subscriber_id)
+            if existing is not None:
+                if fail_if_exists:
+                    raise Conflict(f"Subscriber {subscriber_id} already exists")
+                return self._change(existing, profile or {}), False
+            moment = created_at or now()
+            record_id = object_id(moment, rng)
+            while record_id in self._by_id or record_id in self._retired:
+                record_id = object_id(moment, rng)
+            subscriber = Subscriber(
+                id=record_id,
+                environment_id=self.environment_id,
+                organization_id=self.organization_id,
+                subscriber_id=subscriber_id,
+                created_at=moment,
+                updated_at=moment,
+            )
+            self._apply_profile(subscriber, profile or {})
+            self._by_subscriber_id[subscriber_id] = subscriber
+            self._by_id[subscriber.id] = subscriber
+            self._index(subscriber)
+            return subscriber, True
+
+    def patch(self, subscriber_id: str, changes: dict[str, Any]) -> Subscriber:
+        with self._lock:
+            return self._change(self.get(subscriber_id), changes)
+
+    def remove(self, subscriber_id: str) -> None:
+        with self._lock:
+            subscriber = self.get(subscriber_id)
+            self._unindex(subscriber)
+            del self._by_subscriber_id[subscriber_id]
+            del self._by_id[subscriber.id]
+            self._retired[subscriber.id] = {name: _sort_key(subscriber, name) for name in ORDER_FIELDS}
+            for listener in self.removal_listeners:
+                listener(subscriber)
+
+    def bulk_create(self, items: list[dict[str, Any]]) -> BulkOutcome:
+        outcome = BulkOutcome()
+        seen: set[str] = set()
+        with self._lock:
+            for item in items:
+                subscriber_id = item["subscriberId"]
+                if subscriber_id in seen:
+                    outcome.failed.append((subscriber_id, f"subscriberId {subscriber_id} appears more than once in this request"))
+                    continue
+                seen.add(subscriber_id)
+                profile = {key: value for key, value in item.items() if key in PROFILE_FIELDS}
+                _, created = self.create(subscriber_id=subscriber_id, profile=profile)
+                (outcome.created if created else outcome.updated).append(subscriber_id)
+        return outcome
+
+    def set_credentials(
+        self,
+        subscriber_id: str,
+        *,
+        provider_id: str,
+        credentials: dict[str, Any],
+        integration_identifier: str | None = None,
+        merge: bool = False,
+        at: datetime | None = None,
+    ) -> Subscriber:
+        """PUT (``merge=False``) replaces the provider's credentials; PATCH merges device tokens."""
+        with self._lock:
+            subscriber = self.get(subscriber_id)
+            integration = self._integration_for(provider_id, integration_identifier)
+            current = next(
+                (c for c in subscriber.channels if c.provider_id == provider_id and c.integration_id == integration.id),
+                None,
+            )
+            incoming = copy.deepcopy(credentials)
+            if "deviceTokens" in incoming:
+                incoming["deviceTokens"] = list(dict.fromkeys(incoming["deviceTokens"]))
+            if current is None:
+                subscriber.channels.append(
+                    ChannelSettings(provider_id, integration.id, integration.identifier, incoming)
+                )
+            elif merge:
+                tokens = current.credentials.get("deviceTokens", []) + incoming.pop("deviceTokens", [])
+                current.credentials.update(incoming)
+                if tokens:
+                    current.credentials["deviceTokens"] = list(dict.fromkeys(tokens))
+            else:
+                current.credentials = incoming
+            return self._change(subscriber, {}, at)
+
+    def delete_credentials(self, subscriber_id: str, provider_id: str, *, channel: str | None) -> None:
+        """``channel`` is the provider's channel (None for an unknown provider)."""
+        with self._lock:
+            subscriber = self.get(subscriber_id)
+            if channel not in CREDENTIAL_CHANNELS:
+                raise NotFound(f"{provider_id} is not a chat or push provider; subscribers hold no credentials for it")
+            kept = [c for c in subscriber.channels if c.provider_id != provider_id]
+            if len(kept) != len(subscriber.channels):
+                subscriber.channels = kept
+                self._change(subscriber, {})
+
+    def set_online(self, subscriber_id: str, is_online: bool, *, at: datetime | None = None) -> Subscriber:
+        with self._lock:
+            subscriber = self.get(subscriber_id)
+            moment = at or now()
+            if not is_online:
+                subscriber.last_online_at = moment
+            subscriber.is_online = is_online
+            return self._change(subscriber, {}, moment)
+
+    def store_oauth_webhook(self, subscriber_id: str, integration: Integration, webhook_url: str) -> Subscriber:
+        """The end of a chat OAuth: the subscriber's incoming-webhook URL for that integration."""
+        with self._lock:
+            subscriber = self.get(subscriber_id)
+            current = next((c for c in subscriber.channels if c.integration_id == integration.id), None)
+            if current is None:
+                subscriber.channels.append(
+                    ChannelSettings(integration.provider_id, integration.id, integration.identifier, {"webhookUrl": webhook_url})
+                )
+            else:
+                current.credentials["webhookUrl"] = webhook_url
+            return self._change(subscriber, {})
+
+    def oauth_integration(self, provider_id: str, integration_identifier: str | None) -> Integration:
+        with self._lock:
+            return self._integration_for(provider_id, integration_identifier)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _integration_for(self, provider_id: str, identifier: str | None) -> Integration:
+        if identifier:
+            integration = self._integrations.by_identifier(identifier)
+            if integration.provider_id != provider_id:
+                raise NotFound(
+                    f"Integration {identifier} is a {integration.provider_id} integration, not {provider_id}; "
+                    f"no {provider_id} integration with that identifier in this environment"
+                )
+            return integration
+        candidates = [i for i in self._integrations.list() if i.provider_id == provider_id and i.active]
+        if not candidates:
+            raise NotFound(f"This environment has no active {provider_id} integration; create one first")
+        return next((i for i in candidates if i.primary), candidates[0])
+
+    def _change(self, subscriber: Subscriber, changes: dict[str, Any], at: datetime | None = None) -> Subscriber:
+        """Every write goes through here: the indexes see the old keys leave and the new ones come."""
+        self._unindex(subscriber)
+        self._apply_profile(subscriber, changes)
+        subscriber.updated_at = max(at or now(), subscriber.updated_at)
+        subscriber.version += 1
+        self._index(subscriber)
+        return subscriber
+
+    @staticmethod
+    def _apply_profile(subscriber: Subscriber, profile: dict[str, Any]) -> None:
+        for api_name, attribute in PROFILE_FIELDS.items():
+            if api_name in profile:
+                setattr(subscriber, attribute, copy.deepcopy(profile[api_name]))
+
+    def _index(self, subscriber: Subscriber) -> None:
+        for name, order in self._order.items():
+            order.add(_sort_key(subscriber, name))
+        for name, values in _text_values(subscriber).items():
+            for value in values:
+                self._text[name].add((value, subscriber.id))
+
+    def _unindex(self, subscriber: Subscriber) -> None:
+        for name, order in self._order.items():
+            order.discard(_sort_key(subscriber, name))
+        for name, values in _text_values(subscriber).items():
+            for value in values:
+                self._text[name].discard((value, subscriber.id))
+
+    def _cursor_key(self, cursor: str, order_by: str) -> tuple:
+        subscriber = self._by_id.get(cursor)
+        if subscriber is not None:
+            return _sort_key(subscriber, order_by)
+        retired = self._retired.get(cursor)
+        if retired is not None:
+            return retired[order_by]
+        raise NotFound(f"Cursor {cursor} names no subscriber of this environment")
+
+    def _matching_keys(self, filters: dict[str, str], order_by: str) -> list[tuple]:
+        """Sort keys of the subscribers matching every prefix filter, ascending."""
+        ranges = []
+        for name, prefix in filters.items():
+            index = self._text[name]
+            lo = index.bisect_left((prefix,))
+            hi = index.bisect_left((prefix + _PREFIX_END,))
+            ranges.append((hi - lo, name, lo, hi))
+        _, narrowest, lo, hi = min(ranges)
+        ids = {record_id for _, record_id in self._text[narrowest].islice(lo, hi)}
+        others = {name: prefix for name, prefix in filters.items() if name != narrowest}
+        keys = []
+        for record_id in ids:
+            subscriber = self._by_id[record_id]
+            if others and not all(
+                any(value.startswith(prefix) for value in _field_values(subscriber, name))
+                for name, prefix in others.items()
+            ):
+                continue
+            keys.append(_sort_key(subscriber, order_by))
+        keys.sort()
+        return keys
+
+    @staticmethod
+    def _slice(keys: Sequence, start: int, stop: int) -> list[tuple]:
+        if isinstance(keys, SortedList):
+            return list(keys.islice(start, stop))
+        return list(keys[start:stop])

@@ -1,0 +1,293 @@
+"""The subscribers store's own rules, without HTTP: upserts, indexes, cursors, credentials."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mock_server.errors import Conflict, NotFound
+from mock_server.store import Backend, Environment
+from mock_server.store.subscribers import SubscribersBackend
+
+CHANNELS = ["in_app", "email", "sms", "chat", "push"]
+
+
+@pytest.fixture
+def backend() -> Backend:
+    return Backend(Environment("e" * 24, "Development", "o" * 24, "key"))
+
+
+def _fill(backend: Backend, count: int, *, prefix: str = "s", start: datetime | None = None) -> list[str]:
+    moment = start or datetime(2026, 1, 1, tzinfo=UTC)
+    ids = []
+    for number in range(count):
+        subscriber, created = backend.subscribers.create(
+            subscriber_id=f"{prefix}{number:05d}",
+            profile={"firstName": f"First{number % 7}", "lastName": f"Last{number % 5}", "email": f"{prefix}{number}@example.com"},
+            created_at=moment + timedelta(seconds=number),
+        )
+        assert created
+        ids.append(subscriber.id)
+    return ids
+
+
+def _walk(store: SubscribersBackend, *, limit: int, during=None, **options) -> tuple[list[str], str | None]:
+    """Follow `next` cursors to the end; returns the _ids seen and the cursor of the last page's first item."""
+    seen: list[str] = []
+    page = store.search(limit=limit, **options)
+    last_previous = None
+    while True:
+        seen += [s.id for s in page.items]
+        if during:
+            during()
+        if page.next is None:
+            last_previous = page.items[0].id if page.items else None
+            return seen, last_previous
+        page = store.search(limit=limit, after=page.next, **options)
+
+
+def _walk_back(store: SubscribersBackend, *, limit: int, start: str, during=None, **options) -> list[str]:
+    """From the page that ends the list, follow `previous` cursors to the start."""
+    page = store.search(limit=limit, before=start, include_cursor=True, **options)
+    collected: list[list[str]] = []
+    while True:
+        collected.insert(0, [s.id for s in page.items])
+        if during:
+            during()
+        if page.previous is None:
+            return [record_id for chunk in collected for record_id in chunk]
+        page = store.search(limit=limit, before=page.previous, **options)
+
+
+def test_create_is_an_upsert_unless_fail_if_exists(backend) -> None:
+    first, created = backend.subscribers.create(subscriber_id="ann", profile={"firstName": "Ann", "email": "ann@example.com"})
+    assert created
+    again, created = backend.subscribers.create(subscriber_id="ann", profile={"lastName": "Lee"})
+    assert not created and again is first
+    assert (again.first_name, again.last_name, again.email) == ("Ann", "Lee", "ann@example.com")
+    with pytest.raises(Conflict):
+        backend.subscribers.create(subscriber_id="ann", profile={"firstName": "Other"}, fail_if_exists=True)
+    assert backend.subscribers.get("ann").first_name == "Ann"
+
+
+def test_patch_reindexes_search_fields(backend) -> None:
+    backend.subscribers.create(subscriber_id="bob", profile={"email": "bob@old.example", "firstName": "Bob", "lastName": "Stone"})
+    backend.subscribers.patch("bob", {"email": "robert@new.example", "lastName": None})
+    assert [s.subscriber_id for s in backend.subscribers.search(email="robert@").items] == ["bob"]
+    assert backend.subscribers.search(email="bob@").items == []
+    assert backend.subscribers.search(name="stone").items == []
+    assert backend.subscribers.search(name="BOB").total_count == 1
+    assert backend.subscribers.get("bob").last_name is None
+
+
+def test_search_filters_are_case_insensitive_prefixes_and_combine(backend) -> None:
+    backend.subscribers.create(subscriber_id="u1", profile={"firstName": "Jane", "lastName": "Doe", "email": "jane@acme.io", "phone": "+14155550100"})
+    backend.subscribers.create(subscriber_id="u2", profile={"firstName": "Janet", "lastName": "Dale", "email": "janet@acme.io"})
+    backend.subscribers.create(subscriber_id="u3", profile={"firstName": "John", "lastName": "Doe", "email": "john@other.io"})
+    ids = lambda **f: sorted(s.subscriber_id for s in backend.subscribers.search(limit=100, **f).items)  # noqa: E731
+    assert ids(name="jan") == ["u1", "u2"]
+    assert ids(name="doe") == ["u1", "u3"], "last name alone matches"
+    assert ids(name="jane doe") == ["u1"]
+    assert ids(email="JANE") == ["u1", "u2"]
+    assert ids(email="jan", name="janet") == ["u2"]
+    assert ids(phone="+1415") == ["u1"]
+    assert ids(subscriber_id="u") == ["u1", "u2", "u3"]
+    assert ids(email="nobody") == []
+
+
+def test_cursor_walk_visits_everyone_once_forward_and_backward(backend) -> None:
+    originals = set(_fill(backend, 53))
+    for options in ({}, {"order_direction": "ASC"}, {"order_by": "updatedAt"}, {"order_by": "updatedAt", "order_direction": "ASC"}):
+        seen, last_first = _walk(backend.subscribers, limit=7, **options)
+        assert len(seen) == len(set(seen)) == 53 and set(seen) == originals, options
+        back = _walk_back(backend.subscribers, limit=7, start=seen[-1], **options)
+        assert back == seen, f"backward walk gives the same order: {options}"
+
+
+def test_cursor_walk_is_exact_while_subscribers_are_added(backend) -> None:
+    originals = set(_fill(backend, 40))
+    added: list[str] = []
+    counter = iter(range(1000))
+
+    def add_two() -> None:
+        for _ in range(2):
+            number = next(counter)
+            subscriber, _ = backend.subscribers.create(subscriber_id=f"late{number}", profile={"email": f"late{number}@x.io"})
+            added.append(subscriber.id)
+
+    for direction in ("DESC", "ASC"):
+        seen, _ = _walk(backend.subscribers, limit=6, during=add_two, order_direction=direction)
+        assert len(seen) == len(set(seen)), "no subscriber twice"
+        assert originals <= set(seen), "every subscriber that was there from the start, once"
+        assert set(seen) <= originals | set(added)
+        back = _walk_back(backend.subscribers, limit=6, start=seen[-1], during=add_two, order_direction=direction)
+        assert len(back) == len(set(back)) and originals <= set(back)
+
+
+def test_cursor_of_a_deleted_subscriber_still_marks_its_place(backend) -> None:
+    _fill(backend, 10)
+    first = backend.subscribers.search(limit=4, order_direction="ASC")
+    backend.subscribers.remove(first.items[-1].subscriber_id)
+    rest = backend.subscribers.search(limit=100, after=first.next, order_direction="ASC")
+    assert [s.subscriber_id for s in rest.items] == [f"s{n:05d}" for n in range(4, 10)]
+    with pytest.raises(NotFound):
+        backend.subscribers.search(after="0" * 24)
+
+
+def test_page_between_two_cursors_and_include_cursor(backend) -> None:
+    ids = _fill(backend, 10)
+    between = backend.subscribers.search(after=ids[2], before=ids[6], order_direction="ASC", limit=100)
+    assert [s.id for s in between.items] == ids[3:6]
+    assert between.previous == ids[3] and between.next == ids[5]
+    inclusive = backend.subscribers.search(after=ids[2], include_cursor=True, order_direction="ASC", limit=2)
+    assert [s.id for s in inclusive.items] == ids[2:4]
+    first = backend.subscribers.search(order_direction="ASC", limit=3)
+    assert first.previous is None and first.next == ids[2]
+    last = backend.subscribers.search(order_direction="ASC", after=ids[6], limit=10)
+    assert [s.id for s in last.items] == ids[7:] and last.next is None and last.previous == ids[7]
+
+
+def test_total_count_is_capped(backend) -> None:
+    store = SubscribersBackend("e" * 24, "o" * 24, backend.lock, integrations=backend.integrations, total_count_cap=5)
+    for number in range(8):
+        store.create(subscriber_id=f"c{number}", profile={"email": f"c{number}@x.io"})
+    page = store.search(limit=2)
+    assert (page.total_count, page.total_count_capped) == (5, True)
+    narrow = store.search(email="c1@")
+    assert (narrow.total_count, narrow.total_count_capped) == (1, False)
+
+
+def test_v1_pages_in_creation_order(backend) -> None:
+    _fill(backend, 7)
+    subscribers, total, more = backend.subscribers.page(page=1, limit=3)
+    assert [s.subscriber_id for s in subscribers] == ["s00003", "s00004", "s00005"] and total == 7 and more
+    subscribers, _, more = backend.subscribers.page(page=2, limit=3)
+    assert [s.subscriber_id for s in subscribers] == ["s00006"] and not more
+    assert backend.subscribers.page(page=9, limit=3)[0] == []
+
+
+def test_bulk_create_reports_created_updated_and_failed(backend) -> None:
+    backend.subscribers.create(subscriber_id="old")
+    outcome = backend.subscribers.bulk_create(
+        [{"subscriberId": "old", "firstName": "Olga"}, {"subscriberId": "new"}, {"subscriberId": "new", "firstName": "dup"}]
+    )
+    assert outcome.created == ["new"] and outcome.updated == ["old"]
+    assert [s for s, _ in outcome.failed] == ["new"] and "more than once" in outcome.failed[0][1]
+    assert backend.subscribers.get("old").first_name == "Olga"
+    assert backend.subscribers.get("new").first_name is None, "the failed repeat changed nothing"
+
+
+def _integration(backend: Backend, provider_id: str, channel: str, identifier: str, active: bool = True):
+    return backend.integrations.create(provider_id=provider_id, channel=channel, identifier=identifier, active=active)
+
+
+def test_credentials_put_replaces_and_patch_merges_tokens(backend) -> None:
+    fcm = _integration(backend, "fcm", "push", "fcm-main")
+    backend.subscribers.create(subscriber_id="dev")
+    put = lambda tokens, merge=False: backend.subscribers.set_credentials(  # noqa: E731
+        "dev", provider_id="fcm", credentials={"deviceTokens": tokens}, merge=merge
+    )
+    put(["a", "b", "a"])
+    assert backend.subscribers.get("dev").channels[0].credentials == {"deviceTokens": ["a", "b"]}
+    put(["b", "c"], merge=True)
+    channel = backend.subscribers.get("dev").channels[0]
+    assert channel.credentials["deviceTokens"] == ["a", "b", "c"]
+    assert (channel.integration_id, channel.integration_identifier) == (fcm.id, "fcm-main")
+    put(["z"])
+    assert backend.subscribers.get("dev").channels[0].credentials == {"deviceTokens": ["z"]}
+    assert len(backend.subscribers.get("dev").channels) == 1
+
+
+def test_credentials_need_an_integration_of_that_provider(backend) -> None:
+    _integration(backend, "slack", "chat", "slack-a")
+    _integration(backend, "fcm", "push", "fcm-off", active=False)
+    backend.subscribers.create(subscriber_id="x")
+    with pytest.raises(NotFound, match="not fcm"):
+        backend.subscribers.set_credentials("x", provider_id="fcm", credentials={}, integration_identifier="slack-a")
+    with pytest.raises(NotFound):
+        backend.subscribers.set_credentials("x", provider_id="slack", credentials={}, integration_identifier="nope")
+    with pytest.raises(NotFound, match="no active fcm"):
+        backend.subscribers.set_credentials("x", provider_id="fcm", credentials={"deviceTokens": ["t"]})
+    backend.subscribers.set_credentials("x", provider_id="slack", credentials={"webhookUrl": "https://hooks.example/1"})
+    with pytest.raises(NotFound):
+        backend.subscribers.delete_credentials("x", "sendgrid", channel="email")
+    backend.subscribers.delete_credentials("x", "slack", channel="chat")
+    assert backend.subscribers.get("x").channels == []
+
+
+def test_going_offline_stamps_last_online_at(backend) -> None:
+    backend.subscribers.create(subscriber_id="o")
+    online = backend.subscribers.set_online("o", True)
+    assert online.is_online is True and online.last_online_at is None
+    moment = datetime(2026, 5, 1, tzinfo=UTC)
+    offline = backend.subscribers.set_online("o", False, at=moment)
+    assert offline.is_online is False and offline.last_online_at == moment
+
+
+def test_removing_a_subscriber_removes_its_preferences(backend) -> None:
+    backend.workflows.create(identifier="digest", name="Digest", channels=["email"])
+    backend.subscribers.create(subscriber_id="p")
+    backend.preferences.update("p", channels=CHANNELS, choices={"email": False}, workflow_id="digest")
+    backend.subscribers.remove("p")
+    with pytest.raises(NotFound):
+        backend.preferences.get("p", channels=CHANNELS)
+    backend.subscribers.create(subscriber_id="p")
+    fresh = backend.preferences.get("p", channels=CHANNELS)
+    assert fresh["workflows"][0]["channels"] == {"email": True}
+
+
+def test_preference_precedence_and_criticality(backend) -> None:
+    backend.workflows.create(identifier="ship", name="Shipped", channels=["email", "sms"], defaults={"sms": False})
+    backend.workflows.create(identifier="reset", name="Reset", channels=["email"], critical=True)
+    backend.subscribers.create(subscriber_id="q")
+    get = lambda **kw: backend.preferences.get("q", channels=CHANNELS, **kw)  # noqa: E731
+    assert get()["workflows"][0]["channels"] == {"email": True, "sms": False}, "workflow defaults"
+    assert [w["workflow"]["identifier"] for w in get()["workflows"]] == ["ship"]
+    assert [w["workflow"]["identifier"] for w in get(criticality="critical")["workflows"]] == ["reset"]
+    assert len(get(criticality="all")["workflows"]) == 2
+
+    backend.preferences.update("q", channels=CHANNELS, choices={"email": False, "sms": True})
+    after_global = get(criticality="all")
+    assert after_global["global"]["channels"]["email"] is False
+    assert after_global["workflows"][0]["channels"] == {"email": False, "sms": True}
+    assert after_global["workflows"][1]["channels"] == {"email": True}, "critical workflows always deliver"
+
+    backend.preferences.update("q", channels=CHANNELS, choices={"email": True}, workflow_id="ship")
+    ship = get()["workflows"][0]
+    assert ship["channels"] == {"email": True, "sms": True}
+    assert ship["overrides"] == [{"channel": "email", "source": "subscriber"}]
+    with pytest.raises(Conflict):
+        backend.preferences.update("q", channels=CHANNELS, choices={"email": False}, workflow_id="reset")
+    with pytest.raises(NotFound):
+        backend.preferences.update("q", channels=CHANNELS, choices={"email": False}, workflow_id="nope")
+
+
+def test_bulk_preferences_are_all_or_nothing(backend) -> None:
+    ship = backend.workflows.create(identifier="ship", name="Shipped", channels=["email", "sms"])
+    backend.workflows.create(identifier="reset", name="Reset", channels=["email"], critical=True)
+    backend.subscribers.create(subscriber_id="r")
+    with pytest.raises(Conflict):
+        backend.preferences.bulk_update("r", [{"workflowId": "ship", "channels": {"sms": False}}, {"workflowId": "reset", "channels": {}}])
+    assert backend.preferences.get("r", channels=CHANNELS)["workflows"][0]["channels"]["sms"] is True
+    result = backend.preferences.bulk_update(
+        "r", [{"workflowId": ship.id, "channels": {"sms": False}}, {"workflowId": "ship", "channels": {"email": False}}]
+    )
+    assert [r["workflow"]["identifier"] for r in result] == ["ship", "ship"]
+    assert result[-1]["channels"] == {"email": False, "sms": False} and result[-1]["enabled"] is False
+
+
+def test_store_is_safe_under_concurrent_writers(backend) -> None:
+    def writer(prefix: str) -> None:
+        for number in range(200):
+            backend.subscribers.create(subscriber_id=f"{prefix}{number}", profile={"email": f"{prefix}{number}@x.io"})
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in "abcd"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seen, _ = _walk(backend.subscribers, limit=50)
+    assert len(seen) == len(set(seen)) == 800
+    assert backend.subscribers.search(email="c1").total_count == 111  # c1, c10-c19, c100-c199
