@@ -1,18 +1,349 @@
 """The core of the contract suite: run Schemathesis against any Novu-compatible server.
 
-Called by the pytest suite; a thin CLI can call it the same way. Every check and every phase
-(examples, coverage, fuzzing, stateful) is on; nothing is excluded.
+``run_contract(ContractOptions(url, api_key, ...))`` is what ``novu-mock contract`` and the pytest
+suite both call. Every check and every phase (examples, coverage, fuzzing, stateful) is on;
+nothing is excluded. Schemathesis (``st run``, in a child process) does all the generating,
+sending and checking; this module checks the target is reachable and accepts the key, reads the
+NDJSON events Schemathesis writes, turns them into JUnit XML and a Markdown summary, and deletes
+what the run created.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
+from contract_tests.cleanup import CleanupResult, cleanup
+from contract_tests.report import RunReport, html_summary, junit_xml, markdown_summary, parse_ndjson
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = REPO_ROOT / "openapi.yaml"
+
+
+def _default_spec() -> Path:
+    from mock_server.settings import default_spec_path
+
+    return default_spec_path()
+
+
+DEFAULT_SPEC = _default_spec()
+PHASES = "examples,coverage,fuzzing,stateful"
+DEFAULT_PREFIX = "nvmock-ct-"
+HOOKS_MODULE = "contract_tests.hooks"
+NON_GET_METHODS = ("POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+
+# Exit codes of `novu-mock contract` (2 is argparse's usage error).
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+EXIT_KEY_REFUSED = 4
+
+
+class TargetProblem(Exception):
+    """The target cannot be tested at all; ``exit_code`` says why."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class ContractOptions:
+    url: str
+    api_key: str
+    spec: Path = DEFAULT_SPEC
+    include_tags: tuple[str, ...] = ()
+    include_operations: tuple[str, ...] = ()
+    max_examples: int | None = None
+    seed: int | None = None
+    workers: str | None = None
+    read_only: bool = False
+    cleanup: bool = True
+    prefix: str = DEFAULT_PREFIX
+    junit: Path | None = None
+    summary: Path | None = None
+    request_timeout: float | None = None
+    timeout: float = 1800
+    extra: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class ContractResult:
+    exit_code: int
+    output: str
+    command: list[str]
+    report: RunReport | None = None
+    cleanup: CleanupResult | None = None
+    # the one-line reason when the run could not happen or did not pass
+    reason: str | None = None
+    schemathesis_exit_code: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == EXIT_PASSED
+
+
+# --- before the run -------------------------------------------------------------------------------
+
+
+def _probe_path(spec_path: Path) -> str | None:
+    """A GET the spec documents that needs the key and no parameters: the cheapest proof of access."""
+    from mock_server.spec import load_spec
+
+    document = load_spec(Path(spec_path).resolve()).document
+    global_security = document.get("security", [])
+    for path, item in document.get("paths", {}).items():
+        operation = item.get("get")
+        if not operation or "{" in path:
+            continue
+        parameters = item.get("parameters", []) + operation.get("parameters", [])
+        if any(parameter.get("required") for parameter in parameters if "$ref" not in parameter):
+            continue
+        if operation.get("security", global_security):
+            return path
+    return None
+
+
+def preflight(url: str, api_key: str, spec_path: Path = DEFAULT_SPEC, *, timeout: float = 15) -> None:
+    """Raise ``TargetProblem`` with a one-line reason when the target is unreachable or refuses the key."""
+    path = _probe_path(spec_path) or "/"
+    try:
+        response = httpx.get(url.rstrip("/") + path, headers={"Authorization": f"ApiKey {api_key}"}, timeout=timeout)
+    except httpx.InvalidURL as error:
+        raise TargetProblem(f"{url} is not a usable URL: {error}", EXIT_UNREACHABLE) from None
+    except httpx.HTTPError as error:
+        reason = str(error) or type(error).__name__
+        raise TargetProblem(f"cannot reach {url}: {reason}", EXIT_UNREACHABLE) from None
+    if response.status_code in (401, 403):
+        try:
+            message = response.json().get("message", "")
+        except ValueError:
+            message = response.text[:200]
+        detail = f": {message}" if message else ""
+        raise TargetProblem(
+            f"{url} refused the API key (GET {path} answered {response.status_code}{detail})", EXIT_KEY_REFUSED
+        )
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def _config_file(directory: Path, options: ContractOptions) -> Path:
+    lines = [f'hooks = "{HOOKS_MODULE}"']
+    if options.read_only:
+        # The coverage phase would also try undeclared methods (PUT, DELETE...) on every path.
+        lines += ["", "[phases.coverage]", "unexpected-methods = []"]
+    path = directory / "schemathesis.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _spec_methods(spec_path: Path) -> set[str]:
+    from mock_server.spec import HTTP_METHODS, load_spec
+
+    paths = load_spec(Path(spec_path).resolve()).document.get("paths", {})
+    return {method.upper() for item in paths.values() for method in item if method in HTTP_METHODS}
+
+
+def _filtered(options: ContractOptions) -> bool:
+    return bool(options.include_tags or options.include_operations or options.read_only)
+
+
+def stateful_possible(options: ContractOptions) -> bool:
+    """False when filters leave no OpenAPI link between two selected operations.
+
+    Schemathesis reports such a run as an error ("all link definitions are excluded by filters"),
+    so a run narrowed to one operation could never pass; the stateful phase is left out instead,
+    and the output says so. Unfiltered runs always keep it.
+    """
+    if not _filtered(options):
+        return True
+    from mock_server.spec import load_spec
+
+    spec = load_spec(Path(options.spec).resolve())
+    selected = {operation_id for _, _, operation_id, _ in selected_operations(options)}
+    for item in spec.document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or operation.get("operationId") not in selected:
+                continue
+            for response in operation.get("responses", {}).values():
+                for link in spec.resolve(response).get("links", {}).values():
+                    if spec.resolve(link).get("operationId") in selected:
+                        return True
+    return False
+
+
+def phases(options: ContractOptions) -> str:
+    return PHASES if stateful_possible(options) else PHASES.removesuffix(",stateful")
+
+
+def schemathesis_command(options: ContractOptions, *, config: Path, ndjson: Path) -> list[str]:
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config),
+        "run", str(Path(options.spec).resolve()),
+        "--url", options.url,
+        "--header", f"Authorization: ApiKey {options.api_key}",
+        "--checks", "all",
+        "--phases", phases(options),
+        "--rate-limit", "auto",
+        "--no-color",
+        "--report", "ndjson", "--report-ndjson-path", str(ndjson),
+    ]  # fmt: skip
+    for tag in options.include_tags:
+        command += ["--include-tag", tag]
+    for operation_id in options.include_operations:
+        command += ["--include-operation-id", operation_id]
+    if options.read_only:
+        # Excludes apply after includes (which Schemathesis ORs together), so this narrows any selection.
+        for method in sorted(_spec_methods(options.spec) - {"GET"}):
+            command += ["--exclude-method", method]
+    if options.max_examples is not None:
+        command += ["--max-examples", str(options.max_examples)]
+    if options.seed is not None:
+        command += ["--seed", str(options.seed)]
+    if options.workers is not None:
+        command += ["--workers", str(options.workers)]
+    if options.request_timeout is not None:
+        command += ["--request-timeout", str(options.request_timeout)]
+    return command + list(options.extra)
+
+
+def redact(command: list[str], api_key: str) -> list[str]:
+    return [part.replace(api_key, "***") if api_key else part for part in command]
+
+
+def selected_operations(options: ContractOptions) -> list[tuple[str, str, str, list[str]]]:
+    """(method, path, operationId, tags) of what the run would test, chosen by Schemathesis' own filters."""
+    import schemathesis
+
+    schema = schemathesis.openapi.from_path(str(Path(options.spec).resolve()))
+    # Chained includes are ORed, as the CLI does with --include-tag and --include-operation-id.
+    if options.include_tags:
+        schema = schema.include(tag=list(options.include_tags))
+    if options.include_operations:
+        schema = schema.include(operation_id=list(options.include_operations))
+    if options.read_only:
+        schema = schema.exclude(method=list(NON_GET_METHODS))  # all of them: nothing but GET may pass
+    found = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        raw = operation.definition.raw
+        found.append((operation.method.upper(), operation.path, raw.get("operationId", ""), list(raw.get("tags", []))))
+    return found
+
+
+def dry_run(options: ContractOptions) -> str:
+    """What the run would send, without sending anything."""
+    operations = selected_operations(options)
+    command = schemathesis_command(options, config=Path("<generated schemathesis.toml>"), ndjson=Path("<events>"))
+    lines = [f"Dry run: nothing is sent. {len(operations)} operation(s) would be tested against {options.url}:"]
+    lines += [f"  {method:<7} {path}  ({op_id}) [{', '.join(tags)}]" for method, path, op_id, tags in operations]
+    lines += [
+        "",
+        f"Phases: {phases(options)}. Checks: all. Rate limits: Retry-After and RateLimit-Reset honoured.",
+        "Requests: only GET (--read-only)." if options.read_only else "Requests: every method the spec documents.",
+    ]
+    if not options.read_only:
+        lines.append(
+            f"Created resources: labelled with the prefix {options.prefix!r}; "
+            + ("deleted at the end." if options.cleanup else "kept (--no-cleanup).")
+        )
+    lines += ["", "Command:", "  " + shlex.join(redact(command, options.api_key))]
+    return "\n".join(lines)
+
+
+def _stream(command: list[str], *, cwd: Path, env: dict[str, str], echo: Callable[[str], None] | None, timeout: float):
+    chunks = []
+    # The context manager closes the pipe whatever happens.
+    with subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as process:
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                chunks.append(line)
+                if echo is not None:
+                    echo(line)
+            process.wait(timeout=timeout)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+    return process.returncode, "".join(chunks)
+
+
+def _last_error(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip() and not set(line.strip()) <= set("=-━ ")]
+    errors = [line for line in lines if "error" in line.lower()]
+    return (errors or lines or ["no output"])[-1][:300]
+
+
+def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None = None) -> ContractResult:
+    """Run the whole suite against ``options.url``; reports are written where the options say."""
+    if not selected_operations(options):
+        reason = "the filters select no operation of the spec (check the tag and operationId spelling)"
+        return ContractResult(EXIT_USAGE, "", [], reason=reason)
+    try:
+        preflight(options.url, options.api_key, options.spec)
+    except TargetProblem as problem:
+        return ContractResult(problem.exit_code, "", [], reason=str(problem))
+    with tempfile.TemporaryDirectory(prefix="novu-contract-") as scratch:
+        workdir = Path(scratch)
+        ndjson = workdir / "events.ndjson"
+        journal = workdir / "created.jsonl"
+        command = schemathesis_command(options, config=_config_file(workdir, options), ndjson=ndjson)
+        env = dict(os.environ)
+        env.pop("SCHEMATHESIS_HOOKS", None)
+        env.update(
+            NOVU_CONTRACT_SPEC=str(Path(options.spec).resolve()),
+            NOVU_CONTRACT_PREFIX="" if options.read_only else options.prefix,
+            NOVU_CONTRACT_JOURNAL=str(journal),
+            NOVU_CONTRACT_READ_ONLY="1" if options.read_only else "0",
+            # the hooks module must be importable from the scratch directory
+            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
+        )
+        # From a scratch directory: no example database or crash cache carries over between runs.
+        code, output = _stream(command, cwd=workdir, env=env, echo=echo, timeout=options.timeout)
+        report = parse_ndjson(ndjson)
+        cleaned = None
+        if options.cleanup and not options.read_only:
+            cleaned = cleanup(
+                journal, url=options.url, api_key=options.api_key, spec_path=options.spec, prefix=options.prefix
+            )
+    extra = [cleaned.describe()] if cleaned is not None else []
+    if not stateful_possible(options):
+        extra.append("stateful phase left out: the filters leave no OpenAPI link between selected operations")
+    if options.junit is not None:
+        options.junit.parent.mkdir(parents=True, exist_ok=True)
+        options.junit.write_text(junit_xml(report), encoding="utf-8")
+    if options.summary is not None:
+        options.summary.parent.mkdir(parents=True, exist_ok=True)
+        render = html_summary if options.summary.suffix.lower() in (".html", ".htm") else markdown_summary
+        options.summary.write_text(render(report, target=options.url, extra=extra), encoding="utf-8")
+    reason = None
+    if report.failures or report.errors:
+        failed = "; ".join(f"{label}: {', '.join(checks)}" for label, checks in report.failed_checks().items())
+        reason = f"{report.failures} failing check runs, {report.errors} errors" + (f" ({failed})" if failed else "")
+    elif code != 0:
+        reason = f"Schemathesis exited with code {code}: {_last_error(output)}"
+    elif not report.operations:
+        reason = "no operation was tested (do the filters match anything?)"
+    exit_code = EXIT_PASSED if reason is None else EXIT_FAILED
+    return ContractResult(
+        exit_code, output, redact(command, options.api_key), report=report, cleanup=cleaned, reason=reason,
+        schemathesis_exit_code=code,
+    )  # fmt: skip
+
+
+# --- kept for callers of the first version ---------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,37 +357,12 @@ class RunResult:
         return self.exit_code == 0
 
 
-def schemathesis_command(
-    url: str,
-    api_key: str,
-    *,
-    spec: Path = DEFAULT_SPEC,
-    max_examples: int | None = None,
-    seed: int | None = None,
-    junit: Path | None = None,
-    extra: list[str] | None = None,
-) -> list[str]:
-    command = [
-        sys.executable, "-m", "schemathesis.cli", "run", str(spec),
-        "--url", url,
-        "--header", f"Authorization: ApiKey {api_key}",
-        "--checks", "all",
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--no-color",
-    ]  # fmt: skip
-    if max_examples is not None:
-        command += ["--max-examples", str(max_examples)]
-    if seed is not None:
-        command += ["--seed", str(seed)]
-    if junit is not None:
-        command += ["--report", "junit", "--report-junit-path", str(junit)]
-    return command + list(extra or [])
-
-
-def run_schemathesis(url: str, api_key: str, *, timeout: float = 900, **options) -> RunResult:
-    command = schemathesis_command(url, api_key, **options)
-    # From the repository root, so schemathesis.toml (and its hooks) are picked up.
-    completed = subprocess.run(
-        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
+def run_schemathesis(
+    url: str, api_key: str, *, max_examples: int | None = None, seed: int | None = None, junit: Path | None = None,
+    timeout: float = 900,
+) -> RunResult:  # fmt: skip
+    result = run_contract(
+        ContractOptions(url, api_key, max_examples=max_examples, seed=seed, junit=junit, timeout=timeout)
     )
-    return RunResult(completed.returncode, completed.stdout + completed.stderr, command)
+    output = result.output + (f"\n{result.reason}" if result.reason else "")
+    return RunResult(result.exit_code, output, result.command)

@@ -85,11 +85,74 @@ def _error_rate(text: str) -> float:
     return rate
 
 
+def _contract_parser(subparsers) -> None:
+    import os
+
+    contract = subparsers.add_parser(
+        "contract",
+        help="check that a server honours openapi.yaml (Schemathesis, every check and phase)",
+        description="Run the contract suite against any Novu-compatible server. Exit codes: 0 passed, "
+        "1 failures, 2 usage error, 3 target unreachable, 4 API key refused.",
+    )
+    add = contract.add_argument
+    add("--url", required=True, help="base URL of the server under test, e.g. http://127.0.0.1:4010")
+    add("--api-key", default=os.environ.get("NOVU_API_KEY"), help="secret key of an environment (or NOVU_API_KEY)")
+    add("--spec", type=Path, default=None, help="the OpenAPI file (default: the bundled openapi.yaml)")
+    add("--include-tag", action="append", default=[], metavar="TAG", help="test operations with this tag (repeatable)")
+    add(
+        "--include-operation",
+        action="append",
+        default=[],
+        metavar="OPERATION_ID",
+        help="test this operationId (repeatable); tags and operations add up",
+    )
+    add("--max-examples", type=int, default=None, metavar="N", help="test cases per operation and phase")
+    add("--seed", type=int, default=None, help="random seed of the data generation, for a reproducible run")
+    add("--workers", default=None, metavar="N", help="concurrent workers (a number or 'auto')")
+    add("--junit", type=Path, default=None, metavar="PATH", help="write JUnit XML: a test case per operation and check")
+    add(
+        "--summary",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write a summary with a table per operation: Markdown, or HTML when PATH ends in .html",
+    )
+    add("--read-only", action="store_true", help="send only GET requests (safe against a real server)")
+    add("--no-cleanup", action="store_true", help="keep what the run created instead of deleting it at the end")
+    add("--prefix", default=None, help="label put on what the run creates (default nvmock-ct-)")
+    add("--request-timeout", type=float, default=None, metavar="SECONDS", help="timeout of each request")
+    add("--dry-run", action="store_true", help="list what would be sent, send nothing")
+    add("--quiet", action="store_true", help="do not echo Schemathesis' progress")
+
+
+def _proxy_parser(subparsers) -> None:
+    proxy = subparsers.add_parser(
+        "proxy",
+        help="forward to a real server and journal where its exchanges break openapi.yaml",
+        description="A validating proxy: each request is forwarded unchanged to --upstream and the answer returned "
+        "unchanged; requests and responses that break the spec are journalled.",
+    )
+    add = proxy.add_argument
+    add("--upstream", required=True, help="base URL to forward to, e.g. https://api.novu.co")
+    add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    add("--port", type=int, default=4011, help="port to listen on (default 4011)")
+    add("--spec", type=Path, default=None, help="the OpenAPI file (default: the bundled openapi.yaml)")
+    add("--journal", type=Path, default=Path("novu-proxy-journal.jsonl"), help="violations, one JSON object a line")
+    add(
+        "--violation-header",
+        action="store_true",
+        help="add X-Novu-Contract-Violations to the answers of exchanges that broke the spec",
+    )
+    add("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="novu-mock", description="A contract mock of the Novu REST API.")
     parser.add_argument("--version", action="version", version=f"novu-mock {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _serve_parser(subparsers)
+    _contract_parser(subparsers)
+    _proxy_parser(subparsers)
     return parser
 
 
@@ -165,6 +228,70 @@ def serve(settings: Settings, log_level: str) -> int:
     return 0
 
 
+def contract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        from contract_tests.runner import DEFAULT_PREFIX, ContractOptions, dry_run, run_contract
+    except ImportError as error:  # schemathesis comes with the [test] extra
+        print(f"novu-mock contract: needs the test extra (pip install 'novu-mock[test]'): {error}", file=sys.stderr)
+        return 2
+    if not args.api_key:
+        parser.error("contract: --api-key (or NOVU_API_KEY) is required")
+    if args.max_examples is not None and args.max_examples < 1:
+        parser.error("contract: --max-examples must be at least 1")
+    if args.workers is not None and args.workers != "auto" and not (args.workers.isdigit() and int(args.workers) >= 1):
+        parser.error("contract: --workers must be a positive number or 'auto'")
+    options = ContractOptions(
+        url=args.url.rstrip("/"),
+        api_key=args.api_key,
+        **({"spec": args.spec} if args.spec else {}),
+        include_tags=tuple(args.include_tag),
+        include_operations=tuple(args.include_operation),
+        max_examples=args.max_examples,
+        seed=args.seed,
+        workers=args.workers,
+        read_only=args.read_only,
+        cleanup=not args.no_cleanup,
+        prefix=DEFAULT_PREFIX if args.prefix is None else args.prefix,
+        junit=args.junit,
+        summary=args.summary,
+        request_timeout=args.request_timeout,
+    )
+    if args.dry_run:
+        print(dry_run(options))
+        return 0
+    echo = None if args.quiet else (lambda line: print(line, end="", flush=True))
+    result = run_contract(options, echo=echo)
+    if result.report is not None:
+        report = result.report
+        print(f"novu-mock contract: {len(report.operations)} operations, {report.requests} requests sent")
+    if result.cleanup is not None:
+        print(f"novu-mock contract: {result.cleanup.describe()}")
+    for path in (args.junit, args.summary):
+        if path is not None and result.report is not None:
+            print(f"novu-mock contract: wrote {path}")
+    if result.passed:
+        print("novu-mock contract: PASSED")
+    else:
+        print(f"novu-mock contract: FAILED: {result.reason}", file=sys.stderr)
+    return result.exit_code
+
+
+def proxy(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_server.proxy import create_proxy
+
+    if args.port < 0 or args.port > 65535:
+        raise SystemExit(f"novu-mock: --port must be between 0 and 65535, not {args.port}")
+    app = create_proxy(
+        args.upstream, spec_path=args.spec, journal_path=args.journal, violation_header=args.violation_header
+    )
+    print(f"novu-mock proxy: http://{args.host}:{args.port} -> {args.upstream}; journal: {args.journal}", flush=True)
+    # No server/date headers of its own: the upstream's answer goes back as it came.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False, date_header=False)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -175,5 +302,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return supervise(list(argv if argv is not None else sys.argv[1:]), settings)
         return serve(settings, args.log_level)
+    if args.command == "contract":
+        return contract(args, parser)
+    if args.command == "proxy":
+        return proxy(args)
     parser.print_help(sys.stderr)
     return 2

@@ -38,3 +38,22 @@ def running(settings: Settings, *, timeout: float = 15.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout)
+
+
+@contextlib.contextmanager
+def running_app(app, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 15.0, **config) -> Iterator[str]:
+    """Serve any ASGI ``app`` on a background thread (the proxy, test doubles); yields the base URL."""
+    port = port or free_port(host)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error", lifespan="on", **config))
+    thread = threading.Thread(target=server.run, name="novu-mock-app", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"app did not start on {host}:{port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
