@@ -23,21 +23,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 @contextlib.contextmanager
 def running(settings: Settings, *, timeout: float = 15.0) -> Iterator[str]:
     """Serve ``settings`` on a background thread; yields the base URL, stops the server on exit."""
-    port = settings.port or free_port(settings.host)
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=port, log_level="error", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="novu-mock", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"novu-mock did not start on {settings.host}:{port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://{settings.host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout)
+    with running_app(create_app(settings), host=settings.host, port=settings.port, timeout=timeout) as base_url:
+        yield base_url
 
 
 @contextlib.contextmanager

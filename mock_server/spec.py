@@ -54,15 +54,17 @@ class Spec:
             if "GET" in methods:
                 methods.append("HEAD")
             regex = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(path))
-            patterns.append(("{" in path, re.compile(f"^{regex}$"), methods))
+            patterns.append((path.count("{"), re.compile(f"^{regex}$"), methods))
         return patterns
 
     def allowed_methods(self, path: str) -> list[str]:
-        """The methods the spec documents for ``path``; a literal path wins over a templated one."""
+        """The methods the spec documents for ``path``; the path with the fewest templated
+        segments wins, as in routing (``.../notifications/archive`` over ``.../{notificationId}``)."""
         matches = [(templated, methods) for templated, regex, methods in self._path_patterns if regex.match(path)]
-        literal = [methods for templated, methods in matches if not templated]
-        chosen = literal[0] if literal else sorted({m for _, methods in matches for m in methods})
-        return list(chosen)
+        if not matches:
+            return []
+        fewest = min(templated for templated, _ in matches)
+        return sorted({m for templated, methods in matches if templated == fewest for m in methods})
 
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         while isinstance(node, dict) and "$ref" in node:

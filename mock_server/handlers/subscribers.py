@@ -84,3 +84,7 @@ async def bulk_update_subscriber_preferences(
     backend: Backend, subscriber_id: str, body: dict[str, Any]
 ) -> list[dict[str, Any]]:
     return backend.preferences.bulk_update(subscriber_id, body["preferences"])
+
+
+# The v2 inbox lives in its own module; re-exported for the resolver.
+from mock_server.handlers.inbox_v2 import *  # noqa: E402,F401,F403

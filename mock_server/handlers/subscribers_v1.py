@@ -113,3 +113,7 @@ async def chat_oauth_callback(subscriber_id: str, provider_id: str, code: str, s
     if redirect:
         return wire.Answer(302, headers={"Location": redirect})
     return wire.Answer(200, body=subscriber_oauth.CLOSE_WINDOW_PAGE, mimetype="text/html")
+
+
+# The v1 in-app feed lives in its own module; re-exported for the resolver.
+from mock_server.handlers.inbox_v1 import *  # noqa: E402,F401,F403

@@ -10,6 +10,7 @@ from typing import Any
 from mock_server.errors import ValidationFailed, field_error
 from mock_server.store.channel_connections import ChannelConnectionsBackend
 from mock_server.store.channel_endpoints import ChannelEndpointsBackend
+from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import SubscribersBackend
@@ -45,6 +46,14 @@ class Backend:
         self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
         self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock)
         self.channel_endpoints = ChannelEndpointsBackend(self.integrations, self.channel_connections, self.lock)
+        self.inbox = InboxBackend(
+            environment.id,
+            environment.organization_id,
+            self.lock,
+            subscribers=self.subscribers,
+            workflows=self.workflows,
+            preferences=self.preferences,
+        )
 
     # -- state export / import, generic over services ------------------------------------
     # A service is any attribute with a ``snapshot()`` / ``restore(data)`` pair (plain JSON-able

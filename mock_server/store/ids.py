@@ -39,3 +39,13 @@ def iso(moment: datetime) -> str:
 
 def secrets_token() -> str:
     return secrets.token_hex(16)
+
+
+def parse_moment(text: str) -> datetime:
+    """An RFC 3339 date-time (already validated by the spec) as a UTC datetime; moments that
+    fall outside what Python can hold in UTC are clamped to its first or last moment."""
+    parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return (datetime.max if parsed.year > 1 else datetime.min).replace(tzinfo=UTC)

@@ -51,6 +51,13 @@ class PreferencesBackend:
             subscriber = self._subscribers.get(subscriber_id)
             return self._dto(subscriber, channels, criticality)
 
+    def delivers(self, subscriber: Subscriber, workflow: Workflow, channel: str) -> bool:
+        """Whether ``workflow`` delivers on ``channel`` to ``subscriber`` (the rule above)."""
+        with self._lock:
+            preferences = self._by_subscriber.get(subscriber.id) or SubscriberPreferences()
+            values, _, _ = self._workflow_channels(preferences, workflow)
+            return values.get(channel, False)
+
     # -- writes --------------------------------------------------------------------------
 
     def update(

@@ -1,0 +1,53 @@
+"""v1 notifications, the activity of the environment (``NotificationsController_*``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mock_server.store import Backend
+from mock_server.store.ids import parse_moment
+
+
+def _moment(value: str | None) -> datetime | None:
+    return parse_moment(value) if value else None
+
+
+async def list_notifications(
+    backend: Backend,
+    channels: list[str] | None = None,
+    templates: list[str] | None = None,
+    emails: list[str] | None = None,
+    search: str | None = None,
+    subscriber_ids: list[str] | None = None,
+    severity: list[str] | None = None,
+    page: float = 0,
+    limit: float = 10,
+    transaction_id: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    found = backend.inbox.notifications(
+        page=int(page),
+        limit=int(limit),
+        channels=channels,
+        templates=templates,
+        emails=emails,
+        search=search,
+        subscriber_ids=subscriber_ids,
+        severity=severity,
+        transaction_id=transaction_id,
+        after=_moment(after),
+        before=_moment(before),
+    )
+    return {
+        "page": int(page),
+        "pageSize": int(limit),
+        "totalCount": found.total,
+        "hasMore": found.has_more,
+        "data": [notification.to_dto() for notification in found.items],
+    }
+
+
+async def get_notification(backend: Backend, notification_id: str) -> dict[str, Any]:
+    return backend.inbox.notification(notification_id).to_dto()

@@ -1,0 +1,901 @@
+"""Notifications and in-app messages of one environment: the inbox that v1 and v2 both show.
+
+One ``Message`` record per in-app message; the v1 feed, the v1 messages list and the v2 inbox are
+views of the same records, so a change through one is seen by the others.
+
+Indexes beside the records, so reads never scan what they do not need:
+
+- ``_by_subscriber[subscriber _id]``: that subscriber's messages, ``(createdAt, _id)`` ascending.
+  Feed, unseen count, v2 list and v2 count walk this list only: other subscribers' messages are
+  never looked at.
+- ``_by_transaction[transactionId]``: the ids of the messages a trigger created.
+- ``_messages_order`` / ``_notifications_order``: every message / notification of the environment,
+  for the unfiltered v1 lists.
+
+A snoozed message is hidden from the v1 feed, the unseen count and the default v2 list until its
+``snoozedUntil`` passes; ``clock`` is what "now" means (tests may replace it).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from mock_server.errors import Conflict, NotFound
+from mock_server.store.ids import iso, now, object_id
+from mock_server.store.preferences import PreferencesBackend
+from mock_server.store.subscribers import PROFILE_FIELDS, Subscriber, SubscribersBackend
+from mock_server.store.workflows import Workflow, WorkflowsBackend
+
+ACTION_TYPES = ("primary", "secondary")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
+
+
+# -- templates -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InAppTemplate:
+    """What the in-app step of a workflow renders. Text may hold ``{{payload.x}}`` placeholders."""
+
+    subject: str
+    body: str
+    avatar: str | None = None
+    redirect_url: str | None = None
+    primary_action: str | None = None
+    secondary_action: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def render(text: str, context: dict[str, Any]) -> str:
+    """Fill ``{{a.b.c}}`` from ``context``; a missing value renders as nothing."""
+
+    def value(match: re.Match[str]) -> str:
+        found: Any = context
+        for part in match.group(1).split("."):
+            if not isinstance(found, dict) or part not in found:
+                return ""
+            found = found[part]
+        return found if isinstance(found, str) else str(found) if found is not None else ""
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def _render_data(data: Any, context: dict[str, Any]) -> Any:
+    if isinstance(data, str):
+        return render(data, context)
+    if isinstance(data, dict):
+        return {key: _render_data(value, context) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_render_data(value, context) for value in data]
+    return copy.deepcopy(data)
+
+
+# -- records ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Notification:
+    """One trigger for one subscriber (what the activity feed lists)."""
+
+    id: str
+    environment_id: str
+    organization_id: str
+    subscriber: Subscriber
+    workflow: Workflow
+    transaction_id: str
+    payload: dict[str, Any]
+    to: dict[str, Any]
+    created_at: datetime
+    message_ids: list[str] = field(default_factory=list)
+
+    def to_dto(self) -> dict[str, Any]:
+        subscriber = self.subscriber
+        return {
+            "_id": self.id,
+            "_environmentId": self.environment_id,
+            "_organizationId": self.organization_id,
+            "_subscriberId": subscriber.id,
+            "_templateId": self.workflow.id,
+            "transactionId": self.transaction_id,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.created_at),
+            "channels": list(self.workflow.channels),
+            "subscriber": {
+                "_id": subscriber.id,
+                "subscriberId": subscriber.subscriber_id,
+                **{key: value for key, value in (
+                    ("firstName", subscriber.first_name),
+                    ("lastName", subscriber.last_name),
+                    ("email", subscriber.email),
+                    ("phone", subscriber.phone),
+                ) if value is not None},
+            },
+            "template": {
+                "_id": self.workflow.id,
+                "name": self.workflow.name,
+                "triggers": [
+                    {"type": "event", "identifier": self.workflow.identifier, "variables": [], "subscriberVariables": []}
+                ],
+            },
+            "payload": copy.deepcopy(self.payload),
+            "tags": list(self.workflow.tags),
+            "to": copy.deepcopy(self.to),
+            "severity": self.workflow.severity,
+            "critical": self.workflow.critical,
+        }
+
+
+@dataclass(slots=True)
+class Message:
+    """One in-app message; v1 calls it a message, v2 a notification."""
+
+    id: str
+    environment_id: str
+    organization_id: str
+    notification_id: str
+    subscriber: Subscriber
+    workflow: Workflow
+    transaction_id: str
+    subject: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+    payload: dict[str, Any]
+    data: dict[str, Any]
+    avatar: str | None = None
+    redirect_url: str | None = None
+    # label per action type ("primary", "secondary") and whether it is done
+    actions: dict[str, str] = field(default_factory=dict)
+    completed: dict[str, bool] = field(default_factory=dict)
+    action_result: dict[str, Any] | None = None
+    seen_at: datetime | None = None
+    read_at: datetime | None = None
+    archived_at: datetime | None = None
+    snoozed_until: datetime | None = None
+
+    @property
+    def seen(self) -> bool:
+        return self.seen_at is not None
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    def snoozed(self, moment: datetime) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > moment
+
+    @property
+    def key(self) -> tuple[datetime, str]:
+        return (self.created_at, self.id)
+
+    # -- DTOs ---------------------------------------------------------------------------------
+
+    def _cta(self) -> dict[str, Any]:
+        cta: dict[str, Any] = {"type": "redirect", "data": {"url": self.redirect_url} if self.redirect_url else {}}
+        if self.actions or self.action_result is not None:
+            action: dict[str, Any] = {
+                "status": "done" if any(self.completed.values()) else "pending",
+                "buttons": [{"type": kind, "content": label} for kind, label in self.actions.items()],
+            }
+            if self.action_result is not None:
+                action["result"] = copy.deepcopy(self.action_result)
+            cta["action"] = action
+        return cta
+
+    def feed_dto(self) -> dict[str, Any]:
+        """NotificationFeedItemDto (v1 feed)."""
+        subscriber = self.subscriber
+        return {
+            "_id": self.id,
+            "_templateId": self.workflow.id,
+            "_environmentId": self.environment_id,
+            "_organizationId": self.organization_id,
+            "_notificationId": self.notification_id,
+            "_subscriberId": subscriber.id,
+            "_jobId": self.notification_id,
+            "_feedId": None,
+            "transactionId": self.transaction_id,
+            "templateIdentifier": self.workflow.identifier,
+            "providerId": "novu",
+            "subject": self.subject,
+            "content": self.body,
+            "channel": "in_app",
+            "read": self.read,
+            "seen": self.seen,
+            "archived": self.archived,
+            "cta": self._cta(),
+            "status": "sent",
+            "payload": copy.deepcopy(self.payload),
+            "data": copy.deepcopy(self.data),
+            "tags": list(self.workflow.tags),
+            "subscriber": {
+                "_id": subscriber.id,
+                "subscriberId": subscriber.subscriber_id,
+                "firstName": subscriber.first_name,
+                "lastName": subscriber.last_name,
+                "avatar": subscriber.avatar,
+            },
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+        }
+
+    def message_dto(self) -> dict[str, Any]:
+        """MessageResponseDto (v1 messages, mark-as, actions)."""
+        subscriber = self.subscriber
+        dto: dict[str, Any] = {
+            "_id": self.id,
+            "_templateId": self.workflow.id,
+            "_environmentId": self.environment_id,
+            "_organizationId": self.organization_id,
+            "_notificationId": self.notification_id,
+            "_subscriberId": subscriber.id,
+            "_feedId": None,
+            "subscriber": subscriber.to_dto(),
+            "templateIdentifier": self.workflow.identifier,
+            "createdAt": iso(self.created_at),
+            "deliveredAt": [iso(self.created_at)],
+            "transactionId": self.transaction_id,
+            "subject": self.subject,
+            "content": self.body,
+            "channel": "in_app",
+            "providerId": "novu",
+            "read": self.read,
+            "seen": self.seen,
+            "cta": self._cta(),
+            "status": "sent",
+            "payload": copy.deepcopy(self.payload),
+        }
+        if self.seen_at:
+            dto["lastSeenDate"] = iso(self.seen_at)
+        if self.read_at:
+            dto["lastReadDate"] = iso(self.read_at)
+        if self.snoozed_until:
+            dto["snoozedUntil"] = iso(self.snoozed_until)
+        return dto
+
+    def inbox_dto(self, moment: datetime) -> dict[str, Any]:
+        """InboxNotificationDto (v2)."""
+        subscriber = self.subscriber
+        dto: dict[str, Any] = {
+            "id": self.id,
+            "transactionId": self.transaction_id,
+            "subject": self.subject,
+            "body": self.body,
+            "to": {
+                "id": subscriber.id,
+                "subscriberId": subscriber.subscriber_id,
+                "firstName": subscriber.first_name,
+                "lastName": subscriber.last_name,
+                "avatar": subscriber.avatar,
+            },
+            "isRead": self.read,
+            "isSeen": self.seen,
+            "isArchived": self.archived,
+            "isSnoozed": self.snoozed(moment),
+            "snoozedUntil": iso(self.snoozed_until) if self.snoozed(moment) else None,
+            "deliveredAt": [iso(self.created_at)],
+            "createdAt": iso(self.created_at),
+            "readAt": iso(self.read_at) if self.read_at else None,
+            "firstSeenAt": iso(self.seen_at) if self.seen_at else None,
+            "archivedAt": iso(self.archived_at) if self.archived_at else None,
+            "channelType": "in_app",
+            "severity": self.workflow.severity,
+            "tags": list(self.workflow.tags),
+            "data": copy.deepcopy(self.data),
+            "workflow": {
+                "id": self.workflow.id,
+                "identifier": self.workflow.identifier,
+                "name": self.workflow.name,
+                "critical": self.workflow.critical,
+                "severity": self.workflow.severity,
+                "tags": list(self.workflow.tags),
+                "data": copy.deepcopy(self.workflow.data),
+            },
+        }
+        if self.avatar:
+            dto["avatar"] = self.avatar
+        if self.redirect_url:
+            dto["redirect"] = {"url": self.redirect_url, "target": "_self"}
+        for kind, label in self.actions.items():
+            dto[f"{kind}Action"] = {"label": label, "isCompleted": self.completed.get(kind, False)}
+        return dto
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """The v2 filters (list, count, bulk). ``None`` means "either way", except for ``snoozed``:
+    left out, currently snoozed notifications are hidden, as the inbox hides them."""
+
+    read: bool | None = None
+    seen: bool | None = None
+    archived: bool | None = None
+    snoozed: bool | None = None
+    tags: Any = None  # a list (any of them) or {"and": [{"or": [...]}, ...]}
+    severity: tuple[str, ...] | None = None
+    data: dict[str, Any] | None = None
+    created_gte: float | None = None  # Unix milliseconds
+    created_lte: float | None = None
+    ids: frozenset[str] | None = None
+
+    def matches(self, message: Message, moment: datetime) -> bool:
+        if self.ids is not None and message.id not in self.ids:
+            return False
+        if self.read is not None and message.read != self.read:
+            return False
+        if self.seen is not None and message.seen != self.seen:
+            return False
+        if self.archived is not None and message.archived != self.archived:
+            return False
+        if message.snoozed(moment) != bool(self.snoozed):
+            return False
+        if self.severity is not None and message.workflow.severity not in self.severity:
+            return False
+        if self.data is not None and any(message.data.get(k) != v for k, v in self.data.items()):
+            return False
+        millis = message.created_at.timestamp() * 1000
+        if self.created_gte is not None and millis < self.created_gte:
+            return False
+        if self.created_lte is not None and millis > self.created_lte:
+            return False
+        return self.tags is None or _tags_match(self.tags, message.workflow.tags)
+
+
+def _tags_match(wanted: Any, tags: list[str]) -> bool:
+    if isinstance(wanted, list):
+        return not wanted or any(tag in tags for tag in wanted)
+    groups = wanted.get("and", []) if isinstance(wanted, dict) else []
+    return all(_tags_match(group.get("or", []), tags) for group in groups)
+
+
+# -- the backend -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[Any]
+    total: int
+    has_more: bool
+
+
+class InboxBackend:
+    def __init__(
+        self,
+        environment_id: str,
+        organization_id: str,
+        lock: threading.RLock,
+        *,
+        subscribers: SubscribersBackend,
+        workflows: WorkflowsBackend,
+        preferences: PreferencesBackend,
+    ) -> None:
+        self.environment_id = environment_id
+        self.organization_id = organization_id
+        self.clock: Callable[[], datetime] = now
+        self._lock = lock
+        self._subscribers = subscribers
+        self._workflows = workflows
+        self._preferences = preferences
+        self._templates: dict[str, InAppTemplate] = {}  # workflow _id -> in-app template
+        self._messages: dict[str, Message] = {}
+        self._notifications: dict[str, Notification] = {}
+        self._by_subscriber: dict[str, SortedList] = {}
+        self._notifications_by_subscriber: dict[str, list[str]] = {}
+        self._by_transaction: dict[str, set[str]] = {}
+        self._transactions: set[str] = set()
+        self._messages_order = SortedList()
+        self._notifications_order = SortedList()
+        subscribers.removal_listeners.append(self._forget_subscriber)
+
+    # -- templates ----------------------------------------------------------------------------
+
+    def set_template(self, workflow_id: str, template: InAppTemplate) -> None:
+        with self._lock:
+            self._templates[self._workflows.get(workflow_id).id] = template
+
+    def template_for(self, workflow: Workflow) -> InAppTemplate:
+        return self._templates.get(workflow.id) or InAppTemplate(
+            subject=workflow.name, body=f"{workflow.name}: {{{{payload.message}}}}"
+        )
+
+    # -- trigger ------------------------------------------------------------------------------
+
+    def trigger(
+        self,
+        *,
+        workflow_id: str,
+        recipients: list[dict[str, Any]],
+        payload: dict[str, Any] | None = None,
+        transaction_id: str | None = None,
+        at: datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> str:
+        """One notification per recipient and, where the workflow has an in-app step the
+        subscriber has not turned off, one in-app message. Unknown subscribers are created."""
+        payload = payload or {}
+        with self._lock:
+            try:
+                workflow = self._workflows.get(workflow_id)
+            except NotFound:
+                raise NotFound(
+                    f"workflow_not_found: no workflow with identifier {workflow_id} in this environment"
+                ) from None
+            if transaction_id is not None and transaction_id in self._transactions:
+                raise Conflict(f"transactionId property is not unique: {transaction_id} was used before")
+            transaction_id = transaction_id or (uuid.UUID(int=rng.getrandbits(128)).hex if rng else uuid.uuid4().hex)
+            moment = at or self.clock()
+            self._transactions.add(transaction_id)
+            self._by_transaction.setdefault(transaction_id, set())
+            for recipient in _unique_recipients(recipients):
+                profile = {k: v for k, v in recipient.items() if k in PROFILE_FIELDS}
+                try:
+                    subscriber = self._subscribers.get(recipient["subscriberId"])
+                    if profile:
+                        subscriber = self._subscribers.patch(subscriber.subscriber_id, profile)
+                except NotFound:
+                    subscriber, _ = self._subscribers.create(
+                        subscriber_id=recipient["subscriberId"], profile=profile, created_at=moment, rng=rng
+                    )
+                notification = Notification(
+                    id=self._new_id(moment, rng),
+                    environment_id=self.environment_id,
+                    organization_id=self.organization_id,
+                    subscriber=subscriber,
+                    workflow=workflow,
+                    transaction_id=transaction_id,
+                    payload=copy.deepcopy(payload),
+                    to=copy.deepcopy(recipient),
+                    created_at=moment,
+                )
+                self._notifications[notification.id] = notification
+                self._notifications_order.add((notification.created_at, notification.id))
+                self._notifications_by_subscriber.setdefault(subscriber.id, []).append(notification.id)
+                if "in_app" in workflow.channels and self._preferences.delivers(subscriber, workflow, "in_app"):
+                    self._deliver(notification, rng)
+            return transaction_id
+
+    def _deliver(self, notification: Notification, rng: random.Random | None) -> Message:
+        template = self.template_for(notification.workflow)
+        subscriber = notification.subscriber
+        context = {
+            "payload": notification.payload,
+            "subscriber": {
+                "subscriberId": subscriber.subscriber_id,
+                "firstName": subscriber.first_name,
+                "lastName": subscriber.last_name,
+                "email": subscriber.email,
+                "phone": subscriber.phone,
+                "data": subscriber.data or {},
+            },
+        }
+        actions = {
+            kind: render(label, context)
+            for kind, label in (("primary", template.primary_action), ("secondary", template.secondary_action))
+            if label
+        }
+        message = Message(
+            id=self._new_id(notification.created_at, rng),
+            environment_id=self.environment_id,
+            organization_id=self.organization_id,
+            notification_id=notification.id,
+            subscriber=subscriber,
+            workflow=notification.workflow,
+            transaction_id=notification.transaction_id,
+            subject=render(template.subject, context),
+            body=render(template.body, context),
+            created_at=notification.created_at,
+            updated_at=notification.created_at,
+            payload=copy.deepcopy(notification.payload),
+            data=_render_data(template.data, context),
+            avatar=template.avatar,
+            redirect_url=render(template.redirect_url, context) if template.redirect_url else None,
+            actions=actions,
+            completed={kind: False for kind in actions},
+        )
+        self._messages[message.id] = message
+        self._by_subscriber.setdefault(subscriber.id, SortedList()).add(message.key)
+        self._by_transaction.setdefault(message.transaction_id, set()).add(message.id)
+        self._messages_order.add(message.key)
+        notification.message_ids.append(message.id)
+        return message
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def _own(self, subscriber_id: str) -> tuple[Subscriber, SortedList]:
+        subscriber = self._subscribers.get(subscriber_id)
+        return subscriber, self._by_subscriber.get(subscriber.id) or SortedList()
+
+    def _newest_first(self, keys: SortedList, start: int | None = None) -> Iterator[Message]:
+        stop = len(keys) if start is None else start
+        for key in keys.islice(0, stop, reverse=True):
+            yield self._messages[key[-1]]
+
+    def message(self, subscriber_id: str, message_id: str) -> Message:
+        with self._lock:
+            subscriber = self._subscribers.get(subscriber_id)
+            message = self._messages.get(message_id)
+            if message is None or message.subscriber.id != subscriber.id:
+                raise NotFound(f"Message with id {message_id} not found for subscriber {subscriber_id}")
+            return message
+
+    def feed(
+        self,
+        subscriber_id: str,
+        *,
+        page: int,
+        limit: int,
+        read: bool | None = None,
+        seen: bool | None = None,
+        payload: dict[str, Any] | None | bool = None,
+    ) -> Page:
+        """v1 feed, newest first; snoozed messages stay out until their time. ``payload=False``
+        is a filter that could not be read: it matches nothing."""
+        with self._lock:
+            moment = self.clock()
+            _, keys = self._own(subscriber_id)
+            start, stop = page * limit, page * limit + limit
+            items: list[Message] = []
+            total = 0
+            if payload is not False:
+                for message in self._newest_first(keys):
+                    if message.snoozed(moment):
+                        continue
+                    if read is not None and message.read != read:
+                        continue
+                    if seen is not None and message.seen != seen:
+                        continue
+                    if payload and any(message.payload.get(k) != v for k, v in payload.items()):
+                        continue
+                    if start <= total < stop:
+                        items.append(message)
+                    total += 1
+            return Page(items, total, stop < total)
+
+    def unseen_count(self, subscriber_id: str, *, seen: bool = False, limit: int | None = None) -> int:
+        with self._lock:
+            moment = self.clock()
+            _, keys = self._own(subscriber_id)
+            count = 0
+            for key in keys:
+                message = self._messages[key[-1]]
+                if message.seen == seen and not message.snoozed(moment):
+                    count += 1
+                    if limit is not None and count >= limit:
+                        break
+            return count
+
+    def inbox(
+        self, subscriber_id: str, *, where: InboxFilter, limit: int, after: str | None = None, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """v2 list, newest first: (notification DTOs, has more)."""
+        with self._lock:
+            moment = self.clock()
+            subscriber, keys = self._own(subscriber_id)
+            start = None
+            if after is not None:
+                cursor = self._messages.get(after)
+                if cursor is None or cursor.subscriber.id != subscriber.id:
+                    raise NotFound(f"Notification {after} not found for subscriber {subscriber_id}")
+                start = keys.bisect_left(cursor.key)
+            found: list[Message] = []
+            skipped = 0
+            has_more = False
+            for message in self._newest_first(keys, start):
+                if not where.matches(message, moment):
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                    continue
+                if len(found) == limit:
+                    has_more = True
+                    break
+                found.append(message)
+            return [message.inbox_dto(moment) for message in found], has_more
+
+    def count(self, subscriber_id: str, filters: list[InboxFilter]) -> list[int]:
+        with self._lock:
+            moment = self.clock()
+            _, keys = self._own(subscriber_id)
+            counts = [0] * len(filters)
+            for key in keys:
+                message = self._messages[key[-1]]
+                for index, where in enumerate(filters):
+                    if where.matches(message, moment):
+                        counts[index] += 1
+            return counts
+
+    def messages(
+        self,
+        *,
+        page: int,
+        limit: int,
+        channel: str | None = None,
+        subscriber_id: str | None = None,
+        transaction_ids: list[str] | None = None,
+    ) -> Page:
+        with self._lock:
+            if channel not in (None, "in_app"):
+                return Page([], 0, False)
+            if subscriber_id is not None:
+                try:
+                    _, keys = self._own(subscriber_id)
+                except NotFound:
+                    return Page([], 0, False)
+                candidates: Any = (self._messages[key[-1]] for key in keys.islice(reverse=True))
+            elif transaction_ids:
+                ids = set().union(*(self._by_transaction.get(t, set()) for t in transaction_ids))
+                candidates = sorted((self._messages[i] for i in ids), key=lambda m: m.key, reverse=True)
+            else:
+                candidates = (self._messages[key[-1]] for key in self._messages_order.islice(reverse=True))
+            wanted = set(transaction_ids or [])
+            matching = [m for m in candidates if not wanted or m.transaction_id in wanted]
+            start = page * limit
+            return Page(matching[start : start + limit], len(matching), start + limit < len(matching))
+
+    def notifications(
+        self,
+        *,
+        page: int,
+        limit: int,
+        channels: list[str] | None = None,
+        templates: list[str] | None = None,
+        emails: list[str] | None = None,
+        search: str | None = None,
+        subscriber_ids: list[str] | None = None,
+        severity: list[str] | None = None,
+        transaction_id: str | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
+    ) -> Page:
+        with self._lock:
+            if subscriber_ids:
+                ids = [
+                    notification_id
+                    for subscriber in self._known(subscriber_ids)
+                    for notification_id in self._notifications_by_subscriber.get(subscriber.id, [])
+                ]
+                candidates = sorted(
+                    (self._notifications[i] for i in ids), key=lambda n: (n.created_at, n.id), reverse=True
+                )
+            else:
+                candidates = [self._notifications[key[-1]] for key in self._notifications_order.islice(reverse=True)]
+            needle = search.lower() if search else None
+
+            def keep(notification: Notification) -> bool:
+                workflow = notification.workflow
+                if channels and not set(channels) & set(workflow.channels):
+                    return False
+                if templates and workflow.id not in templates and workflow.identifier not in templates:
+                    return False
+                if emails and notification.subscriber.email not in emails:
+                    return False
+                if severity and workflow.severity not in severity:
+                    return False
+                if transaction_id and notification.transaction_id != transaction_id:
+                    return False
+                if after and notification.created_at < after:
+                    return False
+                if before and notification.created_at > before:
+                    return False
+                if needle:
+                    haystack = " ".join(
+                        str(value or "")
+                        for value in (
+                            notification.transaction_id,
+                            workflow.name,
+                            workflow.identifier,
+                            notification.subscriber.subscriber_id,
+                            notification.subscriber.email,
+                        )
+                    ).lower()
+                    if needle not in haystack:
+                        return False
+                return True
+
+            matching = [n for n in candidates if keep(n)]
+            start = page * limit
+            return Page(matching[start : start + limit], len(matching), start + limit < len(matching))
+
+    def _known(self, subscriber_ids: list[str]) -> list[Subscriber]:
+        found = []
+        for subscriber_id in dict.fromkeys(subscriber_ids):
+            try:
+                found.append(self._subscribers.get(subscriber_id))
+            except NotFound:
+                continue
+        return found
+
+    def notification(self, notification_id: str) -> Notification:
+        with self._lock:
+            notification = self._notifications.get(notification_id)
+        if notification is None:
+            raise NotFound(f"Notification with id {notification_id} not found")
+        return notification
+
+    # -- writes: v1 ---------------------------------------------------------------------------
+
+    def mark_as(self, subscriber_id: str, message_ids: list[str], mark_as: str) -> list[Message]:
+        """All or nothing: every id must be a message of this subscriber."""
+        with self._lock:
+            messages = [self.message(subscriber_id, message_id) for message_id in dict.fromkeys(message_ids)]
+            moment = self.clock()
+            for message in messages:
+                self._mark(message, mark_as, moment)
+            return messages
+
+    def mark_all(self, subscriber_id: str, mark_as: str, feed_ids: list[str] | None = None) -> int:
+        """Every message the feed lists (not snoozed); the number whose state changed.
+        The mock has no feeds, so a ``feedIdentifier`` matches no message."""
+        with self._lock:
+            moment = self.clock()
+            _, keys = self._own(subscriber_id)
+            if feed_ids:
+                return 0
+            changed = 0
+            for key in keys:
+                message = self._messages[key[-1]]
+                if not message.snoozed(moment) and self._mark(message, mark_as, moment):
+                    changed += 1
+            return changed
+
+    @staticmethod
+    def _mark(message: Message, mark_as: str, moment: datetime) -> bool:
+        """read implies seen: reading marks seen, unseeing marks unread. True when something changed."""
+        before = (message.read, message.seen)
+        if mark_as == "read":
+            message.read_at = message.read_at or moment
+            message.seen_at = message.seen_at or moment
+        elif mark_as == "seen":
+            message.seen_at = message.seen_at or moment
+        elif mark_as == "unread":
+            message.read_at = None
+        elif mark_as == "unseen":
+            message.seen_at = None
+            message.read_at = None
+        changed = before != (message.read, message.seen)
+        if changed:
+            message.updated_at = moment
+        return changed
+
+    def act(
+        self, subscriber_id: str, message_id: str, action_type: str, status: str, payload: dict[str, Any] | None
+    ) -> Message:
+        """v1: record what the subscriber did with a button; ``done`` completes it, ``pending`` reopens it."""
+        with self._lock:
+            message = self.message(subscriber_id, message_id)
+            message.completed[action_type] = status == "done"
+            message.action_result = {"type": action_type, "payload": copy.deepcopy(payload or {})}
+            message.updated_at = self.clock()
+            return message
+
+    # -- writes: v2 ---------------------------------------------------------------------------
+
+    def update(self, subscriber_id: str, notification_id: str, change: str, **options: Any) -> dict[str, Any]:
+        """One v2 per-notification action: read, unread, archive, unarchive, snooze, unsnooze,
+        complete, revert."""
+        with self._lock:
+            message = self.message(subscriber_id, notification_id)
+            moment = self.clock()
+            if change == "read":
+                self._mark(message, "read", moment)
+            elif change == "unread":
+                self._mark(message, "unread", moment)
+            elif change == "archive":
+                message.archived_at = message.archived_at or moment
+                self._mark(message, "read", moment)
+            elif change == "unarchive":
+                message.archived_at = None
+            elif change == "snooze":
+                until: datetime = options["until"]
+                if until <= moment:
+                    raise Conflict(f"snoozeUntil must be in the future; {iso(until)} is not after {iso(moment)}")
+                message.snoozed_until = until
+            elif change == "unsnooze":
+                message.snoozed_until = None
+            elif change in ("complete", "revert"):
+                kind = options["action_type"]
+                if kind not in message.actions:
+                    raise Conflict(f"Notification {notification_id} has no {kind} action")
+                message.completed[kind] = change == "complete"
+                message.action_result = {"type": kind, "payload": {}}
+            message.updated_at = moment
+            return message.inbox_dto(moment)
+
+    def delete_notification(self, subscriber_id: str, notification_id: str) -> None:
+        with self._lock:
+            self._remove(self.message(subscriber_id, notification_id))
+
+    def bulk(self, subscriber_id: str, change: str, where: InboxFilter) -> int:
+        """v2 bulk: seen, read, archive, read-archive (archive what is read), delete."""
+        with self._lock:
+            moment = self.clock()
+            _, keys = self._own(subscriber_id)
+            chosen = [self._messages[key[-1]] for key in list(keys) if where.matches(self._messages[key[-1]], moment)]
+            for message in chosen:
+                if change == "seen":
+                    self._mark(message, "seen", moment)
+                elif change == "read":
+                    self._mark(message, "read", moment)
+                elif change == "archive" or (change == "read-archive" and message.read):
+                    message.archived_at = message.archived_at or moment
+                    self._mark(message, "read", moment)
+                elif change == "delete":
+                    self._remove(message)
+            return len(chosen)
+
+    # -- deletes ------------------------------------------------------------------------------
+
+    def delete_message(self, message_id: str) -> None:
+        with self._lock:
+            message = self._messages.get(message_id)
+            if message is None:
+                raise NotFound(f"Message with id {message_id} not found")
+            self._remove(message)
+
+    def delete_transaction(self, transaction_id: str, channel: str | None = None) -> int:
+        """The messages of one trigger go; its notifications (the activity) and everything else stay."""
+        with self._lock:
+            ids = self._by_transaction.get(transaction_id)
+            if transaction_id not in self._transactions or ids is None:
+                raise NotFound(f"Could not find any messages with transactionId {transaction_id}")
+            if not ids:
+                raise NotFound(f"The messages of transaction {transaction_id} were deleted already")
+            chosen = [self._messages[i] for i in ids if channel in (None, "in_app")]
+            if not chosen:
+                raise NotFound(f"Transaction {transaction_id} has no {channel} messages")
+            for message in chosen:
+                self._remove(message)
+            return len(chosen)
+
+    def _remove(self, message: Message) -> None:
+        del self._messages[message.id]
+        self._by_subscriber[message.subscriber.id].discard(message.key)
+        self._by_transaction.get(message.transaction_id, set()).discard(message.id)
+        self._messages_order.discard(message.key)
+        notification = self._notifications.get(message.notification_id)
+        if notification is not None and message.id in notification.message_ids:
+            notification.message_ids.remove(message.id)
+
+    def _forget_subscriber(self, subscriber: Subscriber) -> None:
+        """A deleted subscriber takes its messages and notifications along."""
+        for key in list(self._by_subscriber.pop(subscriber.id, [])):
+            message = self._messages.pop(key[-1])
+            self._by_transaction.get(message.transaction_id, set()).discard(message.id)
+            self._messages_order.discard(key)
+        for notification_id in self._notifications_by_subscriber.pop(subscriber.id, []):
+            notification = self._notifications.pop(notification_id)
+            self._notifications_order.discard((notification.created_at, notification.id))
+
+    def _new_id(self, moment: datetime, rng: random.Random | None) -> str:
+        record_id = object_id(moment, rng)
+        while record_id in self._messages or record_id in self._notifications:
+            record_id = object_id(moment, rng)
+        return record_id
+
+    def subscriber_message_count(self, subscriber_id: str) -> int:
+        with self._lock:
+            return len(self._own(subscriber_id)[1])
+
+
+def _unique_recipients(recipients: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same subscriber named twice in ``to`` gets one notification (the last profile wins)."""
+    unique: dict[str, dict[str, Any]] = {}
+    for recipient in recipients:
+        unique[recipient["subscriberId"]] = recipient
+    return list(unique.values())
