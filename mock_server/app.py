@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -16,6 +17,12 @@ from starlette.responses import Response
 from fixtures import seed_environment
 from mock_server import oauth_pages, problems
 from mock_server.chat_oauth import StateSigner
+from mock_server.controls import CONTROL_PREFIX
+from mock_server.controls.admin import Controls, admin_document, record_schemas_of
+from mock_server.controls.faults import FaultConfig, Faults, FaultsMiddleware
+from mock_server.controls.journal import Journal, JournalMiddleware
+from mock_server.controls.routing import Router
+from mock_server.controls.statefile import ChangeWatcher, StateFile
 from mock_server.idempotency import IdempotencyStore
 from mock_server.ratelimit import RateLimiter
 from mock_server.resolver import NovuResolver
@@ -43,6 +50,15 @@ def _serve_documents(app: AsyncApp, spec_path: Path) -> None:
     app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])
 
 
+def _serve_admin_document(app: AsyncApp, document: dict) -> None:
+    as_json = json.dumps(document, ensure_ascii=False).encode()
+
+    async def admin_openapi_json(request) -> Response:
+        return Response(as_json, media_type="application/json")
+
+    app.add_url_rule(CONTROL_PREFIX + "openapi.json", "admin_openapi_json", admin_openapi_json, methods=["GET"])
+
+
 def create_app(settings: Settings | None = None) -> AsyncApp:
     settings = settings or Settings()
     spec_path = Path(settings.spec_path).resolve()
@@ -53,9 +69,40 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         for index, backend in enumerate(backends):
             seed_environment(backend, seed=settings.seed, index=index)
 
+    limiter = RateLimiter(settings.rate_limit_per_second)
+    router = Router(spec)
+    controls = Controls(
+        backends=backends,
+        seed=settings.seed,
+        journal=Journal([backend.environment.id for backend in backends], settings.journal_size),
+        faults=Faults(FaultConfig(settings.latency_ms, settings.error_rate), limiter),
+        router=router,
+        document=admin_document(spec, record_schemas_of(next(iter(backends)))),
+    )
+    if settings.state_file is not None:
+        controls.state_file = StateFile(
+            Path(settings.state_file),
+            backends,
+            check_services=controls.check_services,
+            delay=settings.state_write_delay,
+            max_wait=settings.state_write_delay * 10,
+        )
+        controls.state_file.load()  # a broken file stops the start here, before anything is written
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        if controls.state_file is not None:
+            controls.state_file.start()
+        try:
+            yield
+        finally:
+            # uvicorn runs this on SIGTERM and SIGINT: the last state reaches the file
+            if controls.state_file is not None:
+                controls.state_file.close()
+
     resolver = NovuResolver(spec, backends)
     resolver.check_all()
-    app = AsyncApp(__name__, specification_dir=spec_path.parent)
+    app = AsyncApp(__name__, specification_dir=spec_path.parent, lifespan=lifespan)
     app.add_api(
         spec_path.name,
         resolver=resolver,
@@ -66,8 +113,20 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         # The documents are served as written (below), not as Connexion re-renders them.
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH, spec_path="/openapi.json", serve_spec=False),
     )
+    # The control surface: its own document, the same keys (x-apikeyInfoFunc), never faulted.
+    app.add_api(
+        controls.document,
+        base_path=CONTROL_PREFIX.rstrip("/"),
+        name="novu-mock-admin",
+        pythonic_params=True,
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map=validator_map(),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+    )
     problems.register(app)
     _serve_documents(app, spec_path)
+    _serve_admin_document(app, controls.document)
     oauth_pages.register(app)
 
     services = {
@@ -75,13 +134,20 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         "settings": settings,
         "spec": spec,
         "state_signer": StateSigner(settings.secret, settings.oauth_state_ttl_seconds),
+        "controls": controls,
     }
-    # Added first, so it ends up inside CORS: preflights never touch rate limits.
+    # Connexion puts the middleware added first outermost. From the outside in:
+    # journal -> (state-file change watcher) -> wire (rate limits, idempotency) -> CORS -> faults -> Connexion
+    if controls.state_file is not None:
+        app.add_middleware(ChangeWatcher, position=MiddlewarePosition.BEFORE_EXCEPTION, state_file=controls.state_file)
+    app.add_middleware(
+        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=controls.journal, router=router, backends=backends
+    )
     app.add_middleware(
         WireMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         services=services,
-        limiter=RateLimiter(settings.rate_limit_per_second),
+        limiter=limiter,
         idempotency=IdempotencyStore(settings.idempotency_ttl_seconds),
         max_body_bytes=settings.max_body_bytes,
         max_uri_chars=settings.max_uri_chars,
@@ -103,5 +169,10 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             "Idempotency-Replay",
         ],
     )
+    # Inside the wire: injected failures carry the RateLimit-* headers like any answer.
+    app.add_middleware(
+        FaultsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=controls.faults, router=router, backends=backends
+    )
     app.backends = backends  # type: ignore[attr-defined]  # for tests and the CLI banner
+    app.controls = controls  # type: ignore[attr-defined]
     return app

@@ -32,7 +32,9 @@ def _serve_parser(subparsers) -> None:
     )
     serve.add_argument("--no-response-validation", action="store_true", help="do not check answers against the spec")
     serve.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024, help="larger bodies get 413 (default 2 MiB)")
-    serve.add_argument("--rate-limit", type=int, default=1000, metavar="N", help="tokens per second per key and category (default 1000)")
+    serve.add_argument(
+        "--rate-limit", type=_rate, default=1000, metavar="N/s", help="tokens per second per key and category, N or N/s (default 1000)"
+    )
     serve.add_argument(
         "--oauth-consent",
         choices=["mock", "provider"],
@@ -41,6 +43,46 @@ def _serve_parser(subparsers) -> None:
         "or the real Slack / Microsoft pages",
     )
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    controls = serve.add_argument_group("control surface (also settable at run time through /_mock/config)")
+    controls.add_argument("--latency", type=_latency, default=(0, 0), metavar="MIN-MAX",
+                          help="uniform random delay in ms added to each Novu API answer, e.g. 50-300")  # fmt: skip
+    controls.add_argument("--error-rate", type=_error_rate, default=0.0, metavar="P",
+                          help="share of Novu API requests answered with a Novu-shaped 500 or 503, e.g. 0.05")  # fmt: skip
+    controls.add_argument("--state-file", type=Path, default=None, metavar="PATH",
+                          help="load the state from PATH at start and keep it written there (default: in memory only)")  # fmt: skip
+    controls.add_argument("--state-write-delay", type=float, default=0.5, metavar="SECONDS",
+                          help="quiet time before the state file is written after a change (default 0.5)")  # fmt: skip
+    controls.add_argument("--journal-size", type=int, default=10_000, metavar="N",
+                          help="request journal entries kept per environment (default 10000)")  # fmt: skip
+    controls.add_argument("--reload", action="store_true",
+                          help="restart when openapi.yaml or the fixtures change (keeps state with --state-file)")  # fmt: skip
+    controls.add_argument("--spec", type=Path, default=None, metavar="PATH", help="the OpenAPI document to serve (default: the bundled one)")
+
+
+def _rate(text: str) -> int:
+    number = text.strip().removesuffix("/s")
+    if not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of requests per second, like 100 or 100/s, not {text!r}")
+    return int(number)
+
+
+def _latency(text: str) -> tuple[int, int]:
+    from mock_server.controls.faults import parse_latency
+
+    try:
+        return parse_latency(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _error_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, like 0.05, not {text!r}")
+    return rate
 
 
 def _contract_parser(subparsers) -> None:
@@ -120,7 +162,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.rate_limit < 1:
         raise SystemExit("novu-mock: --rate-limit must be at least 1")
     keys = {key: f"Environment {index + 1}" for index, key in enumerate(dict.fromkeys(args.api_key))}
+    if args.journal_size < 1:
+        raise SystemExit("novu-mock: --journal-size must be at least 1")
+    extra = {"spec_path": args.spec.resolve()} if args.spec else {}
     return Settings(
+        **extra,
+        latency_ms=args.latency,
+        error_rate=args.error_rate,
+        journal_size=args.journal_size,
+        state_file=args.state_file.resolve() if args.state_file else None,
+        state_write_delay=args.state_write_delay,
         host=args.host,
         port=args.port,
         seed=args.seed,
@@ -147,7 +198,17 @@ def banner(settings: Settings) -> str:
         f"Docs:         {base}/docs",
         f"Spec:         {base}/openapi.json  {base}/openapi.yaml",
         f"Try it:       curl -H 'Authorization: ApiKey {next(iter(settings.api_keys))}' {base}/v1/integrations",
+        f"Control:      {base}/_mock/openapi.json (reset, state, requests, config)",
     ]
+    if settings.state_file:
+        lines.append(f"State file:   {settings.state_file}")
+    faults = []
+    if settings.latency_ms != (0, 0):
+        faults.append(f"latency {settings.latency_ms[0]}-{settings.latency_ms[1]} ms")
+    if settings.error_rate:
+        faults.append(f"error rate {settings.error_rate:g}")
+    if faults:
+        lines.append(f"Faults:       {', '.join(faults)}")
     return "\n".join(lines)
 
 
@@ -155,8 +216,13 @@ def serve(settings: Settings, log_level: str) -> int:
     import uvicorn
 
     from mock_server.app import create_app
+    from mock_server.controls.statefile import StateFileError
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except StateFileError as error:
+        print(f"novu-mock: {error}", file=sys.stderr)
+        return 3
     print(banner(settings), flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
     return 0
@@ -230,7 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(settings_from(args), args.log_level)
+        settings = settings_from(args)
+        if args.reload:
+            from mock_server.controls.reload import supervise
+
+            return supervise(list(argv if argv is not None else sys.argv[1:]), settings)
+        return serve(settings, args.log_level)
     if args.command == "contract":
         return contract(args, parser)
     if args.command == "proxy":

@@ -65,15 +65,40 @@ class RateLimiter:
         self._clock = clock
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()
+        # per-key rates set at run time (``/_mock/config``); other keys use ``rate``
+        self._rates: dict[str, int] = {}
+
+    @staticmethod
+    def burst_of(rate: int) -> int:
+        return rate + (rate + 9) // 10  # 110 %, rounded up, in integers
+
+    def rate_for(self, key: str) -> int:
+        return self._rates.get(key, self.rate)
+
+    def set_rate(self, key: str, rate: int | None) -> None:
+        """Change the rate of ``key``'s buckets now (None: back to the server's rate).
+
+        The buckets keep their tokens, capped at the new burst, so a lower limit bites at once."""
+        with self._lock:
+            if rate is None or rate == self.rate:
+                self._rates.pop(key, None)
+            else:
+                self._rates[key] = rate
+            burst = self.burst_of(self.rate_for(key))
+            for (bucket_key, _), bucket in self._buckets.items():
+                if bucket_key == key:
+                    bucket.tokens = min(bucket.tokens, burst)
 
     def take(self, key: str, path: str) -> Decision:
         category, cost = category_of(path), cost_of(path)
         with self._lock:
+            rate = self._rates.get(key, self.rate)
+            burst = self.burst if rate == self.rate else self.burst_of(rate)
             now = self._clock()
             bucket = self._buckets.get((key, category))
             if bucket is None:
-                bucket = self._buckets[(key, category)] = _Bucket(self.burst, now)
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+                bucket = self._buckets[(key, category)] = _Bucket(burst, now)
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.stamp) * rate)
             bucket.stamp = now
             allowed = bucket.tokens >= cost
             if allowed:
@@ -82,11 +107,11 @@ class RateLimiter:
             tokens = bucket.tokens
         return Decision(
             allowed=allowed,
-            limit=self.rate,
-            burst=self.burst,
+            limit=rate,
+            burst=burst,
             remaining=int(tokens),
-            reset_seconds=math.ceil((self.burst - tokens) / self.rate),
-            retry_after=max(1, math.ceil(missing / self.rate)),
+            reset_seconds=math.ceil((burst - tokens) / rate),
+            retry_after=max(1, math.ceil(missing / rate)),
             category=category,
             cost=cost,
         )

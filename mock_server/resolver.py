@@ -16,12 +16,13 @@ import inspect
 import re
 from typing import Any, Callable
 
-from connexion.context import context
+from connexion.context import context, request, scope
 from connexion.resolver import Resolver
 
+from mock_server.controls import choose
 from mock_server.spec import Spec
 from mock_server.store import Backends
-from mock_server.wire import envelope, refuse_long_uri
+from mock_server.wire import HEADERS_KEY, envelope, refuse_long_uri
 
 HANDLERS_PACKAGE = "mock_server.handlers"
 
@@ -62,10 +63,15 @@ class NovuResolver(Resolver):
         facts = self.spec.operations[operation_id]
         wants_backend = next(iter(inspect.signature(handler).parameters), None) == "backend"
         backends = self.backends
+        spec = self.spec
 
         @functools.wraps(handler)
         async def operation(**kwargs: Any) -> Any:
             refuse_long_uri()
+            # Prism's "choose a response" stage: Prefer / __code ... may answer instead of the state.
+            chosen = await choose.stage(spec, facts, request, scope["extensions"].get(HEADERS_KEY, {}))
+            if chosen is not None:
+                return chosen.body, chosen.status, chosen.headers
             if wants_backend:
                 result = handler(backends[context["token_info"]["sub"]], **kwargs)
             else:

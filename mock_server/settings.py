@@ -44,6 +44,17 @@ class Settings:
     # signs OAuth states; random per process unless given
     secret: str = field(default_factory=lambda: secrets.token_hex(32))
     spec_path: Path = field(default_factory=default_spec_path)
+    # -- control surface (mock_server/controls) --
+    # uniform random delay added to each Novu API answer, (min, max) in milliseconds
+    latency_ms: tuple[int, int] = (0, 0)
+    # share of Novu API requests answered with a Novu-shaped 500 or 503
+    error_rate: float = 0.0
+    # request journal entries kept per environment
+    journal_size: int = 10_000
+    # load the state from here at start and keep it written there; None: in memory only
+    state_file: Path | None = None
+    # seconds without changes before the state file is written (at most 10x this under load)
+    state_write_delay: float = 0.5
 
     def __post_init__(self) -> None:
         if self.oauth_consent not in ("mock", "provider"):

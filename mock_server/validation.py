@@ -40,7 +40,10 @@ def to_json_schema(node: t.Any) -> t.Any:
         return node
     converted: dict[str, t.Any] = {}
     for key, value in node.items():
-        if key in _OPENAPI_ONLY or key.startswith("x-"):
+        # "components" is not a JSON Schema keyword: Connexion adds it for $ref resolution, but its
+        # schemas come dereferenced, and it adds it in place to shared (component) schema objects,
+        # which makes the structure cyclic (a chosen 404 answer of a $ref'd response showed it).
+        if key in _OPENAPI_ONLY or key.startswith("x-") or key == "components":
             continue
         if key in _MAPS_OF_SCHEMAS and isinstance(value, dict):
             converted[key] = {name: to_json_schema(schema) for name, schema in value.items()}

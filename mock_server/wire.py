@@ -13,6 +13,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server import auth
+from mock_server.controls import CONTROL_PREFIX
 from mock_server.errors import (
     BadRequest,
     Conflict,
@@ -144,8 +145,10 @@ class WireMiddleware:
         path = scope["path"]
         environment = auth.environment_for(headers.get("authorization"), self.backends)
         client = scope.get("client") or ("anonymous", 0)
-        decision = self.limiter.take(environment.id if environment else f"client:{client[0]}", path)
-        extra = decision.headers()
+        # The control surface is never rate-limited: it must stay usable to lift a low limit.
+        exempt = path.startswith(CONTROL_PREFIX)
+        decision = None if exempt else self.limiter.take(environment.id if environment else f"client:{client[0]}", path)
+        extra = decision.headers() if decision is not None else {}
         key = headers.get("idempotency-key") or ""
         if key:
             extra["Idempotency-Key"] = key
@@ -162,7 +165,7 @@ class WireMiddleware:
                 ]
             await send(message)
 
-        error = self._refusal(scope, headers, decision.allowed, key)
+        error = self._refusal(scope, headers, decision is None or decision.allowed, key)
         if error is not None:
             await self._send_error(error, path, send_with_headers)
             return

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from typing import Any
 
+from mock_server.errors import ValidationFailed, field_error
 from mock_server.store.channel_connections import ChannelConnectionsBackend
 from mock_server.store.channel_endpoints import ChannelEndpointsBackend
 from mock_server.store.inbox import InboxBackend
@@ -53,6 +55,43 @@ class Backend:
             preferences=self.preferences,
         )
 
+    # -- state export / import, generic over services ------------------------------------
+    # A service is any attribute with a ``snapshot()`` / ``restore(data)`` pair (plain JSON-able
+    # data; ``restore(None)`` empties it). New services are picked up without changes here.
+
+    def services(self) -> dict[str, Any]:
+        return {
+            name: service
+            for name, service in vars(self).items()
+            if callable(getattr(service, "snapshot", None)) and callable(getattr(service, "restore", None))
+        }
+
+    def export_state(self) -> dict[str, Any]:
+        """Every service's records, taken under the shared lock: one consistent moment."""
+        with self.lock:
+            return {name: service.snapshot() for name, service in self.services().items()}
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Replace every service's records; a service missing from ``state`` is emptied.
+
+        All or nothing: when a service refuses its part, the services already restored are
+        put back as they were and the error propagates.
+        """
+        services = self.services()
+        unknown = sorted(set(state) - set(services))
+        if unknown:
+            message = f"unknown service {unknown[0]}; known services: {', '.join(sorted(services))}"
+            raise ValidationFailed(field_error(unknown[0], message, None), message=message)
+        with self.lock:
+            before = {name: service.snapshot() for name, service in services.items()}
+            try:
+                for name, service in services.items():
+                    service.restore(state.get(name))
+            except BaseException:
+                for name, service in services.items():
+                    service.restore(before[name])
+                raise
+
 
 class Backends:
     """Every environment the mock knows, keyed by environment id and by secret key."""
@@ -66,6 +105,17 @@ class Backends:
             backend = Backend(environment)
             self._by_key[key] = backend
             self._by_id[environment.id] = backend
+
+    def renew(self, environment_id: str, fill=None) -> Backend:
+        """Replace an environment's Backend by a fresh one (every service empty), filled by ``fill``
+        before it is swapped in, so no request sees it half-built. Used by ``/_mock/reset``."""
+        old = self._by_id[environment_id]
+        new = Backend(old.environment)
+        if fill is not None:
+            fill(new)
+        self._by_id[environment_id] = new  # same key, same place in the iteration order
+        self._by_key[old.environment.api_key] = new
+        return new
 
     def environment_for_key(self, key: str):
         backend = self._by_key.get(key)

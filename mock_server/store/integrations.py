@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mock_server.errors import Conflict, NotFound
+from mock_server.errors import Conflict, NotFound, ValidationFailed, field_error
 from mock_server.store.ids import iso, now, object_id, secrets_token, short_id
 
 # Only these channels have a primary integration.
@@ -58,7 +58,14 @@ class Integration:
         }
 
 
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 class IntegrationsBackend:
+    # The spec schema (components/schemas) each snapshot record is checked against on import.
+    RECORD_SCHEMA = "IntegrationResponseDto"
+
     def __init__(self, environment_id: str, organization_id: str, lock: threading.RLock) -> None:
         self.environment_id = environment_id
         self.organization_id = organization_id
@@ -210,6 +217,54 @@ class IntegrationsBackend:
                 f"OAuth flow; use a {' or '.join(sorted(OAUTH_CHAT_PROVIDERS))} integration"
             )
         return integration
+
+    # -- state export / import ----------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every record as plain JSON-able data: the API's DTO, with the real credentials kept."""
+        with self._lock:
+            return [integration.to_dto() | {"credentials": copy.deepcopy(integration.credentials)}
+                    for integration in self._by_id.values()]  # fmt: skip
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every record by ``records`` (a ``snapshot()``; None empties the service).
+
+        Records are checked against RECORD_SCHEMA by the caller; the rules of the store are
+        checked here, all of them before anything changes: a refused document changes nothing.
+        """
+        by_id: dict[str, Integration] = {}
+        by_identifier: dict[str, Integration] = {}
+        for index, record in enumerate(records or []):
+            if record["_id"] in by_id:
+                raise Conflict(f"_id {record['_id']} is used by two integrations; ids must be unique")
+            if record["identifier"] in by_identifier:
+                message = f"identifier {record['identifier']} is used twice; it must be unique in the environment"
+                raise Conflict(message)
+            try:
+                created_at = _parse_time(record.get("createdAt") or "1970-01-01T00:00:00Z")
+                updated_at = _parse_time(record.get("updatedAt") or record.get("createdAt") or "1970-01-01T00:00:00Z")
+            except ValueError as error:
+                raise ValidationFailed(field_error(f"integrations.{index}.createdAt", str(error), record.get("createdAt"))) from None
+            integration = Integration(
+                id=record["_id"],
+                environment_id=self.environment_id,
+                organization_id=self.organization_id,
+                name=record["name"],
+                identifier=record["identifier"],
+                provider_id=record["providerId"],
+                channel=record["channel"],
+                credentials=copy.deepcopy(record.get("credentials") or {}),
+                active=record["active"],
+                primary=record["primary"],
+                created_at=created_at,
+                updated_at=updated_at,
+                configurations=copy.deepcopy(record.get("configurations") or {}),
+                conditions=copy.deepcopy(record.get("conditions") or []),
+            )
+            by_id[integration.id] = integration
+            by_identifier[integration.identifier] = integration
+        with self._lock:
+            self._by_id, self._by_identifier = by_id, by_identifier
 
     # -- helpers -------------------------------------------------------------------------
 

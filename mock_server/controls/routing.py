@@ -1,0 +1,70 @@
+"""Which documented operation a request names; and, when none, the closest ones (near misses)."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass
+
+from mock_server.spec import OperationFacts, Spec
+
+# Paths that are the mock's own (documents, docs page, control surface), not the Novu API.
+OWN_PATHS = ("/_mock/", "/_mock", "/docs", "/openapi.json", "/openapi.yaml")
+
+
+def is_api_path(path: str) -> bool:
+    return not path.startswith(OWN_PATHS)
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    operation_id: str
+    method: str
+    path: str
+    score: float
+
+    def to_dto(self) -> dict:
+        return {"operationId": self.operation_id, "method": self.method, "path": self.path, "score": self.score}
+
+
+class Router:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._routes: list[tuple[bool, re.Pattern[str], OperationFacts]] = []
+        for facts in spec.operations.values():
+            regex = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(facts.path))
+            self._routes.append(("{" in facts.path, re.compile(f"^{regex}$"), facts))
+        # a literal path wins over a templated one (/v1/integrations/active vs /v1/integrations/{id})
+        self._routes.sort(key=lambda route: route[0])
+
+    def match(self, method: str, path: str) -> OperationFacts | None:
+        method = "GET" if method.upper() == "HEAD" else method.upper()
+        for _, regex, facts in self._routes:
+            if facts.method == method and regex.match(path):
+                return facts
+        return None
+
+    def documented_statuses(self, facts: OperationFacts) -> list[int]:
+        operation = self.spec.document["paths"][facts.path][facts.method.lower()]
+        return sorted(int(code) for code in operation["responses"])
+
+    @functools.lru_cache(maxsize=1024)
+    def near_misses(self, method: str, path: str, limit: int = 3) -> tuple[NearMiss, ...]:
+        """The documented operations closest to ``METHOD path``, best first, as WireMock ranks them."""
+        method = method.upper()
+        wanted = f"{method} {path}"
+        segments = path.strip("/").split("/")
+        ranked = []
+        for facts in self.spec.operations.values():
+            template = facts.path.strip("/").split("/")
+            if len(template) == len(segments):
+                # a template segment ({integrationId}) matches whatever the request has there
+                filled = [seg if part.startswith("{") else part for part, seg in zip(template, segments)]
+                candidate_path = "/" + "/".join(filled)
+            else:
+                candidate_path = facts.path
+            score = difflib.SequenceMatcher(None, wanted, f"{facts.method} {candidate_path}").ratio()
+            ranked.append(NearMiss(facts.operation_id, facts.method, facts.path, round(score, 3)))
+        ranked.sort(key=lambda miss: (-miss.score, miss.path, miss.method))
+        return tuple(ranked[:limit])
