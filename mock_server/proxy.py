@@ -21,6 +21,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import yaml
@@ -321,14 +322,14 @@ def create_proxy(
             (key, value) for key, value in request.headers.raw
             if key.decode("latin-1").lower() not in HOP_BY_HOP | {"host", "content-length"}
         ]  # fmt: skip
-        target = upstream + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = upstream + _wire_target(request.scope)
         try:
             answer = await client.send(
                 client.build_request(request.method, target, headers=outgoing, content=body), stream=True
             )
             raw = b"".join([chunk async for chunk in answer.aiter_raw()])
             await answer.aclose()
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             message = f"upstream {upstream} did not answer: {error or type(error).__name__}"
             journal.add([Violation(request.method, path, operation_id, "upstream", message, None, now)])
             return Response(json.dumps({"statusCode": 502, "message": message}), 502, media_type="application/json")
@@ -359,6 +360,20 @@ def create_proxy(
         return response
 
     return ProxyApp(forward, client, journal=journal, checker=checker)
+
+
+# Characters kept as they are in the forwarded target; everything else (control characters,
+# spaces, non-ASCII) is percent-encoded, and existing escapes are left alone.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def _wire_target(scope) -> str:
+    """The request target as the client sent it, made transmittable: odd bytes percent-encoded."""
+    raw_path = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = quote(raw_path, safe=_PATH_SAFE, encoding="latin-1")
+    return target + (f"?{quote(query, safe=_QUERY_SAFE, encoding='latin-1')}" if query else "")
 
 
 class ProxyApp:

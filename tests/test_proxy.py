@@ -189,3 +189,12 @@ def test_proxy_command_serves(tmp_path) -> None:
         finally:
             process.terminate()
             process.communicate(timeout=10)  # also closes the output pipe
+
+
+def test_escaped_control_characters_are_forwarded_not_crashed_on(through_proxy) -> None:
+    # Schemathesis sends ids like "a%01b": the proxy must forward the target as it came, escapes intact.
+    tap, proxy, url = through_proxy(faulty.mock_app())
+    answer = httpx.post(url + "/v1/integrations/a%01b%20c/set-primary?x=%1B", headers=AUTH)
+    status, _, body = tap.answers[-1]
+    assert (answer.status_code, answer.content) == (status, body) and status == 404
+    assert not [entry for entry in proxy.state.journal.entries if entry.location == "upstream"]
