@@ -44,14 +44,19 @@ def test_reset_goes_back_to_the_same_seeded_fixtures(client) -> None:
     client.delete(f"/v1/integrations/{seeded[0]['_id']}")
     reset = client.post("/_mock/reset")
     assert reset.status_code == 200
-    assert reset.json() == {"services": {"integrations": len(seeded)}}
+    counts = reset.json()["services"]
+    assert counts["integrations"] == len(seeded)
+    assert set(counts) == {"integrations", "workflows", "subscribers", "preferences", "channel_connections",
+                           "channel_endpoints", "inbox"}  # fmt: skip
+    assert all(counts.values()), f"the fixtures seed every service: {counts}"
     assert client.get("/v1/integrations").json() == seeded, "same ids, timestamps and fields as at start"
 
 
 def test_reset_empty_leaves_no_data(client) -> None:
-    assert client.post("/_mock/reset", params={"empty": "true"}).json() == {"services": {"integrations": 0}}
+    counts = client.post("/_mock/reset", params={"empty": "true"}).json()["services"]
+    assert counts and set(counts.values()) == {0}
     assert client.get("/v1/integrations").json() == []
-    assert client.get("/_mock/state").json()["services"] == {"integrations": []}
+    assert client.get("/_mock/state").json()["services"] == {name: [] for name in counts}
 
 
 def test_reset_touches_only_the_keys_environment(client, other_client) -> None:
@@ -71,7 +76,7 @@ def test_export_then_import_restores_everything(client) -> None:
     client.delete(f"/v1/integrations/{before[0]['_id']}")
     imported = client.put("/_mock/state", json=exported)
     assert imported.status_code == 200
-    assert imported.json() == {"services": {"integrations": len(records)}}
+    assert imported.json() == {"services": {name: len(items) for name, items in exported["services"].items()}}
     assert client.get("/v1/integrations").json() == before
     assert client.get("/_mock/state").json() == exported
 

@@ -159,6 +159,9 @@ def test_the_state_is_written_at_shutdown(tmp_path, stop) -> None:
         _wait_up(base, process)
         created = httpx.post(f"{base}/v1/integrations", json=NEW, headers={"Authorization": f"ApiKey {KEY}"})
         assert created.status_code == 201
+        subscriber = httpx.post(f"{base}/v2/subscribers", json={"subscriberId": "kept-at-shutdown"},
+                                headers={"Authorization": f"ApiKey {KEY}"})  # fmt: skip
+        assert subscriber.status_code == 201
         assert not path.exists()
         process.send_signal(stop)
         process.wait(timeout=20)
@@ -166,6 +169,9 @@ def test_the_state_is_written_at_shutdown(tmp_path, stop) -> None:
         if process.poll() is None:
             process.kill()
     assert "kept-across-restarts" in _identifiers_in(path)
+    services = next(iter(json.loads(path.read_text())["environments"].values()))["services"]
+    assert "kept-at-shutdown" in {s["subscriberId"] for s in services["subscribers"]}
+    assert services["inbox"], "the seeded inbox is written too"
 
 
 def test_a_killed_server_never_leaves_a_corrupt_file(tmp_path) -> None:
@@ -186,3 +192,54 @@ def test_a_killed_server_never_leaves_a_corrupt_file(tmp_path) -> None:
             process.kill()
     assert "k-0" in _identifiers_in(path), "the file is complete JSON with the early records"
     assert {p.name for p in tmp_path.iterdir() if not p.name.endswith(".tmp")} == {"state.json", "server.log"}
+
+
+def test_subscribers_and_the_inbox_survive_a_restart(tmp_path) -> None:
+    """Not only integrations: a new subscriber (with credentials and online status), changed
+    preferences and a message read before the restart are all there after it."""
+    path = tmp_path / "state.json"
+    app = create_app(_settings(path, state_write_delay=0.2))
+    with _client(app) as http:
+        state = http.get("/_mock/state").json()["services"]
+        record = next(r for r in state["inbox"] if r["messages"] and not r["messages"][0]["readAt"])
+        subscriber, message_id = record["subscriberId"], record["messages"][0]["_id"]
+        assert http.post("/v2/subscribers", json={"subscriberId": "kept-subscriber", "email": "kept@example.com"}).status_code == 201
+        slack = next(i for i in state["integrations"] if i["providerId"] == "slack" and i["active"])
+        credentials = {"providerId": "slack", "integrationIdentifier": slack["identifier"],
+                       "credentials": {"webhookUrl": "https://hooks.slack.com/kept"}}  # fmt: skip
+        assert http.put("/v1/subscribers/kept-subscriber/credentials", json=credentials).status_code == 200
+        assert http.patch("/v1/subscribers/kept-subscriber/online-status", json={"isOnline": True}).status_code == 200
+        marked = http.post(f"/v1/subscribers/{subscriber}/messages/mark-as", json={"messageId": message_id, "markAs": "read"})
+        assert marked.status_code == 201
+        workflow = next(w for w in state["workflows"] if not w["critical"] and "email" in w["channels"])
+        changed = http.patch(f"/v2/subscribers/{subscriber}/preferences",
+                             json={"workflowId": workflow["identifier"], "channels": {"email": False}})  # fmt: skip
+        assert changed.status_code == 200, changed.text
+
+        def written() -> bool:
+            if not path.exists():
+                return False
+            saved = json.loads(path.read_text())["environments"]
+            services = next(e["services"] for e in saved.values() if e["name"] == "Development")
+            return any(s["subscriberId"] == "kept-subscriber" and s["isOnline"] for s in services["subscribers"]) and any(
+                m["_id"] == message_id and m["readAt"] for r in services["inbox"] for m in r["messages"]
+            )
+
+        _wait_for(written)
+        time.sleep(0.6)  # let a write already under way finish
+        exported = http.get("/_mock/state").json()
+
+    restarted = create_app(_settings(path))
+    with _client(restarted) as http:
+        assert http.get("/_mock/state").json() == exported, "every service, exactly"
+        kept = http.get("/v2/subscribers/kept-subscriber").json()["data"]
+        assert kept["isOnline"] is True
+        assert kept["channels"][0]["credentials"]["webhookUrl"] == "https://hooks.slack.com/kept"
+        assert [s["subscriberId"] for s in http.get("/v2/subscribers", params={"email": "kept@"}).json()["data"]["data"]] == [
+            "kept-subscriber"
+        ], "the search index is rebuilt from the file"
+        feed = http.get(f"/v1/subscribers/{subscriber}/notifications/feed", params={"limit": 100}).json()["data"]
+        assert next(m for m in feed if m["_id"] == message_id)["read"] is True
+        preferences = http.get(f"/v2/subscribers/{subscriber}/preferences").json()["data"]
+        chosen = next(w for w in preferences["workflows"] if w["workflow"]["identifier"] == workflow["identifier"])
+        assert chosen["channels"]["email"] is False

@@ -59,12 +59,21 @@ class Backend:
     # A service is any attribute with a ``snapshot()`` / ``restore(data)`` pair (plain JSON-able
     # data; ``restore(None)`` empties it). New services are picked up without changes here.
 
+    # Import restores services in this order, so each finds what its records refer to
+    # (subscribers' credentials name integrations, preferences name subscribers and workflows,
+    # endpoints name connections, the inbox names subscribers and workflows). Others come last.
+    RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences",
+                     "channel_connections", "channel_endpoints", "inbox")  # fmt: skip
+
     def services(self) -> dict[str, Any]:
-        return {
-            name: service
+        found = [
+            name
             for name, service in vars(self).items()
             if callable(getattr(service, "snapshot", None)) and callable(getattr(service, "restore", None))
-        }
+        ]
+        rank = {name: index for index, name in enumerate(self.RESTORE_ORDER)}
+        found.sort(key=lambda name: rank.get(name, len(rank)))
+        return {name: getattr(self, name) for name in found}
 
     def export_state(self) -> dict[str, Any]:
         """Every service's records, taken under the shared lock: one consistent moment."""
@@ -74,8 +83,10 @@ class Backend:
     def import_state(self, state: dict[str, Any]) -> None:
         """Replace every service's records; a service missing from ``state`` is emptied.
 
-        All or nothing: when a service refuses its part, the services already restored are
-        put back as they were and the error propagates.
+        Services are restored in ``RESTORE_ORDER``, each checking its records against those
+        restored before it. All or nothing: when a service refuses its part, every service is
+        put back as it was (in the same order, from the snapshot taken first) and the error
+        propagates.
         """
         services = self.services()
         unknown = sorted(set(state) - set(services))

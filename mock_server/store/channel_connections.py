@@ -12,7 +12,7 @@ from typing import Any
 
 from mock_server.errors import Conflict, NotFound
 from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
-from mock_server.store.ids import iso, now, short_id
+from mock_server.store.ids import iso, now, parse_time, short_id
 from mock_server.store.integrations import Integration, IntegrationsBackend
 
 CHAT_CHANNEL = "chat"
@@ -71,7 +71,16 @@ def describe_resource(subscriber_id: str | None, keys: list[str] | frozenset[str
     return " and ".join(parts) or "the environment"
 
 
+def context_from_keys(keys: list[str]) -> dict[str, Any]:
+    """``["tenant:acme"]`` -> ``{"tenant": "acme"}``: a context that gives these keys back."""
+    return dict(key.split(":", 1) if ":" in key else (key, "") for key in keys)
+
+
 class ChannelConnectionsBackend:
+    # The spec schema each snapshot record is checked against on import (the API's DTO; the
+    # snapshot adds the full ``context`` the keys were made from).
+    RECORD_SCHEMA = "GetChannelConnectionResponseDto"
+
     def __init__(self, integrations: IntegrationsBackend, lock: threading.RLock) -> None:
         self._integrations = integrations
         self._lock = lock
@@ -247,6 +256,58 @@ class ChannelConnectionsBackend:
             del self._by_identifier[identifier]
             for listener in self.on_delete:
                 listener(identifier)
+
+    # -- state export / import ----------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [connection.to_dto() | {"context": copy.deepcopy(connection.context)}
+                    for connection in self._by_identifier.values()]  # fmt: skip
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every connection by ``records`` (a ``snapshot()``; None empties the service).
+        Integrations are restored before; each record is checked as ``create`` checks it:
+        unique identifier, a chat integration, one connection per integration and owner."""
+        by_identifier: dict[str, ChannelConnection] = {}
+        with self._lock:
+            for index, record in enumerate(records or []):
+                where = f"channel_connections.{index}"
+                identifier = record["identifier"]
+                if identifier in by_identifier:
+                    raise Conflict(f"Channel connection identifier {identifier} is used twice; it must be unique")
+                if not record.get("integrationIdentifier"):
+                    raise Conflict(f"Channel connection {identifier} names no integration; it needs a chat integration")
+                try:
+                    integration = self.chat_integration(record["integrationIdentifier"])
+                except NotFound:
+                    raise Conflict(f"Channel connection {identifier} uses integration {record['integrationIdentifier']}, "
+                                   "which is not among the integrations") from None  # fmt: skip
+                context = record.get("context")
+                if context is not None and not isinstance(context, dict):
+                    raise Conflict(f"{where}.context must be an object of context types, like {{\"tenant\": \"acme\"}}")
+                keys = context_keys(context) if context is not None else list(record["contextKeys"])
+                connection = ChannelConnection(
+                    identifier=identifier,
+                    integration_identifier=integration.identifier,
+                    provider_id=integration.provider_id,
+                    channel=integration.channel,
+                    subscriber_id=record["subscriberId"],
+                    context=copy.deepcopy(context) if context is not None else context_from_keys(keys),
+                    context_keys=keys,
+                    workspace=copy.deepcopy(record["workspace"]),
+                    auth=copy.deepcopy(record["auth"]),
+                    created_at=parse_time(record["createdAt"], f"{where}.createdAt"),
+                    updated_at=parse_time(record["updatedAt"], f"{where}.updatedAt"),
+                )
+                for existing in by_identifier.values():
+                    if existing.integration_identifier == integration.identifier and existing.resource() == connection.resource():
+                        raise Conflict(
+                            f"Channel connections {existing.identifier} and {identifier} are both for "
+                            f"{describe_resource(connection.subscriber_id, keys)} and integration {integration.identifier}; "
+                            "there can be one"
+                        )
+                by_identifier[identifier] = connection
+            self._by_identifier = by_identifier
 
     # -- helpers -------------------------------------------------------------------------
 

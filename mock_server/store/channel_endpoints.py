@@ -12,9 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.errors import Conflict, NotFound
-from mock_server.store.channel_connections import ChannelConnection, ChannelConnectionsBackend, describe_resource
+from mock_server.store.channel_connections import (
+    ChannelConnection,
+    ChannelConnectionsBackend,
+    context_from_keys,
+    describe_resource,
+)
 from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
-from mock_server.store.ids import iso, now, short_id
+from mock_server.store.ids import iso, now, parse_time, short_id
 from mock_server.store.integrations import Integration, IntegrationsBackend
 
 
@@ -92,6 +97,10 @@ class ChannelEndpoint:
 
 
 class ChannelEndpointsBackend:
+    # The spec schema each snapshot record is checked against on import (the API's DTO; the
+    # snapshot adds the full ``context``).
+    RECORD_SCHEMA = "GetChannelEndpointResponseDto"
+
     def __init__(
         self, integrations: IntegrationsBackend, connections: ChannelConnectionsBackend, lock: threading.RLock
     ) -> None:
@@ -271,6 +280,59 @@ class ChannelEndpointsBackend:
         with self._lock:
             self.get(identifier)
             del self._by_identifier[identifier]
+
+    # -- state export / import ----------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [endpoint.to_dto() | {"context": copy.deepcopy(endpoint.context)}
+                    for endpoint in self._by_identifier.values()]  # fmt: skip
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every endpoint by ``records`` (a ``snapshot()``; None empties the service).
+        Integrations and connections are restored before; each record is checked as ``create``
+        checks it: unique identifier, an integration that delivers to its type, the connection
+        it names (or that its type needs) of that integration."""
+        by_identifier: dict[str, ChannelEndpoint] = {}
+        with self._lock:
+            for index, record in enumerate(records or []):
+                where = f"channel_endpoints.{index}"
+                identifier = record["identifier"]
+                if identifier in by_identifier:
+                    raise Conflict(f"Channel endpoint identifier {identifier} is used twice; it must be unique")
+                if not record.get("integrationIdentifier") or not record.get("subscriberId"):
+                    raise Conflict(f"Channel endpoint {identifier} needs an integrationIdentifier and a subscriberId")
+                context = record.get("context")
+                if context is not None and not isinstance(context, dict):
+                    raise Conflict(f"{where}.context must be an object of context types, like {{\"tenant\": \"acme\"}}")
+                keys = context_keys(context) if context is not None else list(record["contextKeys"])
+                context = copy.deepcopy(context) if context is not None else context_from_keys(keys)
+                try:
+                    integration = self.integration_for(record["integrationIdentifier"], record["type"])
+                    connection = self.connection_for(
+                        integration,
+                        endpoint_type=record["type"],
+                        subscriber_id=record["subscriberId"],
+                        context=context,
+                        connection_identifier=record.get("connectionIdentifier"),
+                    )
+                except NotFound as error:
+                    raise Conflict(f"Channel endpoint {identifier}: {error.message}") from None
+                by_identifier[identifier] = ChannelEndpoint(
+                    identifier=identifier,
+                    type=record["type"],
+                    endpoint=copy.deepcopy(record["endpoint"]),
+                    integration_identifier=integration.identifier,
+                    provider_id=integration.provider_id,
+                    channel=integration.channel,
+                    connection_identifier=connection.identifier if connection else None,
+                    subscriber_id=record["subscriberId"],
+                    context=context,
+                    context_keys=keys,
+                    created_at=parse_time(record["createdAt"], f"{where}.createdAt"),
+                    updated_at=parse_time(record["updatedAt"], f"{where}.updatedAt"),
+                )
+            self._by_identifier = by_identifier
 
     # -- helpers -------------------------------------------------------------------------
 

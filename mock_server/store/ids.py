@@ -49,3 +49,17 @@ def parse_moment(text: str) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError:
         return (datetime.max if parsed.year > 1 else datetime.min).replace(tzinfo=UTC)
+
+
+def parse_time(value: str | None, where: str) -> datetime | None:
+    """An ISO-8601 time of a state document (None stays None); naive times are taken as UTC.
+    A time that cannot be read is a 422 naming ``where``."""
+    if value is None:
+        return None
+    from mock_server.errors import ValidationFailed, field_error
+
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError) as error:
+        raise ValidationFailed(field_error(where, f"not a date-time: {error}", value)) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

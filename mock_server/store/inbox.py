@@ -31,29 +31,16 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from mock_server.errors import Conflict, NotFound
-from mock_server.store.ids import iso, now, object_id
+from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import PROFILE_FIELDS, Subscriber, SubscribersBackend
-from mock_server.store.workflows import Workflow, WorkflowsBackend
+from mock_server.store.workflows import InAppTemplate, Workflow, WorkflowsBackend
 
 ACTION_TYPES = ("primary", "secondary")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 
 
 # -- templates -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class InAppTemplate:
-    """What the in-app step of a workflow renders. Text may hold ``{{payload.x}}`` placeholders."""
-
-    subject: str
-    body: str
-    avatar: str | None = None
-    redirect_url: str | None = None
-    primary_action: str | None = None
-    secondary_action: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 def render(text: str, context: dict[str, Any]) -> str:
@@ -374,7 +361,15 @@ class Page:
     has_more: bool
 
 
+def _time(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None
+
+
 class InboxBackend:
+    # The schema (admin document) each snapshot record is checked against on import: one
+    # notification (one trigger for one subscriber) with the in-app messages it delivered.
+    RECORD_SCHEMA = "InboxNotificationStateRecord"
+
     def __init__(
         self,
         environment_id: str,
@@ -392,7 +387,6 @@ class InboxBackend:
         self._subscribers = subscribers
         self._workflows = workflows
         self._preferences = preferences
-        self._templates: dict[str, InAppTemplate] = {}  # workflow _id -> in-app template
         self._messages: dict[str, Message] = {}
         self._notifications: dict[str, Notification] = {}
         self._by_subscriber: dict[str, SortedList] = {}
@@ -407,10 +401,10 @@ class InboxBackend:
 
     def set_template(self, workflow_id: str, template: InAppTemplate) -> None:
         with self._lock:
-            self._templates[self._workflows.get(workflow_id).id] = template
+            self._workflows.get(workflow_id).in_app = template
 
     def template_for(self, workflow: Workflow) -> InAppTemplate:
-        return self._templates.get(workflow.id) or InAppTemplate(
+        return workflow.in_app or InAppTemplate(
             subject=workflow.name, body=f"{workflow.name}: {{{{payload.message}}}}"
         )
 
@@ -871,6 +865,133 @@ class InboxBackend:
         notification = self._notifications.get(message.notification_id)
         if notification is not None and message.id in notification.message_ids:
             notification.message_ids.remove(message.id)
+
+    # -- state export / import --------------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every notification, in the order they were made, with its messages and all their state."""
+        with self._lock:
+            return [
+                {
+                    "_id": notification.id,
+                    "subscriberId": notification.subscriber.subscriber_id,
+                    "workflowId": notification.workflow.identifier,
+                    "transactionId": notification.transaction_id,
+                    "payload": copy.deepcopy(notification.payload),
+                    "to": copy.deepcopy(notification.to),
+                    "createdAt": iso(notification.created_at),
+                    "messages": [self._message_record(self._messages[i]) for i in notification.message_ids],
+                }
+                for notification in self._notifications.values()
+            ]
+
+    @staticmethod
+    def _message_record(message: Message) -> dict[str, Any]:
+        return {
+            "_id": message.id,
+            "subject": message.subject,
+            "body": message.body,
+            "payload": copy.deepcopy(message.payload),
+            "data": copy.deepcopy(message.data),
+            "avatar": message.avatar,
+            "redirectUrl": message.redirect_url,
+            "actions": dict(message.actions),
+            "completed": dict(message.completed),
+            "actionResult": copy.deepcopy(message.action_result),
+            "seenAt": _time(message.seen_at),
+            "readAt": _time(message.read_at),
+            "archivedAt": _time(message.archived_at),
+            "snoozedUntil": _time(message.snoozed_until),
+            "createdAt": iso(message.created_at),
+            "updatedAt": iso(message.updated_at),
+        }
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every notification and message by ``records`` (None empties the service).
+
+        Subscribers and workflows are restored before; every record must name ones that exist,
+        ids are unique across notifications and messages, and a transaction reaches a subscriber
+        once. The indexes (per subscriber, per transaction, the orders) are rebuilt.
+        """
+        notifications: dict[str, Notification] = {}
+        messages: dict[str, Message] = {}
+        reached: set[tuple[str, str]] = set()
+        with self._lock:
+            for index, record in enumerate(records or []):
+                where = f"inbox.{index}"
+                try:
+                    subscriber = self._subscribers.get(record["subscriberId"])
+                except NotFound:
+                    raise Conflict(f"notification {record['_id']} is for subscriber {record['subscriberId']}, "
+                                   "who is not among the subscribers") from None  # fmt: skip
+                try:
+                    workflow = self._workflows.get(record["workflowId"])
+                except NotFound:
+                    raise Conflict(f"notification {record['_id']} is of workflow {record['workflowId']}, "
+                                   "which is not among the workflows") from None  # fmt: skip
+                if (record["transactionId"], subscriber.id) in reached:
+                    raise Conflict(f"transaction {record['transactionId']} reaches subscriber {subscriber.subscriber_id} "
+                                   "twice; a trigger makes one notification per subscriber")  # fmt: skip
+                reached.add((record["transactionId"], subscriber.id))
+                notification = Notification(
+                    id=record["_id"],
+                    environment_id=self.environment_id,
+                    organization_id=self.organization_id,
+                    subscriber=subscriber,
+                    workflow=workflow,
+                    transaction_id=record["transactionId"],
+                    payload=copy.deepcopy(record.get("payload") or {}),
+                    to=copy.deepcopy(record.get("to") or {"subscriberId": subscriber.subscriber_id}),
+                    created_at=parse_time(record["createdAt"], f"{where}.createdAt"),
+                )
+                for position, item in enumerate(record.get("messages") or []):
+                    at = f"{where}.messages.{position}"
+                    created_at = parse_time(item["createdAt"], f"{at}.createdAt")
+                    actions = {kind: label for kind, label in (item.get("actions") or {}).items() if kind in ACTION_TYPES}
+                    message = Message(
+                        id=item["_id"],
+                        environment_id=self.environment_id,
+                        organization_id=self.organization_id,
+                        notification_id=notification.id,
+                        subscriber=subscriber,
+                        workflow=workflow,
+                        transaction_id=notification.transaction_id,
+                        subject=item["subject"],
+                        body=item["body"],
+                        created_at=created_at,
+                        updated_at=parse_time(item.get("updatedAt"), f"{at}.updatedAt") or created_at,
+                        payload=copy.deepcopy(item.get("payload") or {}),
+                        data=copy.deepcopy(item.get("data") or {}),
+                        avatar=item.get("avatar"),
+                        redirect_url=item.get("redirectUrl"),
+                        actions=actions,
+                        completed={kind: bool((item.get("completed") or {}).get(kind, False)) for kind in actions},
+                        action_result=copy.deepcopy(item.get("actionResult")),
+                        seen_at=parse_time(item.get("seenAt"), f"{at}.seenAt"),
+                        read_at=parse_time(item.get("readAt"), f"{at}.readAt"),
+                        archived_at=parse_time(item.get("archivedAt"), f"{at}.archivedAt"),
+                        snoozed_until=parse_time(item.get("snoozedUntil"), f"{at}.snoozedUntil"),
+                    )
+                    if message.id in messages or message.id in notifications or message.id == notification.id:
+                        raise Conflict(f"id {message.id} is used twice in the inbox; ids must be unique")
+                    messages[message.id] = message
+                    notification.message_ids.append(message.id)
+                if notification.id in notifications or notification.id in messages:
+                    raise Conflict(f"id {notification.id} is used twice in the inbox; ids must be unique")
+                notifications[notification.id] = notification
+            self._notifications, self._messages = notifications, messages
+            self._by_subscriber, self._notifications_by_subscriber, self._by_transaction = {}, {}, {}
+            self._transactions = set()
+            self._messages_order, self._notifications_order = SortedList(), SortedList()
+            for notification in notifications.values():
+                self._transactions.add(notification.transaction_id)
+                self._by_transaction.setdefault(notification.transaction_id, set())
+                self._notifications_order.add((notification.created_at, notification.id))
+                self._notifications_by_subscriber.setdefault(notification.subscriber.id, []).append(notification.id)
+            for message in messages.values():
+                self._by_subscriber.setdefault(message.subscriber.id, SortedList()).add(message.key)
+                self._by_transaction[message.transaction_id].add(message.id)
+                self._messages_order.add(message.key)
 
     def _forget_subscriber(self, subscriber: Subscriber) -> None:
         """A deleted subscriber takes its messages and notifications along."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mock_server.errors import Conflict
-from mock_server.store.ids import iso, now
+from mock_server.errors import Conflict, NotFound
+from mock_server.store.ids import iso, now, parse_time
 from mock_server.store.subscribers import Subscriber, SubscribersBackend
 from mock_server.store.workflows import Workflow, WorkflowsBackend
 
@@ -32,7 +32,20 @@ class SubscriberPreferences:
     workflows: dict[str, ChannelChoices] = field(default_factory=dict)
 
 
+def _choices_record(choices: ChannelChoices) -> dict[str, Any]:
+    return {"channels": dict(choices.channels), "updatedAt": iso(choices.updated_at) if choices.updated_at else None}
+
+
+def _choices(record: dict[str, Any] | None, where: str) -> ChannelChoices:
+    record = record or {}
+    channels = {name: value for name, value in (record.get("channels") or {}).items() if isinstance(value, bool)}
+    return ChannelChoices(channels, parse_time(record.get("updatedAt"), f"{where}.updatedAt"))
+
+
 class PreferencesBackend:
+    # The schema (admin document) each snapshot record is checked against on import.
+    RECORD_SCHEMA = "SubscriberPreferencesStateRecord"
+
     def __init__(
         self, lock: threading.RLock, *, subscribers: SubscribersBackend, workflows: WorkflowsBackend
     ) -> None:
@@ -109,6 +122,64 @@ class PreferencesBackend:
                 for workflow, _ in resolved
                 for values in [self._workflow_channels(preferences, workflow)[0]]
             ]
+
+    # -- state export / import ----------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The choices subscribers made, one record per subscriber, by ``subscriberId`` and
+        workflow ``identifier`` (what stays true when ids are re-imported elsewhere)."""
+        with self._lock:
+            records = []
+            for record_id, preferences in self._by_subscriber.items():
+                subscriber = self._subscribers.by_record_id(record_id)
+                if subscriber is None:
+                    continue
+                workflows = []
+                for workflow_id, choices in preferences.workflows.items():
+                    try:
+                        workflow = self._workflows.get(workflow_id)
+                    except NotFound:
+                        continue
+                    workflows.append({"workflowId": workflow.identifier, **_choices_record(choices)})
+                records.append({
+                    "subscriberId": subscriber.subscriber_id,
+                    "global": _choices_record(preferences.global_choices),
+                    "workflows": workflows,
+                } | ({"schedule": copy.deepcopy(preferences.schedule)} if preferences.schedule is not None else {}))  # fmt: skip
+            return records
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every subscriber's choices by ``records`` (None empties the service).
+        Subscribers and workflows are restored before; every record must name ones that exist,
+        once per subscriber, and no choice may be kept for a critical workflow."""
+        by_subscriber: dict[str, SubscriberPreferences] = {}
+        with self._lock:
+            for index, record in enumerate(records or []):
+                where = f"preferences.{index}"
+                try:
+                    subscriber = self._subscribers.get(record["subscriberId"])
+                except NotFound:
+                    raise Conflict(f"preferences of subscriber {record['subscriberId']}, who is not among the subscribers") from None
+                if subscriber.id in by_subscriber:
+                    raise Conflict(f"subscriber {record['subscriberId']} has two preference records; give one")
+                preferences = SubscriberPreferences(
+                    global_choices=_choices(record.get("global"), f"{where}.global"),
+                    schedule=copy.deepcopy(record.get("schedule")),
+                )
+                for position, entry in enumerate(record.get("workflows") or []):
+                    try:
+                        workflow = self._workflows.get(entry["workflowId"])
+                    except NotFound:
+                        raise Conflict(f"preferences of subscriber {record['subscriberId']} name workflow "
+                                       f"{entry['workflowId']}, which is not among the workflows") from None  # fmt: skip
+                    if workflow.critical:
+                        raise Conflict(f"Workflow {workflow.identifier} is critical; subscriber {record['subscriberId']} "
+                                       "cannot hold preferences for it")  # fmt: skip
+                    if workflow.id in preferences.workflows:
+                        raise Conflict(f"preferences of subscriber {record['subscriberId']} name workflow {workflow.identifier} twice")
+                    preferences.workflows[workflow.id] = _choices(entry, f"{where}.workflows.{position}")
+                by_subscriber[subscriber.id] = preferences
+            self._by_subscriber = by_subscriber
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from mock_server.errors import Conflict, NotFound
-from mock_server.store.ids import iso, now, object_id
+from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.integrations import Integration, IntegrationsBackend
 
 # camelCase field of the API -> attribute of the record
@@ -178,6 +178,10 @@ def _bisect_right(sequence: Sequence, key: tuple) -> int:
 
 
 class SubscribersBackend:
+    # The spec schema each snapshot record is checked against on import: the API's own DTO,
+    # which carries everything (credentials, online status, version) a subscriber holds.
+    RECORD_SCHEMA = "SubscriberResponseDto"
+
     def __init__(
         self,
         environment_id: str,
@@ -408,6 +412,74 @@ class SubscribersBackend:
     def oauth_integration(self, provider_id: str, integration_identifier: str | None) -> Integration:
         with self._lock:
             return self._integration_for(provider_id, integration_identifier)
+
+    def by_record_id(self, record_id: str) -> Subscriber | None:
+        """The subscriber whose ``_id`` this is (None when there is none)."""
+        with self._lock:
+            return self._by_id.get(record_id)
+
+    # -- state export / import ----------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every subscriber as its API DTO, in creation order (credentials included)."""
+        with self._lock:
+            return [self._by_id[key[-1]].to_dto() for key in self._order["_id"]]
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every subscriber by ``records`` (a ``snapshot()``; None empties the service).
+
+        Every rule is checked before anything changes: unique ``_id`` and ``subscriberId``, and
+        each credential names an integration of this environment with that provider. The search
+        and order indexes are rebuilt from the records.
+        """
+        by_id: dict[str, Subscriber] = {}
+        by_subscriber_id: dict[str, Subscriber] = {}
+        for index, record in enumerate(records or []):
+            where = f"subscribers.{index}"
+            created_at = parse_time(record["createdAt"], f"{where}.createdAt")
+            updated_at = parse_time(record["updatedAt"], f"{where}.updatedAt")
+            record_id = record.get("_id") or object_id(created_at)
+            if record_id in by_id:
+                raise Conflict(f"_id {record_id} is used by two subscribers; ids must be unique")
+            if record["subscriberId"] in by_subscriber_id:
+                raise Conflict(f"subscriberId {record['subscriberId']} is used twice; it must be unique in the environment")
+            channels = []
+            for settings in record.get("channels") or []:
+                try:
+                    integration = self._integrations.get(settings["_integrationId"])
+                except NotFound:
+                    integration = None
+                if integration is None or integration.provider_id != settings["providerId"]:
+                    raise Conflict(
+                        f"Subscriber {record['subscriberId']} holds {settings['providerId']} credentials for integration "
+                        f"{settings['_integrationId']}, which is no {settings['providerId']} integration of this environment"
+                    )
+                channels.append(ChannelSettings(
+                    integration.provider_id, integration.id, integration.identifier, copy.deepcopy(settings["credentials"])
+                ))  # fmt: skip
+            subscriber = Subscriber(
+                id=record_id,
+                environment_id=self.environment_id,
+                organization_id=self.organization_id,
+                subscriber_id=record["subscriberId"],
+                created_at=created_at,
+                updated_at=updated_at,
+                channels=channels,
+                topics=list(record.get("topics") or []),
+                is_online=record.get("isOnline"),
+                last_online_at=parse_time(record.get("lastOnlineAt"), f"{where}.lastOnlineAt"),
+                version=int(record.get("__v") or 0),
+            )
+            self._apply_profile(subscriber, {name: record[name] for name in PROFILE_FIELDS if name in record})
+            by_id[subscriber.id] = subscriber
+            by_subscriber_id[subscriber.subscriber_id] = subscriber
+        with self._lock:
+            self._by_id, self._by_subscriber_id = by_id, by_subscriber_id
+            self._order = {name: SortedList() for name in ORDER_FIELDS}
+            self._text = {name: SortedList() for name in SEARCH_FIELDS}
+            self._retired = {}
+            for subscriber in by_id.values():
+                self._index(subscriber)
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -14,7 +14,32 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.errors import Conflict, NotFound
-from mock_server.store.ids import iso, now, object_id
+from mock_server.store.ids import iso, now, object_id, parse_time
+
+
+@dataclass(slots=True)
+class InAppTemplate:
+    """What the in-app step of a workflow renders. Text may hold ``{{payload.x}}`` placeholders."""
+
+    subject: str
+    body: str
+    avatar: str | None = None
+    redirect_url: str | None = None
+    primary_action: str | None = None
+    secondary_action: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    # state-document form (camelCase, as the rest of the API)
+    _FIELDS = (("subject", "subject"), ("body", "body"), ("avatar", "avatar"), ("redirectUrl", "redirect_url"),
+               ("primaryAction", "primary_action"), ("secondaryAction", "secondary_action"))  # fmt: skip
+
+    def to_record(self) -> dict[str, Any]:
+        return {name: getattr(self, attribute) for name, attribute in self._FIELDS} | {"data": copy.deepcopy(self.data)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "InAppTemplate":
+        values = {attribute: record.get(name) for name, attribute in cls._FIELDS}
+        return cls(**values, data=copy.deepcopy(record.get("data") or {}))
 
 
 @dataclass(slots=True)
@@ -32,6 +57,8 @@ class Workflow:
     # the workflow's own default per channel; a channel missing here delivers
     defaults: dict[str, bool] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    # what its in-app step renders; None renders the default (see InboxBackend.template_for)
+    in_app: InAppTemplate | None = None
 
     def default_for(self, channel: str) -> bool:
         return self.defaults.get(channel, True)
@@ -54,6 +81,9 @@ class Workflow:
 
 
 class WorkflowsBackend:
+    # The schema (admin document, components/schemas) each snapshot record is checked against on import.
+    RECORD_SCHEMA = "WorkflowStateRecord"
+
     def __init__(self, environment_id: str, lock: threading.RLock) -> None:
         self.environment_id = environment_id
         self._lock = lock
@@ -106,3 +136,56 @@ class WorkflowsBackend:
             self._by_id[workflow.id] = workflow
             self._by_identifier[identifier] = workflow
             return workflow
+
+    # -- state export / import ----------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {
+                    "_id": workflow.id,
+                    "identifier": workflow.identifier,
+                    "name": workflow.name,
+                    "channels": list(workflow.channels),
+                    "critical": workflow.critical,
+                    "severity": workflow.severity,
+                    "tags": list(workflow.tags),
+                    "defaults": dict(workflow.defaults),
+                    "data": copy.deepcopy(workflow.data),
+                    "inApp": workflow.in_app.to_record() if workflow.in_app else None,
+                    "createdAt": iso(workflow.created_at),
+                    "updatedAt": iso(workflow.updated_at),
+                }
+                for workflow in self._by_identifier.values()
+            ]
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every workflow by ``records`` (a ``snapshot()``; None empties the service).
+        Every rule is checked before anything changes: ids and identifiers are unique."""
+        by_id: dict[str, Workflow] = {}
+        by_identifier: dict[str, Workflow] = {}
+        for index, record in enumerate(records or []):
+            if record["_id"] in by_id:
+                raise Conflict(f"_id {record['_id']} is used by two workflows; ids must be unique")
+            if record["identifier"] in by_identifier:
+                raise Conflict(f"workflow identifier {record['identifier']} is used twice; it must be unique in the environment")
+            created_at = parse_time(record["createdAt"], f"workflows.{index}.createdAt")
+            updated_at = parse_time(record.get("updatedAt"), f"workflows.{index}.updatedAt") or created_at
+            workflow = Workflow(
+                id=record["_id"],
+                identifier=record["identifier"],
+                name=record["name"],
+                channels=list(dict.fromkeys(record["channels"])),
+                critical=record.get("critical", False),
+                severity=record.get("severity") or "none",
+                tags=list(record.get("tags") or []),
+                created_at=created_at,
+                updated_at=updated_at,
+                defaults={k: v for k, v in (record.get("defaults") or {}).items() if isinstance(v, bool)},
+                data=copy.deepcopy(record.get("data") or {}),
+                in_app=InAppTemplate.from_record(record["inApp"]) if record.get("inApp") else None,
+            )
+            by_id[workflow.id] = workflow
+            by_identifier[workflow.identifier] = workflow
+        with self._lock:
+            self._by_id, self._by_identifier = by_id, by_identifier
