@@ -6,7 +6,6 @@ import contextlib
 import json
 from pathlib import Path
 
-import yaml
 
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
@@ -27,7 +26,7 @@ from mock_server.idempotency import IdempotencyStore
 from mock_server.ratelimit import RateLimiter
 from mock_server.resolver import NovuResolver
 from mock_server.settings import LOCALHOST_ORIGIN_REGEX, Settings
-from mock_server.spec import load_spec
+from mock_server.spec import Spec, load_spec
 from mock_server.store import Backends
 from mock_server.validation import validator_map
 from mock_server.wire import WireMiddleware
@@ -35,10 +34,10 @@ from mock_server.wire import WireMiddleware
 DOCS_PATH = "/docs"
 
 
-def _serve_documents(app: AsyncApp, spec_path: Path) -> None:
+def _serve_documents(app: AsyncApp, spec_path: Path, spec: Spec) -> None:
     """``/openapi.yaml`` byte for byte as the file, ``/openapi.json`` as the same document in JSON."""
     source = spec_path.read_bytes()
-    as_json = json.dumps(yaml.safe_load(source), ensure_ascii=False).encode()
+    as_json = json.dumps(spec.document, ensure_ascii=False).encode()
 
     async def openapi_yaml(request) -> Response:
         return Response(source, media_type="application/yaml")
@@ -125,7 +124,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
     )
     problems.register(app)
-    _serve_documents(app, spec_path)
+    _serve_documents(app, spec_path, spec)
     _serve_admin_document(app, controls.document)
     oauth_pages.register(app)
 
