@@ -20,7 +20,7 @@ from connexion.context import context, request, scope
 from connexion.resolver import Resolver
 
 from mock_server.controls import choose
-from mock_server.spec import Spec
+from mock_server.spec import OperationFacts, Spec
 from mock_server.store import Backends
 from mock_server.wire import HEADERS_KEY, envelope, refuse_long_uri
 
@@ -44,7 +44,7 @@ class NovuResolver(Resolver):
         self.backends = backends
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
-        return self._bind(self._handler(operation_id), operation_id)
+        return self._bind(*self.handler_of(operation_id), self.spec.operations[operation_id])
 
     def check_all(self) -> None:
         """Fail now, not at the first request, when an operation of the spec has no handler."""
@@ -59,9 +59,13 @@ class NovuResolver(Resolver):
         except (ImportError, AttributeError):
             raise LookupError(f"operationId {operation_id} has no handler {module_name}.{function_name}") from None
 
-    def _bind(self, handler: Callable[..., Any], operation_id: str) -> Callable[..., Any]:
-        facts = self.spec.operations[operation_id]
-        wants_backend = next(iter(inspect.signature(handler).parameters), None) == "backend"
+    @classmethod
+    def handler_of(cls, operation_id: str) -> tuple[Callable[..., Any], bool]:
+        """The handler of an operation, and whether it takes the environment's backend first."""
+        handler = cls._handler(operation_id)
+        return handler, next(iter(inspect.signature(handler).parameters), None) == "backend"
+
+    def _bind(self, handler: Callable[..., Any], wants_backend: bool, facts: OperationFacts) -> Callable[..., Any]:
         backends = self.backends
         spec = self.spec
 

@@ -32,6 +32,9 @@ class Settings:
     api_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_API_KEYS))
     cors_origins: tuple[str, ...] = ()
     validate_responses: bool = True
+    # answer requests that pass every check through the compiled path (mock_server/fastpath.py);
+    # False sends every request through Connexion (the tests compare both)
+    fast_path: bool = True
     max_body_bytes: int = 2 * 1024 * 1024
     max_uri_chars: int = 8192
     # token bucket per key and category: tokens per second, burst = 110 % of it

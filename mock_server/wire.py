@@ -102,7 +102,7 @@ def _with_content_length(scope: Scope, length: int) -> Scope:
     return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """A receive channel that first gives back the body already read, then the real channel."""
     sent = False
 
@@ -143,7 +143,7 @@ class WireMiddleware:
         extensions[SCOPE_KEY] = self.services
         headers = Headers(scope=scope)
         path = scope["path"]
-        environment = auth.environment_for(headers.get("authorization"), self.backends)
+        environment = auth.environment_of(scope, self.backends)
         client = scope.get("client") or ("anonymous", 0)
         # The control surface is never rate-limited: it must stay usable to lift a low limit.
         exempt = path.startswith(CONTROL_PREFIX)
@@ -180,7 +180,7 @@ class WireMiddleware:
                 await self._send_error(self._too_large(), path, send_with_headers)
                 return
             scope = _with_content_length(scope, len(body))
-            receive = _replay(body, receive)
+            receive = replay(body, receive)
 
         if environment is not None and key and scope["method"] in IDEMPOTENT_METHODS:
             await self._idempotent(scope, receive, send_with_headers, environment.id, key, body, extra)

@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server import auth
@@ -84,7 +83,7 @@ class Faults:
         low, high = config.latency_ms
         return self._rng.uniform(low, high) / 1000 if high else 0.0
 
-    def failure(self, config: FaultConfig, documented: list[int]) -> NovuError | None:
+    def failure(self, config: FaultConfig, documented: tuple[int, ...]) -> NovuError | None:
         if config.error_rate <= 0 or self._rng.random() >= config.error_rate:
             return None
         statuses = [status for status in FAULT_ERRORS if status in documented] or [500]
@@ -108,13 +107,13 @@ class FaultsMiddleware:
         if scope["type"] != "http" or not is_api_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        environment = auth.environment_for(Headers(scope=scope).get("authorization"), self.backends)
+        environment = auth.environment_of(scope, self.backends)
         config = self.faults.config_for(environment.id if environment else None)
         delay = self.faults.delay_seconds(config)
         if delay:
             await asyncio.sleep(delay)
-        facts = self.router.match(scope["method"], scope["path"])
-        documented = self.router.documented_statuses(facts) if facts else [500, 503]
+        facts = self.router.match_scope(scope)
+        documented = self.router.documented_statuses(facts) if facts else (500, 503)
         error = self.faults.failure(config, documented)
         if error is None:
             await self.app(scope, receive, send)

@@ -123,8 +123,8 @@ class JournalMiddleware:
 
     def _record(self, scope: Scope, status: int, stamp: str, seconds: float, error_body: bytes) -> None:
         method, path = scope["method"], scope["path"]
-        environment = auth.environment_for(Headers(scope=scope).get("authorization"), self.backends)
-        facts = self.router.match(method, path)
+        environment = auth.environment_of(scope, self.backends)
+        facts = self.router.match_scope(scope)
         entry: dict[str, Any] = {
             "time": stamp,
             "method": method,

@@ -28,6 +28,9 @@ class NearMiss:
         return {"operationId": self.operation_id, "method": self.method, "path": self.path, "score": self.score}
 
 
+_SCOPE_KEY = "novu_mock_operation"
+
+
 class Router:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
@@ -45,9 +48,17 @@ class Router:
                 return facts
         return None
 
-    def documented_statuses(self, facts: OperationFacts) -> list[int]:
+    def match_scope(self, scope: dict) -> OperationFacts | None:
+        """``match`` for an ASGI request, worked out once per request and kept in its scope."""
+        extensions = scope.setdefault("extensions", {})
+        if _SCOPE_KEY not in extensions:
+            extensions[_SCOPE_KEY] = self.match(scope["method"], scope["path"])
+        return extensions[_SCOPE_KEY]
+
+    @functools.lru_cache(maxsize=256)
+    def documented_statuses(self, facts: OperationFacts) -> tuple[int, ...]:
         operation = self.spec.document["paths"][facts.path][facts.method.lower()]
-        return sorted(int(code) for code in operation["responses"])
+        return tuple(sorted(int(code) for code in operation["responses"]))
 
     @functools.lru_cache(maxsize=1024)
     def near_misses(self, method: str, path: str, limit: int = 3) -> tuple[NearMiss, ...]:

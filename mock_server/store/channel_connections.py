@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import random
 import threading
 import itertools
@@ -14,6 +13,7 @@ from mock_server.errors import Conflict, NotFound
 from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
 from mock_server.store.ids import iso, now, parse_time, short_id
 from mock_server.store.integrations import Integration, IntegrationsBackend
+from mock_server.store.values import clone
 
 CHAT_CHANNEL = "chat"
 
@@ -55,8 +55,8 @@ class ChannelConnection:
             "integrationIdentifier": self.integration_identifier,
             "subscriberId": self.subscriber_id,
             "contextKeys": list(self.context_keys),
-            "workspace": copy.deepcopy(self.workspace),
-            "auth": copy.deepcopy(self.auth),
+            "workspace": clone(self.workspace),
+            "auth": clone(self.auth),
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
         }
@@ -232,10 +232,10 @@ class ChannelConnectionsBackend:
                 provider_id=integration.provider_id,
                 channel=integration.channel,
                 subscriber_id=owner,
-                context=copy.deepcopy(context or {}),
+                context=clone(context or {}),
                 context_keys=context_keys(context),
-                workspace=copy.deepcopy(workspace),
-                auth=copy.deepcopy(auth),
+                workspace=clone(workspace),
+                auth=clone(auth),
                 created_at=moment,
                 updated_at=moment,
             )
@@ -245,8 +245,8 @@ class ChannelConnectionsBackend:
     def update(self, identifier: str, *, workspace: dict[str, Any], auth: dict[str, Any]) -> ChannelConnection:
         with self._lock:
             connection = self.get(identifier)
-            connection.workspace = copy.deepcopy(workspace)
-            connection.auth = copy.deepcopy(auth)
+            connection.workspace = clone(workspace)
+            connection.auth = clone(auth)
             connection.updated_at = now()
             return connection
 
@@ -261,7 +261,7 @@ class ChannelConnectionsBackend:
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [connection.to_dto() | {"context": copy.deepcopy(connection.context)}
+            return [connection.to_dto() | {"context": clone(connection.context)}
                     for connection in self._by_identifier.values()]  # fmt: skip
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
@@ -292,10 +292,10 @@ class ChannelConnectionsBackend:
                     provider_id=integration.provider_id,
                     channel=integration.channel,
                     subscriber_id=record["subscriberId"],
-                    context=copy.deepcopy(context) if context is not None else context_from_keys(keys),
+                    context=clone(context) if context is not None else context_from_keys(keys),
                     context_keys=keys,
-                    workspace=copy.deepcopy(record["workspace"]),
-                    auth=copy.deepcopy(record["auth"]),
+                    workspace=clone(record["workspace"]),
+                    auth=clone(record["auth"]),
                     created_at=parse_time(record["createdAt"], f"{where}.createdAt"),
                     updated_at=parse_time(record["updatedAt"], f"{where}.updatedAt"),
                 )

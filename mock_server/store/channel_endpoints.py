@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import random
 import threading
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from mock_server.store.channel_connections import (
 from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
 from mock_server.store.ids import iso, now, parse_time, short_id
 from mock_server.store.integrations import Integration, IntegrationsBackend
+from mock_server.store.values import clone
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ class ChannelEndpoint:
             "subscriberId": self.subscriber_id,
             "contextKeys": list(self.context_keys),
             "type": self.type,
-            "endpoint": copy.deepcopy(self.endpoint),
+            "endpoint": clone(self.endpoint),
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
         }
@@ -249,13 +249,13 @@ class ChannelEndpointsBackend:
             record = ChannelEndpoint(
                 identifier=identifier,
                 type=endpoint_type,
-                endpoint=copy.deepcopy(endpoint),
+                endpoint=clone(endpoint),
                 integration_identifier=integration.identifier,
                 provider_id=integration.provider_id,
                 channel=integration.channel,
                 connection_identifier=connection.identifier if connection else None,
                 subscriber_id=subscriber_id,
-                context=copy.deepcopy(context or {}),
+                context=clone(context or {}),
                 context_keys=context_keys(context),
                 created_at=moment,
                 updated_at=moment,
@@ -272,7 +272,7 @@ class ChannelEndpointsBackend:
             problem = shape_problem(record.type, endpoint)
             if problem:
                 raise Conflict(f"Channel endpoint {identifier} is a {record.type} endpoint: {problem}")
-            record.endpoint = copy.deepcopy(endpoint)
+            record.endpoint = clone(endpoint)
             record.updated_at = now()
             return record
 
@@ -285,7 +285,7 @@ class ChannelEndpointsBackend:
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [endpoint.to_dto() | {"context": copy.deepcopy(endpoint.context)}
+            return [endpoint.to_dto() | {"context": clone(endpoint.context)}
                     for endpoint in self._by_identifier.values()]  # fmt: skip
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
@@ -306,7 +306,7 @@ class ChannelEndpointsBackend:
                 if context is not None and not isinstance(context, dict):
                     raise Conflict(f"{where}.context must be an object of context types, like {{\"tenant\": \"acme\"}}")
                 keys = context_keys(context) if context is not None else list(record["contextKeys"])
-                context = copy.deepcopy(context) if context is not None else context_from_keys(keys)
+                context = clone(context) if context is not None else context_from_keys(keys)
                 try:
                     integration = self.integration_for(record["integrationIdentifier"], record["type"])
                     connection = self.connection_for(
@@ -321,7 +321,7 @@ class ChannelEndpointsBackend:
                 by_identifier[identifier] = ChannelEndpoint(
                     identifier=identifier,
                     type=record["type"],
-                    endpoint=copy.deepcopy(record["endpoint"]),
+                    endpoint=clone(record["endpoint"]),
                     integration_identifier=integration.identifier,
                     provider_id=integration.provider_id,
                     channel=integration.channel,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import secrets
@@ -33,7 +34,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def iso(moment: datetime) -> str:
+    # cached: records keep their datetimes and every answer formats them again
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -18,7 +18,6 @@ A snoozed message is hidden from the v1 feed, the unseen count and the default v
 
 from __future__ import annotations
 
-import copy
 import random
 import re
 import threading
@@ -35,6 +34,7 @@ from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import PROFILE_FIELDS, Subscriber, SubscribersBackend
 from mock_server.store.workflows import InAppTemplate, Workflow, WorkflowsBackend
+from mock_server.store.values import clone
 
 ACTION_TYPES = ("primary", "secondary")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
@@ -64,7 +64,7 @@ def _render_data(data: Any, context: dict[str, Any]) -> Any:
         return {key: _render_data(value, context) for key, value in data.items()}
     if isinstance(data, list):
         return [_render_data(value, context) for value in data]
-    return copy.deepcopy(data)
+    return clone(data)
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -114,9 +114,9 @@ class Notification:
                     {"type": "event", "identifier": self.workflow.identifier, "variables": [], "subscriberVariables": []}
                 ],
             },
-            "payload": copy.deepcopy(self.payload),
+            "payload": clone(self.payload),
             "tags": list(self.workflow.tags),
-            "to": copy.deepcopy(self.to),
+            "to": clone(self.to),
             "severity": self.workflow.severity,
             "critical": self.workflow.critical,
         }
@@ -179,7 +179,7 @@ class Message:
                 "buttons": [{"type": kind, "content": label} for kind, label in self.actions.items()],
             }
             if self.action_result is not None:
-                action["result"] = copy.deepcopy(self.action_result)
+                action["result"] = clone(self.action_result)
             cta["action"] = action
         return cta
 
@@ -206,8 +206,8 @@ class Message:
             "archived": self.archived,
             "cta": self._cta(),
             "status": "sent",
-            "payload": copy.deepcopy(self.payload),
-            "data": copy.deepcopy(self.data),
+            "payload": clone(self.payload),
+            "data": clone(self.data),
             "tags": list(self.workflow.tags),
             "subscriber": {
                 "_id": subscriber.id,
@@ -244,7 +244,7 @@ class Message:
             "seen": self.seen,
             "cta": self._cta(),
             "status": "sent",
-            "payload": copy.deepcopy(self.payload),
+            "payload": clone(self.payload),
         }
         if self.seen_at:
             dto["lastSeenDate"] = iso(self.seen_at)
@@ -282,7 +282,7 @@ class Message:
             "channelType": "in_app",
             "severity": self.workflow.severity,
             "tags": list(self.workflow.tags),
-            "data": copy.deepcopy(self.data),
+            "data": clone(self.data),
             "workflow": {
                 "id": self.workflow.id,
                 "identifier": self.workflow.identifier,
@@ -290,7 +290,7 @@ class Message:
                 "critical": self.workflow.critical,
                 "severity": self.workflow.severity,
                 "tags": list(self.workflow.tags),
-                "data": copy.deepcopy(self.workflow.data),
+                "data": clone(self.workflow.data),
             },
         }
         if self.avatar:
@@ -453,8 +453,8 @@ class InboxBackend:
                     subscriber=subscriber,
                     workflow=workflow,
                     transaction_id=transaction_id,
-                    payload=copy.deepcopy(payload),
-                    to=copy.deepcopy(recipient),
+                    payload=clone(payload),
+                    to=clone(recipient),
                     created_at=moment,
                 )
                 self._notifications[notification.id] = notification
@@ -495,7 +495,7 @@ class InboxBackend:
             body=render(template.body, context),
             created_at=notification.created_at,
             updated_at=notification.created_at,
-            payload=copy.deepcopy(notification.payload),
+            payload=clone(notification.payload),
             data=_render_data(template.data, context),
             avatar=template.avatar,
             redirect_url=render(template.redirect_url, context) if template.redirect_url else None,
@@ -774,7 +774,7 @@ class InboxBackend:
         with self._lock:
             message = self.message(subscriber_id, message_id)
             message.completed[action_type] = status == "done"
-            message.action_result = {"type": action_type, "payload": copy.deepcopy(payload or {})}
+            message.action_result = {"type": action_type, "payload": clone(payload or {})}
             message.updated_at = self.clock()
             return message
 
@@ -877,8 +877,8 @@ class InboxBackend:
                     "subscriberId": notification.subscriber.subscriber_id,
                     "workflowId": notification.workflow.identifier,
                     "transactionId": notification.transaction_id,
-                    "payload": copy.deepcopy(notification.payload),
-                    "to": copy.deepcopy(notification.to),
+                    "payload": clone(notification.payload),
+                    "to": clone(notification.to),
                     "createdAt": iso(notification.created_at),
                     "messages": [self._message_record(self._messages[i]) for i in notification.message_ids],
                 }
@@ -891,13 +891,13 @@ class InboxBackend:
             "_id": message.id,
             "subject": message.subject,
             "body": message.body,
-            "payload": copy.deepcopy(message.payload),
-            "data": copy.deepcopy(message.data),
+            "payload": clone(message.payload),
+            "data": clone(message.data),
             "avatar": message.avatar,
             "redirectUrl": message.redirect_url,
             "actions": dict(message.actions),
             "completed": dict(message.completed),
-            "actionResult": copy.deepcopy(message.action_result),
+            "actionResult": clone(message.action_result),
             "seenAt": _time(message.seen_at),
             "readAt": _time(message.read_at),
             "archivedAt": _time(message.archived_at),
@@ -940,8 +940,8 @@ class InboxBackend:
                     subscriber=subscriber,
                     workflow=workflow,
                     transaction_id=record["transactionId"],
-                    payload=copy.deepcopy(record.get("payload") or {}),
-                    to=copy.deepcopy(record.get("to") or {"subscriberId": subscriber.subscriber_id}),
+                    payload=clone(record.get("payload") or {}),
+                    to=clone(record.get("to") or {"subscriberId": subscriber.subscriber_id}),
                     created_at=parse_time(record["createdAt"], f"{where}.createdAt"),
                 )
                 for position, item in enumerate(record.get("messages") or []):
@@ -960,13 +960,13 @@ class InboxBackend:
                         body=item["body"],
                         created_at=created_at,
                         updated_at=parse_time(item.get("updatedAt"), f"{at}.updatedAt") or created_at,
-                        payload=copy.deepcopy(item.get("payload") or {}),
-                        data=copy.deepcopy(item.get("data") or {}),
+                        payload=clone(item.get("payload") or {}),
+                        data=clone(item.get("data") or {}),
                         avatar=item.get("avatar"),
                         redirect_url=item.get("redirectUrl"),
                         actions=actions,
                         completed={kind: bool((item.get("completed") or {}).get(kind, False)) for kind in actions},
-                        action_result=copy.deepcopy(item.get("actionResult")),
+                        action_result=clone(item.get("actionResult")),
                         seen_at=parse_time(item.get("seenAt"), f"{at}.seenAt"),
                         read_at=parse_time(item.get("readAt"), f"{at}.readAt"),
                         archived_at=parse_time(item.get("archivedAt"), f"{at}.archivedAt"),

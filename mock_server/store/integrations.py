@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import random
 import threading
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any
 
 from mock_server.errors import Conflict, NotFound, ValidationFailed, field_error
 from mock_server.store.ids import iso, now, object_id, secrets_token, short_id
+from mock_server.store.values import clone
 
 # Only these channels have a primary integration.
 PRIMARY_CHANNELS = frozenset({"email", "sms"})
@@ -48,11 +48,11 @@ class Integration:
             "providerId": self.provider_id,
             "channel": self.channel,
             "credentials": {},
-            "configurations": copy.deepcopy(self.configurations),
+            "configurations": clone(self.configurations),
             "active": self.active,
             "deleted": False,
             "primary": self.primary,
-            "conditions": copy.deepcopy(self.conditions),
+            "conditions": clone(self.conditions),
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
         }
@@ -130,13 +130,13 @@ class IntegrationsBackend:
                 identifier=identifier,
                 provider_id=provider_id,
                 channel=channel,
-                credentials=copy.deepcopy(credentials or {}),
+                credentials=clone(credentials or {}),
                 active=active,
                 primary=primary,
                 created_at=moment,
                 updated_at=moment,
-                configurations=copy.deepcopy(configurations or {}),
-                conditions=copy.deepcopy(conditions or []),
+                configurations=clone(configurations or {}),
+                conditions=clone(conditions or []),
             )
             self._by_id[integration.id] = integration
             self._by_identifier[identifier] = integration
@@ -154,11 +154,11 @@ class IntegrationsBackend:
             if changes.get("name"):
                 integration.name = changes["name"]
             if "credentials" in changes:
-                integration.credentials.update(copy.deepcopy(changes["credentials"]))
+                integration.credentials.update(clone(changes["credentials"]))
             if "configurations" in changes:
-                integration.configurations.update(copy.deepcopy(changes["configurations"]))
+                integration.configurations.update(clone(changes["configurations"]))
             if "conditions" in changes:
-                integration.conditions = copy.deepcopy(changes["conditions"])
+                integration.conditions = clone(changes["conditions"])
             if "active" in changes:
                 integration.active = changes["active"]
                 if not integration.active:
@@ -223,7 +223,7 @@ class IntegrationsBackend:
     def snapshot(self) -> list[dict[str, Any]]:
         """Every record as plain JSON-able data: the API's DTO, with the real credentials kept."""
         with self._lock:
-            return [integration.to_dto() | {"credentials": copy.deepcopy(integration.credentials)}
+            return [integration.to_dto() | {"credentials": clone(integration.credentials)}
                     for integration in self._by_id.values()]  # fmt: skip
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
@@ -253,13 +253,13 @@ class IntegrationsBackend:
                 identifier=record["identifier"],
                 provider_id=record["providerId"],
                 channel=record["channel"],
-                credentials=copy.deepcopy(record.get("credentials") or {}),
+                credentials=clone(record.get("credentials") or {}),
                 active=record["active"],
                 primary=record["primary"],
                 created_at=created_at,
                 updated_at=updated_at,
-                configurations=copy.deepcopy(record.get("configurations") or {}),
-                conditions=copy.deepcopy(record.get("conditions") or []),
+                configurations=clone(record.get("configurations") or {}),
+                conditions=clone(record.get("conditions") or []),
             )
             by_id[integration.id] = integration
             by_identifier[integration.identifier] = integration

@@ -6,7 +6,6 @@ the subscriber chose for that workflow; the subscriber chose globally; the workf
 
 from __future__ import annotations
 
-import copy
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,7 @@ from mock_server.errors import Conflict, NotFound
 from mock_server.store.ids import iso, now, parse_time
 from mock_server.store.subscribers import Subscriber, SubscribersBackend
 from mock_server.store.workflows import Workflow, WorkflowsBackend
+from mock_server.store.values import clone
 
 
 @dataclass(slots=True)
@@ -97,7 +97,7 @@ class PreferencesBackend:
                 target.channels.update(choices)
                 target.updated_at = moment
             if schedule is not None:
-                preferences.schedule = copy.deepcopy(schedule)
+                preferences.schedule = clone(schedule)
                 preferences.global_choices.updated_at = moment
             return self._dto(subscriber, channels, "nonCritical")
 
@@ -145,7 +145,7 @@ class PreferencesBackend:
                     "subscriberId": subscriber.subscriber_id,
                     "global": _choices_record(preferences.global_choices),
                     "workflows": workflows,
-                } | ({"schedule": copy.deepcopy(preferences.schedule)} if preferences.schedule is not None else {}))  # fmt: skip
+                } | ({"schedule": clone(preferences.schedule)} if preferences.schedule is not None else {}))  # fmt: skip
             return records
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
@@ -164,7 +164,7 @@ class PreferencesBackend:
                     raise Conflict(f"subscriber {record['subscriberId']} has two preference records; give one")
                 preferences = SubscriberPreferences(
                     global_choices=_choices(record.get("global"), f"{where}.global"),
-                    schedule=copy.deepcopy(record.get("schedule")),
+                    schedule=clone(record.get("schedule")),
                 )
                 for position, entry in enumerate(record.get("workflows") or []):
                     try:
@@ -218,7 +218,7 @@ class PreferencesBackend:
         global_values = {channel: preferences.global_choices.channels.get(channel, True) for channel in channels}
         global_dto: dict[str, Any] = {"enabled": any(global_values.values()), "channels": global_values}
         if preferences.schedule is not None:
-            global_dto["schedule"] = copy.deepcopy(preferences.schedule)
+            global_dto["schedule"] = clone(preferences.schedule)
         workflows = []
         for workflow in self._workflows.list():
             if (criticality == "critical" and not workflow.critical) or (

@@ -13,7 +13,6 @@ Search and paging never scan every subscriber: sorted indexes live beside the re
 from __future__ import annotations
 
 import bisect
-import copy
 import random
 import threading
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from sortedcontainers import SortedList
 from mock_server.errors import Conflict, NotFound
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.integrations import Integration, IntegrationsBackend
+from mock_server.store.values import clone
 
 # camelCase field of the API -> attribute of the record
 PROFILE_FIELDS = {
@@ -59,7 +59,7 @@ class ChannelSettings:
         return {
             "providerId": self.provider_id,
             "integrationIdentifier": self.integration_identifier,
-            "credentials": copy.deepcopy(self.credentials),
+            "credentials": clone(self.credentials),
             "_integrationId": self.integration_id,
         }
 
@@ -101,7 +101,7 @@ class Subscriber:
             "avatar": self.avatar,
             "locale": self.locale,
             "timezone": self.timezone,
-            "data": copy.deepcopy(self.data),
+            "data": clone(self.data),
             "channels": [channel.to_dto() for channel in self.channels],
             "topics": list(self.topics),
             "isOnline": self.is_online,
@@ -360,7 +360,7 @@ class SubscribersBackend:
                 (c for c in subscriber.channels if c.provider_id == provider_id and c.integration_id == integration.id),
                 None,
             )
-            incoming = copy.deepcopy(credentials)
+            incoming = clone(credentials)
             if "deviceTokens" in incoming:
                 incoming["deviceTokens"] = list(dict.fromkeys(incoming["deviceTokens"]))
             if current is None:
@@ -455,7 +455,7 @@ class SubscribersBackend:
                         f"{settings['_integrationId']}, which is no {settings['providerId']} integration of this environment"
                     )
                 channels.append(ChannelSettings(
-                    integration.provider_id, integration.id, integration.identifier, copy.deepcopy(settings["credentials"])
+                    integration.provider_id, integration.id, integration.identifier, clone(settings["credentials"])
                 ))  # fmt: skip
             subscriber = Subscriber(
                 id=record_id,
@@ -510,7 +510,7 @@ class SubscribersBackend:
     def _apply_profile(subscriber: Subscriber, profile: dict[str, Any]) -> None:
         for api_name, attribute in PROFILE_FIELDS.items():
             if api_name in profile:
-                setattr(subscriber, attribute, copy.deepcopy(profile[api_name]))
+                setattr(subscriber, attribute, clone(profile[api_name]))
 
     def _index(self, subscriber: Subscriber) -> None:
         for name, order in self._order.items():

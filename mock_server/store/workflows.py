@@ -6,7 +6,6 @@ There is no workflow API in the mock yet; workflows come from the fixtures (or a
 
 from __future__ import annotations
 
-import copy
 import random
 import threading
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from mock_server.errors import Conflict, NotFound
 from mock_server.store.ids import iso, now, object_id, parse_time
+from mock_server.store.values import clone
 
 
 @dataclass(slots=True)
@@ -34,12 +34,12 @@ class InAppTemplate:
                ("primaryAction", "primary_action"), ("secondaryAction", "secondary_action"))  # fmt: skip
 
     def to_record(self) -> dict[str, Any]:
-        return {name: getattr(self, attribute) for name, attribute in self._FIELDS} | {"data": copy.deepcopy(self.data)}
+        return {name: getattr(self, attribute) for name, attribute in self._FIELDS} | {"data": clone(self.data)}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> "InAppTemplate":
         values = {attribute: record.get(name) for name, attribute in cls._FIELDS}
-        return cls(**values, data=copy.deepcopy(record.get("data") or {}))
+        return cls(**values, data=clone(record.get("data") or {}))
 
 
 @dataclass(slots=True)
@@ -76,7 +76,7 @@ class Workflow:
             "critical": self.critical,
             "severity": self.severity,
             "tags": list(self.tags),
-            "data": copy.deepcopy(self.data),
+            "data": clone(self.data),
         }
 
 
@@ -131,7 +131,7 @@ class WorkflowsBackend:
                 created_at=moment,
                 updated_at=moment,
                 defaults=dict(defaults or {}),
-                data=copy.deepcopy(data or {}),
+                data=clone(data or {}),
             )
             self._by_id[workflow.id] = workflow
             self._by_identifier[identifier] = workflow
@@ -151,7 +151,7 @@ class WorkflowsBackend:
                     "severity": workflow.severity,
                     "tags": list(workflow.tags),
                     "defaults": dict(workflow.defaults),
-                    "data": copy.deepcopy(workflow.data),
+                    "data": clone(workflow.data),
                     "inApp": workflow.in_app.to_record() if workflow.in_app else None,
                     "createdAt": iso(workflow.created_at),
                     "updatedAt": iso(workflow.updated_at),
@@ -182,7 +182,7 @@ class WorkflowsBackend:
                 created_at=created_at,
                 updated_at=updated_at,
                 defaults={k: v for k, v in (record.get("defaults") or {}).items() if isinstance(v, bool)},
-                data=copy.deepcopy(record.get("data") or {}),
+                data=clone(record.get("data") or {}),
                 in_app=InAppTemplate.from_record(record["inApp"]) if record.get("inApp") else None,
             )
             by_id[workflow.id] = workflow

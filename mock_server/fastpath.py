@@ -1,0 +1,402 @@
+"""The hot path: each operation of the spec compiled once into route -> key -> input -> handler -> output.
+
+Why it exists: Connexion's request path is a stack of a dozen ASGI layers, several of which route
+the request again, rebuild a request object, re-inspect the handler or re-parse the JSON they
+just produced. A bare Connexion 3 app with one trivial operation answers ~1,400 req/s on one core
+of the benchmark machine, which alone rules out the speed targets of the benchmark against Prism.
+
+What it does: at start, every operation of the (Connexion-resolved) spec is compiled into the
+facts its requests need: a route, the parameters with their types, defaults and compiled
+validators, the body validator, the handler and the response validator, all from the spec and
+the same compiled validators ``validation.py`` uses. A request the compiled path can answer in
+full goes route -> key -> parameters -> body -> handler -> envelope -> response validation -> JSON.
+
+What it never does: answer a request that fails anything. A missing or foreign key, a parameter
+or body that fails validation, an empty or non-JSON body, a ``Prefer`` / ``__`` choice, an
+ambiguous route, an over-long URI, anything unknown: the request is *declined* and goes, untouched,
+through Connexion, which answers it exactly as before. Errors therefore have one author
+(``problems.py`` / ``errors.render``); the compiled path only renders the ``NovuError`` a handler
+raises, with that same renderer. ``Settings.fast_path=False`` turns it off (the tests compare both).
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import json
+import keyword
+import logging
+import re
+import typing as t
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import inflection
+from connexion.context import _context, _receive, _scope
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from jsonschema import Draft4Validator
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mock_server import auth, errors, jsoncodec
+from mock_server.controls.choose import QUERY_PREFIX
+from mock_server.resolver import NovuResolver
+from mock_server.spec import HTTP_METHODS, OperationFacts, Spec
+from mock_server.validation import _Compiled
+from mock_server.wire import LONG_URI_KEY, Answer, envelope, replay
+
+logger = logging.getLogger("novu_mock")
+
+_CONVERT: dict[str, t.Callable[[str], t.Any]] = {"string": str, "integer": int, "number": float}
+_NO_BODY = object()
+
+
+class Decline(Exception):
+    """The compiled path does not answer this request; Connexion does."""
+
+
+def _pythonic(name: str) -> str:
+    """Connexion's ``pythonic_params`` name of a parameter (camelCase -> snake_case, no shadowing)."""
+    snake = inflection.underscore(name)
+    if snake in builtins.__dict__ or keyword.iskeyword(snake):
+        snake += "_"
+    return re.sub("^[^a-zA-Z_]+", "", re.sub("[^0-9a-zA-Z_]", "", snake))
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    raise ValueError(value)
+
+
+@dataclass(slots=True)
+class _Param:
+    name: str
+    argument: str
+    required: bool
+    convert: t.Callable[[str], t.Any] | None  # None: a type the compiled path declines (arrays...)
+    validator: t.Any
+    has_default: bool = False
+    default: t.Any = None
+
+
+def _param(param: dict) -> _Param:
+    schema = param.get("schema", {})
+    kind = schema.get("type")
+    convert = _boolean if kind == "boolean" else _CONVERT.get(kind)
+    if schema.get("nullable") or schema.get("format") == "binary":
+        convert = None
+    try:
+        validator = _Compiled.of(schema, Draft4Validator).fast
+    except ValueError:  # e.g. a pattern beyond the compiled engine's size limit: Connexion checks it
+        validator, convert = None, None
+    return _Param(
+        name=param["name"],
+        argument=_pythonic(param["name"]),
+        required=bool(param.get("required")),
+        convert=convert,
+        validator=validator,
+        has_default="default" in schema,
+        default=schema.get("default"),
+    )
+
+
+@dataclass(slots=True)
+class CompiledOperation:
+    facts: OperationFacts
+    regex: re.Pattern[str]
+    handler: t.Callable[..., t.Any]
+    wants_backend: bool
+    arguments: frozenset[str]
+    secured: bool
+    path_params: dict[str, _Param]
+    query_params: dict[str, _Param]
+    header_params: list[_Param]
+    body_validator: t.Any = None  # None: the operation takes no body
+    body_required: bool = False
+    response_validators: dict[int, t.Any] = field(default_factory=dict)
+    # other routes that could match the same URL: when one does, Connexion decides
+    rivals: list[re.Pattern[str]] = field(default_factory=list)
+
+
+def _route(path: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}/]+\})", path)
+    regex = "".join(f"(?P<{part[1:-1].replace('-', '_')}>[^/]+)" if part.startswith("{") else re.escape(part) for part in parts)
+    return re.compile(f"^{regex}$")
+
+
+def _json_schema_of(content: dict) -> dict | None:
+    """The schema of the JSON media type of a request or response body, None when there is none."""
+    for media_type, media in content.items():
+        if media_type.split(";")[0].strip() == "application/json":
+            return media.get("schema", {})
+    return None
+
+
+def compile_operations(
+    resolved: t.Mapping[str, t.Any], spec: Spec, validate_responses: bool
+) -> dict[str, list[CompiledOperation]]:
+    """Method -> compiled operations, from Connexion's resolved copy of the spec (no ``$ref`` left)."""
+    default_security = resolved.get("security", [])
+    routes: dict[str, list[CompiledOperation]] = {}
+    all_regexes: list[tuple[str, re.Pattern[str]]] = []
+    for path, item in resolved["paths"].items():
+        regex = _route(path)
+        all_regexes.append((path, regex))
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            compiled = _compile(path, method, item, operation, regex, spec, validate_responses, default_security)
+            if compiled is not None:
+                routes.setdefault(method.upper(), []).append(compiled)
+    for operations in routes.values():
+        for compiled in operations:
+            compiled.rivals = [
+                other for path, other in all_regexes if path != compiled.facts.path and _may_overlap(path, compiled.facts.path)
+            ]
+    return routes
+
+
+def _may_overlap(one: str, other: str) -> bool:
+    a, b = one.strip("/").split("/"), other.strip("/").split("/")
+    return len(a) == len(b) and all(x == y or x.startswith("{") or y.startswith("{") for x, y in zip(a, b))
+
+
+def _compile(
+    path: str,
+    method: str,
+    item: dict,
+    operation: dict,
+    regex: re.Pattern[str],
+    spec: Spec,
+    validate_responses: bool,
+    default_security: list,
+) -> CompiledOperation | None:
+    facts = spec.operations[operation["operationId"]]
+    success = operation["responses"].get(str(facts.success_status), {})
+    success_schema = _json_schema_of(success.get("content", {}))
+    if facts.success_status != 204 and success_schema is None:
+        return None  # redirects and pages: Connexion serves them
+    handler, wants_backend = NovuResolver.handler_of(operation["operationId"])
+    arguments, has_kwargs = _arguments(handler)
+    if has_kwargs:
+        return None
+    merged = {(p["in"], p["name"]): p for p in item.get("parameters", [])}
+    merged.update({(p["in"], p["name"]): p for p in operation.get("parameters", [])})
+    by_location: dict[str, list[_Param]] = {"path": [], "query": [], "header": [], "cookie": []}
+    for (location, _), param in merged.items():
+        by_location[location].append(_param(param))
+    if by_location["cookie"]:
+        return None
+    body = operation.get("requestBody")
+    body_validator = None
+    if body is not None:
+        body_schema = _json_schema_of(body.get("content", {}))
+        if body_schema is None or "body" not in arguments:
+            return None
+        body_validator = _Compiled.of(body_schema, Draft4RequestValidator).fast
+    response_validators = {}
+    if validate_responses:
+        for status, response in operation["responses"].items():
+            schema = _json_schema_of(response.get("content", {})) if status.isdigit() else None
+            if schema is not None:
+                response_validators[int(status)] = _Compiled.of(schema, Draft4ResponseValidator).fast
+    return CompiledOperation(
+        facts=facts,
+        regex=regex,
+        handler=handler,
+        wants_backend=wants_backend,
+        arguments=frozenset(arguments),
+        secured=bool(operation.get("security", default_security)),
+        path_params={param.name.replace("-", "_"): param for param in by_location["path"]},
+        query_params={param.name: param for param in by_location["query"]},
+        header_params=by_location["header"],
+        body_validator=body_validator,
+        body_required=bool(body and body.get("required")),
+        response_validators=response_validators,
+    )
+
+
+def _arguments(handler: t.Callable[..., t.Any]) -> tuple[list[str], bool]:
+    import inspect
+
+    parameters = inspect.signature(handler).parameters.values()
+    names = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return names, any(p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+class FastPath:
+    """ASGI middleware in front of Connexion: answers what it can in full, declines the rest."""
+
+    def __init__(self, app: ASGIApp, *, routes: dict[str, list[CompiledOperation]], backends: t.Any) -> None:
+        self.app = app
+        self.routes = routes
+        self.backends = backends
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            operation, path_args = self._match(scope)
+            headers = _headers(scope)
+            kwargs, backend, token_info = self._inputs(scope, operation, path_args, headers)
+            body = await self._body(operation, headers, receive) if operation.body_validator is not None else _NO_BODY
+        except Decline as declined:
+            received = declined.args[0] if declined.args else None
+            await self.app(scope, replay(received, receive) if received is not None else receive, send)
+            return
+        if body is not _NO_BODY:
+            kwargs["body"] = body
+        await self._answer(scope, receive, send, operation, kwargs, backend, token_info)
+
+    def _match(self, scope: Scope) -> tuple[CompiledOperation, dict[str, str]]:
+        path = scope["path"]
+        for operation in self.routes.get(scope["method"], ()):
+            found = operation.regex.match(path)
+            if found is not None:
+                if any(rival.match(path) for rival in operation.rivals):
+                    raise Decline
+                return operation, found.groupdict()
+        raise Decline
+
+    def _inputs(
+        self, scope: Scope, operation: CompiledOperation, path_args: dict[str, str], headers: dict[str, str]
+    ) -> tuple[dict[str, t.Any], t.Any, dict[str, t.Any] | None]:
+        extensions = scope.get("extensions") or {}
+        if extensions.get(LONG_URI_KEY) is not None or "prefer" in headers:
+            raise Decline
+        backend = token_info = None
+        if operation.secured:
+            environment = auth.environment_for(headers.get("authorization"), self.backends)
+            if environment is None:
+                raise Decline
+            backend = self.backends[environment.id]
+            token_info = {"sub": environment.id, "environment": environment}
+        elif operation.wants_backend:
+            raise Decline
+        kwargs: dict[str, t.Any] = {}
+        for name, value in path_args.items():
+            param = operation.path_params.get(name)
+            if param is None or not value or param.validator is None or not param.validator.is_valid(value):
+                raise Decline
+            kwargs[param.argument] = value
+        for param in operation.header_params:
+            value = headers.get(param.name.lower())
+            if value is None:
+                if param.required:
+                    raise Decline
+            elif param.validator is None or not param.validator.is_valid(value):
+                raise Decline
+        kwargs.update(self._query(scope, operation))
+        return kwargs, backend, token_info
+
+    @staticmethod
+    def _query(scope: Scope, operation: CompiledOperation) -> dict[str, t.Any]:
+        raw = scope.get("query_string", b"")
+        pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
+        given: dict[str, str] = {}
+        for name, value in pairs:
+            if name in given or name.startswith(QUERY_PREFIX):
+                raise Decline
+            given[name] = value
+        kwargs: dict[str, t.Any] = {}
+        for name, param in operation.query_params.items():
+            value = given.get(name)
+            if value is None:
+                if param.required:
+                    raise Decline
+                if param.has_default and param.argument in operation.arguments:
+                    kwargs[param.argument] = copy.deepcopy(param.default)
+                continue
+            if param.convert is None or value == "":
+                raise Decline
+            try:
+                converted = param.convert(value)
+            except ValueError:
+                raise Decline from None
+            if not param.validator.is_valid(converted):
+                raise Decline
+            if param.argument in operation.arguments:
+                kwargs[param.argument] = converted
+        return kwargs
+
+    @staticmethod
+    async def _body(operation: CompiledOperation, headers: dict[str, str], receive: Receive) -> t.Any:
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        raw = b"".join(chunks)
+        media_type, _, parameters = headers.get("content-type", "").partition(";")
+        charset = parameters.strip().lower().removeprefix("charset=").strip('"') if parameters.strip() else "utf-8"
+        if media_type.strip().lower() != "application/json" or charset not in ("utf-8", "utf8") or not raw.strip():
+            raise Decline(raw)
+        try:
+            body = json.loads(raw.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise Decline(raw) from None
+        if body is None or not operation.body_validator.is_valid(body):
+            raise Decline(raw)
+        return body
+
+    async def _answer(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        operation: CompiledOperation,
+        kwargs: dict[str, t.Any],
+        backend: t.Any,
+        token_info: dict[str, t.Any] | None,
+    ) -> None:
+        # What handlers may read through connexion.context, as Connexion's ContextMiddleware sets it.
+        _scope.set(scope)
+        _receive.set(receive)
+        _context.set({"token_info": token_info, "user": token_info["sub"]} if token_info else {})
+        try:
+            result = operation.handler(backend, **kwargs) if operation.wants_backend else operation.handler(**kwargs)
+            if hasattr(result, "__await__"):
+                result = await result
+            if isinstance(result, Answer):
+                raise TypeError(f"{operation.facts.operation_id} answered with a page on the JSON path")
+            body, status, headers = envelope(result, operation.facts)
+            validator = operation.response_validators.get(status)
+            if validator is not None and not validator.is_valid(body):
+                raise TypeError(f"{operation.facts.operation_id}: response body does not conform to the spec")
+        except errors.NovuError as error:
+            await _send(send, *errors.render(error, scope["path"]))
+            return
+        except Exception as exc:  # a bug in the mock: logged, answered as Novu answers a 500
+            error = errors.InternalServerError()
+            logger.error("errorId %s: %s %s", error.error_id, scope["method"], scope["path"], exc_info=exc)
+            await _send(send, *errors.render(error, scope["path"]))
+            return
+        if status == 204:
+            await _send(send, 204, None, headers)
+        else:
+            await _send(send, status, jsoncodec.encode(body), headers)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1")  # ASGI header names are lower-case
+        if key in headers:  # repeated headers: Connexion decides how to read them
+            raise Decline
+        headers[key] = value.decode("latin-1")
+    return headers
+
+
+async def _send(send: Send, status: int, body: bytes | None, headers: dict[str, str]) -> None:
+    raw = [(name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in headers.items()]
+    if body is not None:
+        raw += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body or b""})

@@ -1,0 +1,138 @@
+"""The compiled path answers exactly as Connexion does, and only what it can answer in full.
+
+Two apps with the same seed, one with the compiled path (the default) and one without, get the
+same requests in the same order; every answer must match: status, headers, JSON body (ids and
+times made now differ between the two apps and are compared by shape).
+"""
+
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server.app import create_app
+from mock_server.fastpath import FastPath
+from mock_server.settings import Settings
+
+KEY = "test-key-development"
+OTHER_KEY = "test-key-production"
+AUTH = {"Authorization": f"ApiKey {KEY}"}
+
+_OBJECT_ID = re.compile(r"^([0-9a-f]{24}|[0-9a-f]{32})$")  # object ids, transaction ids
+_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def _shape(value):
+    """Ids and times are made per app; everything else must be equal."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(item) for item in value]
+    if isinstance(value, str) and _OBJECT_ID.match(value):
+        return "<id>"
+    if isinstance(value, str) and _MOMENT.match(value):
+        return "<moment>"
+    if isinstance(value, str) and value.startswith("errorId"):
+        return "<errorId>"
+    return value
+
+
+def _settings(fast: bool) -> Settings:
+    return Settings(api_keys={KEY: "Development", OTHER_KEY: "Production"}, seed=7, fast_path=fast)
+
+
+@pytest.fixture
+def both():
+    with TestClient(create_app(_settings(True))) as fast, TestClient(create_app(_settings(False))) as general:
+        yield fast, general
+
+
+def _seeded_subscriber(client: TestClient) -> dict:
+    return client.get("/v2/subscribers", params={"limit": 1}, headers=AUTH).json()["data"]["data"][0]
+
+
+def _same(fast: TestClient, general: TestClient, method: str, url: str, **kwargs):
+    one = fast.request(method, url, **kwargs)
+    other = general.request(method, url, **kwargs)
+    assert one.status_code == other.status_code, (method, url, one.text, other.text)
+    skip = {"ratelimit-reset", "date"}
+    assert {k: v for k, v in one.headers.items() if k not in skip} == {
+        k: v for k, v in other.headers.items() if k not in skip
+    }, (method, url)
+    if one.headers.get("content-type", "").startswith("application/json"):
+        assert _shape(one.json()) == _shape(other.json()), (method, url)
+    else:
+        assert one.content == other.content
+    return one
+
+
+def test_the_benchmark_mix_answers_the_same_and_goes_through_the_compiled_path(both) -> None:
+    fast, general = both
+    subscriber = _seeded_subscriber(fast)
+    subscriber_id, email = subscriber["subscriberId"], subscriber["email"]
+    with mock.patch.object(FastPath, "_answer", autospec=True, side_effect=FastPath._answer) as answered:
+        requests = [
+            ("GET", "/v1/integrations", {}),
+            ("POST", "/v2/subscribers", {"json": {"subscriberId": "fast-path-1", "email": "fast@example.com", "firstName": "Ada"}}),
+            ("GET", f"/v2/subscribers/{subscriber_id}", {}),
+            ("GET", f"/v2/subscribers?email={email}&limit=5", {}),
+            ("PATCH", f"/v2/subscribers/{subscriber_id}", {"json": {"lastName": "Lovelace", "data": {"tier": 3}}}),
+            ("GET", f"/v1/subscribers/{subscriber_id}/notifications/feed?page=0&limit=5", {}),
+            ("GET", f"/v1/subscribers/{subscriber_id}/notifications/unseen?seen=false", {}),
+            ("GET", "/v2/subscribers/fast-path-1", {}),
+            ("DELETE", "/v2/subscribers/fast-path-1", {}),
+        ]
+        for method, url, extra in requests:
+            _same(fast, general, method, url, headers=AUTH, **extra)
+    # every one of them was answered by the compiled path of the fast app
+    assert answered.call_count == len(requests)
+
+
+def test_trigger_then_the_inbox_answer_the_same(both) -> None:
+    fast, general = both
+    subscriber_id = _seeded_subscriber(fast)["subscriberId"]
+    workflows = fast.get("/_mock/state", headers=AUTH).json()["services"]["workflows"]
+    workflow = workflows[0]["identifier"]
+    body = {"name": workflow, "to": subscriber_id, "payload": {"orderId": "A-1", "items": [1, 2, {"deep": None}]}}
+    _same(fast, general, "POST", "/v1/events/trigger", headers=AUTH, json=body)
+    _same(fast, general, "GET", f"/v1/subscribers/{subscriber_id}/notifications/feed", headers=AUTH)
+    _same(fast, general, "GET", "/v1/messages?limit=3", headers=AUTH)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "extra"),
+    [
+        ("GET", "/v1/integrations", {"headers": {"Authorization": "ApiKey nope"}}),  # 401
+        ("GET", "/v1/integrations", {"headers": {}}),  # no key
+        ("GET", "/v2/subscribers/does-not-exist", {}),  # 404 raised by the handler
+        ("PATCH", "/v2/subscribers/does-not-exist", {"json": {"firstName": "x"}}),
+        ("POST", "/v2/subscribers", {"json": {"subscriberId": 12}}),  # 422
+        ("POST", "/v2/subscribers", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}),
+        ("POST", "/v2/subscribers", {"content": b'{"subscriberId": "x"}', "headers": {"Content-Type": "text/plain"}}),
+        ("POST", "/v2/subscribers", {"content": b"", "headers": {"Content-Type": "application/json"}}),
+        ("GET", "/v2/subscribers?limit=abc", {}),
+        ("GET", "/v2/subscribers?limit=5&limit=6", {}),
+        ("GET", "/v1/integrations?__code=500", {}),  # the choose stage
+        ("GET", "/v1/integrations", {"headers": {"Prefer": "code=404"}}),
+        ("DELETE", "/v1/integrations", {}),  # 405
+        ("GET", "/v1/nothing-here", {}),
+    ],
+)
+def test_what_the_compiled_path_declines_is_answered_as_before(both, method, url, extra) -> None:
+    fast, general = both
+    extra = dict(extra)
+    given = extra.pop("headers", None)
+    headers = {} if given == {} else {**AUTH, **(given or {})}
+    _same(fast, general, method, url, headers=headers, **extra)
+
+
+def test_data_of_one_environment_stays_invisible_to_another_on_the_compiled_path(both) -> None:
+    fast, _ = both
+    created = fast.post("/v2/subscribers", headers=AUTH, json={"subscriberId": "only-in-development"})
+    assert created.status_code == 201
+    other = fast.get("/v2/subscribers/only-in-development", headers={"Authorization": f"ApiKey {OTHER_KEY}"})
+    assert other.status_code == 404
+    assert other.json()["statusCode"] == 404
