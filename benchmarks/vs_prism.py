@@ -211,7 +211,7 @@ def measure(rig: Rig, name: str, command: list[str], port: int, rows: list[str],
                     continue
                 print(
                     f"  {ROWS[row]:<18} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
-                    f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}",
+                    f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {result.bytes_per_answer:7.0f} bytes/answer",
                     flush=True,
                 )
         figures.peak_rss = peak.peak
@@ -290,7 +290,9 @@ def missed_targets(mock: Figures, prism: Figures, rows: list[str]) -> list[str]:
 
 def as_json(figures: Figures) -> dict:
     rows = {
-        row: {**asdict(result), "rps": result.rps} if isinstance(result, WrkResult) else {"failed": result}
+        row: {**asdict(result), "rps": result.rps, "bytes_per_answer": result.bytes_per_answer}
+        if isinstance(result, WrkResult)
+        else {"failed": result}
         for row, result in figures.rows.items()
     }
     return {**asdict(figures), "rows": rows}
@@ -373,7 +375,8 @@ def _interrupt(*_) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
     try:
         return run(args)
     except (BenchError, WrkError, StartError) as error:
@@ -400,18 +403,11 @@ def run(args: argparse.Namespace) -> int:
         "wrk": _version([wrk, "-v"]).split(" Copyright")[0].removeprefix("wrk "),
         "novu-mock": __version__,
     }
-    mock_command = [
-        sys.executable,
-        "-m",
-        "mock_server",
-        "serve",
-        "--log-level",
-        "warning",
-        "--rate-limit",
-        str(RATE_LIMIT),
-    ]
+    mock_command = [sys.executable, "-m", "mock_server", "serve", "--log-level", "warning"]
+    mock_command += ["--rate-limit", str(RATE_LIMIT)]
     prism_command = [prism, "mock", "-h", "127.0.0.1", "-v", "fatal"]
-    print(f"novu-mock vs Stoplight Prism, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    started = datetime.now(UTC)
+    print(f"novu-mock vs Stoplight Prism, {started:%Y-%m-%d %H:%M} UTC")
     print(f"machine: {host['cpu']}, {host['cores']} cores, {host['ram']} RAM")
     print("versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
     print(
@@ -434,7 +430,7 @@ def run(args: argparse.Namespace) -> int:
     print("all targets of issue 8 met" if not missed else f"{len(missed)} target(s) missed")
     if args.json:
         figures = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "date": started.isoformat(timespec="seconds"),
             "machine": host,
             "versions": versions,
             "load": {

@@ -13,7 +13,8 @@ MARKER = "WRK_JSON "
 # The line done() writes, a string.format template: figures in microseconds, errors split in two.
 DONE_LINE = (
     f"\n{MARKER}"
-    '{"requests": %d, "duration_us": %d, "p50_us": %.0f, "p99_us": %.0f, "socket_errors": %d, "status_errors": %d}\n'
+    '{"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %.0f, "p99_us": %.0f, "socket_errors": %d, '
+    '"status_errors": %d}\n'
 )
 
 
@@ -51,6 +52,11 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int  # socket errors (connect, read, write, timeout) + answers with a status >= 400
+    bytes_read: int = 0  # whole answers, headers included
+
+    @property
+    def bytes_per_answer(self) -> float:
+        return self.bytes_read / self.requests if self.requests else 0.0
 
     @property
     def rps(self) -> float:
@@ -85,7 +91,7 @@ def lua_script(request: Request, headers: dict[str, str], run: str) -> str:
     lines += [
         "done = function(summary, latency, requests)",
         "  local e = summary.errors",
-        f"  io.write(string.format({_lua_string(DONE_LINE)}, summary.requests, summary.duration,",
+        f"  io.write(string.format({_lua_string(DONE_LINE)}, summary.requests, summary.duration, summary.bytes,",
         "    latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))",
         "end",
     ]
@@ -103,6 +109,7 @@ def parse_output(text: str) -> WrkResult:
                 p50_ms=figures["p50_us"] / 1000,
                 p99_ms=figures["p99_us"] / 1000,
                 errors=figures["socket_errors"] + figures["status_errors"],
+                bytes_read=figures["bytes"],
             )
     raise WrkError(f"wrk printed no figures:\n{text[-2000:]}")
 

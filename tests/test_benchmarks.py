@@ -30,13 +30,15 @@ WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:40000
   Non-2xx or 3xx responses: 7
 Requests/sec:   3025.95
 
-WRK_JSON {"requests": 30320, "duration_us": 10020000, "p50_us": 4180, "p99_us": 24320, "socket_errors": 3, "status_errors": 7}
+WRK_JSON {"requests": 30320, "duration_us": 10020000, "bytes": 12500000, "p50_us": 4180, "p99_us": 24320, "socket_errors": 3, "status_errors": 7}
 """
 
 
 def test_parse_output_reads_the_done_line() -> None:
     result = parse_output(WRK_OUTPUT)
-    assert result == WrkResult(requests=30320, duration_s=10.02, p50_ms=4.18, p99_ms=24.32, errors=10)
+    assert result == WrkResult(
+        requests=30320, duration_s=10.02, p50_ms=4.18, p99_ms=24.32, errors=10, bytes_read=12_500_000
+    )
     assert result.rps == pytest.approx(3025.95, abs=0.01)
 
 
@@ -113,6 +115,7 @@ def test_wrk_sends_the_request_with_a_fresh_counter_each_time(wrk, recorder) -> 
     assert len(set(ids)) == len(ids)
     assert len({i.rsplit("-", 2)[1] for i in ids}) == 1 and all(i.rsplit("-", 1)[1].isdigit() for i in ids)
     assert 0 < result.p50_ms <= result.p99_ms
+    assert result.bytes_per_answer >= len("HTTP/1.1 201 Created\r\n\r\n")
 
 
 def test_wrk_counts_error_statuses(wrk, recorder) -> None:
