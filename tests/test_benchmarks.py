@@ -1,0 +1,312 @@
+"""The parts of benchmarks/vs_prism.py that do not measure: wrk's figures and Lua script, the request
+mix against a real mock, memory reading, starting/stopping servers, the table and the targets that
+decide the exit code. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from benchmarks import vs_prism, wrk_runner
+from benchmarks.process_sampler import PeakRss, StartError, free_port, rss_bytes, running
+from benchmarks.vs_prism import Figures, missed_targets, render_table
+from benchmarks.wrk_runner import Request, WrkError, WrkResult, parse_output
+from mock_server.serving import running as running_mock
+from mock_server.settings import Settings
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:40000
+  1 threads and 16 connections
+  Latency Distribution
+     50%    4.18ms
+     99%   24.32ms
+  30320 requests in 10.02s, 12.5MB read
+  Non-2xx or 3xx responses: 7
+Requests/sec:   3025.95
+
+WRK_JSON {"requests": 30320, "duration_us": 10020000, "bytes": 12500000, "p50_us": 4180, "p99_us": 24320, "socket_errors": 3, "status_errors": 7}
+"""
+
+
+def test_parse_output_reads_the_done_line() -> None:
+    result = parse_output(WRK_OUTPUT)
+    assert result == WrkResult(
+        requests=30320, duration_s=10.02, p50_ms=4.18, p99_ms=24.32, errors=10, bytes_read=12_500_000
+    )
+    assert result.rps == pytest.approx(3025.95, abs=0.01)
+
+
+def test_parse_output_without_figures_shows_what_wrk_said() -> None:
+    with pytest.raises(WrkError, match="unable to connect"):
+        parse_output("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_request_render_fills_counter_and_run() -> None:
+    request = Request("POST", "/v2/subscribers/{n}", '{"subscriberId": "bench-{run}-{n}"}')
+    assert request.varies
+    assert request.render("r1", 7) == Request("POST", "/v2/subscribers/7", '{"subscriberId": "bench-r1-7"}')
+    assert request.render("r1") == Request("POST", "/v2/subscribers/{n}", '{"subscriberId": "bench-r1-{n}"}')
+    assert not Request("GET", "/v1/integrations").varies
+
+
+# -- wrk for real -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wrk() -> str:
+    try:
+        return wrk_runner.ensure_wrk()
+    except WrkError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"{error}; CI is set, so the wrk tests may not be skipped")
+        pytest.skip(str(error))
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: ClassVar[list[tuple[str, str, str | None, bytes]]] = []
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.seen.append((self.command, self.path, self.headers.get("Authorization"), body))
+        if self.path.startswith("/drop"):
+            self.close_connection = True
+            return
+        status = 404 if self.path.startswith("/missing") else 201
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder():
+    _Recorder.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_wrk_sends_the_request_with_a_fresh_counter_each_time(wrk, recorder) -> None:
+    url, seen = recorder
+    body = '{"subscriberId": "b-{run}-{n}", "note": "Zoë says \\"hi\\" \\\\ ok"}'
+    result = wrk_runner.run(
+        wrk, url, Request("POST", "/subscribers", body), {"Authorization": "ApiKey k"}, duration=1, connections=2
+    )
+    assert result.requests > 0 and result.errors == 0
+    assert result.requests <= len(seen) <= result.requests + 2  # answers still in flight at the end
+    assert {(method, path, auth) for method, path, auth, _ in seen} == {("POST", "/subscribers", "ApiKey k")}
+    documents = [json.loads(raw) for *_, raw in seen]
+    assert {d["note"] for d in documents} == {'Zoë says "hi" \\ ok'}
+    ids = [d["subscriberId"] for d in documents]
+    assert len(set(ids)) == len(ids)
+    assert len({i.rsplit("-", 2)[1] for i in ids}) == 1 and all(i.rsplit("-", 1)[1].isdigit() for i in ids)
+    assert 0 < result.p50_ms <= result.p99_ms
+    assert result.bytes_per_answer >= len("HTTP/1.1 201 Created\r\n\r\n")
+
+
+def test_wrk_counts_error_statuses(wrk, recorder) -> None:
+    url, _ = recorder
+    result = wrk_runner.run(wrk, url, Request("GET", "/missing"), {}, duration=1, connections=2)
+    assert result.requests > 0
+    assert result.errors == result.requests
+
+
+def test_wrk_counts_socket_errors(wrk, recorder) -> None:
+    url, seen = recorder
+    result = wrk_runner.run(wrk, url, Request("GET", "/drop"), {}, duration=1, connections=2)
+    assert seen and result.requests == 0 and result.errors > 0
+
+
+def test_wrk_that_cannot_connect_is_an_error(wrk) -> None:
+    with pytest.raises(WrkError, match="unable to connect"):
+        wrk_runner.run(wrk, f"http://127.0.0.1:{free_port()}", Request("GET", "/"), {}, duration=1, connections=2)
+
+
+# -- the request mix against the real mock ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mock_url():
+    with running_mock(Settings(port=0)) as url:
+        yield url
+
+
+def test_every_row_of_the_mix_is_answered_2xx_by_the_mock(mock_url) -> None:
+    mix = vs_prism.build_mix(mock_url)
+    assert set(mix) == set(vs_prism.ROWS)
+    assert vs_prism.check_requests("novu-mock", mock_url, mix, list(mix), keep_going=False) == {}
+
+
+def test_check_requests_names_a_row_that_fails(mock_url) -> None:
+    mix = {"get": Request("GET", "/v2/subscribers/nobody-has-this-id")}
+    with pytest.raises(
+        vs_prism.BenchError, match="get subscriber: GET /v2/subscribers/nobody-has-this-id answered 404"
+    ):
+        vs_prism.check_requests("novu-mock", mock_url, mix, ["get"], keep_going=False)
+    failed = vs_prism.check_requests("novu-mock", mock_url, mix, ["get"], keep_going=True)
+    assert list(failed) == ["get"] and "answered 404" in failed["get"]
+
+
+def test_the_validation_probe_is_refused_by_the_mock(mock_url) -> None:
+    status, _ = vs_prism.send_once(mock_url, vs_prism.INVALID)
+    assert status == 422
+
+
+def test_created_subscribers_under_wrk_are_all_new(wrk, mock_url) -> None:
+    def count() -> int:
+        return vs_prism._get_json(mock_url, "/v2/subscribers?limit=1")["data"]["totalCount"]
+
+    before = count()
+    mix = vs_prism.build_mix(mock_url)
+    result = wrk_runner.run(wrk, mock_url, mix["create"], vs_prism.HEADERS, duration=1, connections=2)
+    assert result.requests > 0 and result.errors == 0
+    assert result.requests <= count() - before <= result.requests + 2
+
+
+# -- processes and memory -----------------------------------------------------------------------
+
+ALLOCATE = "import sys, time; block = b'x' * 60_000_000; print('ready', flush=True); time.sleep({})"
+
+
+def test_rss_includes_children() -> None:
+    alone = rss_bytes(os.getpid())
+    with subprocess.Popen([sys.executable, "-c", ALLOCATE.format(30)], stdout=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout.readline() == "ready\n"
+            assert rss_bytes(child.pid) >= 60_000_000
+            assert rss_bytes(os.getpid()) - alone >= 55_000_000
+        finally:
+            child.kill()
+
+
+def test_peak_rss_keeps_the_highest_sample() -> None:
+    with PeakRss(os.getpid(), interval=0.02) as peak:
+        subprocess.run([sys.executable, "-c", ALLOCATE.format(0.5)], stdout=subprocess.DEVNULL, check=True)
+    assert peak.peak >= rss_bytes(os.getpid()) + 55_000_000
+
+
+SERVE = (
+    "import http.server, sys\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        self.send_response(200 if self.headers.get('Authorization') == 'k' else 401)\n"
+    "        self.end_headers()\n"
+    "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
+)
+
+
+def test_server_first_answer_and_stop(tmp_path) -> None:
+    port = free_port()
+    with running("tiny", [sys.executable, "-c", SERVE, str(port)], tmp_path / "tiny.log") as server:
+        assert server.wait_first_answer(f"http://127.0.0.1:{port}/", {"Authorization": "k"}) > 0
+    assert server.process.returncode is not None
+
+
+def test_server_that_never_answers_2xx_is_reported(tmp_path) -> None:
+    port = free_port()
+    with (
+        running("tiny", [sys.executable, "-c", SERVE, str(port)], tmp_path / "tiny.log") as server,
+        pytest.raises(StartError, match="no 2xx answer"),
+    ):
+        server.wait_first_answer(f"http://127.0.0.1:{port}/", {"Authorization": "wrong"}, timeout=1)
+
+
+def test_server_that_dies_is_reported_with_its_output(tmp_path) -> None:
+    command = [sys.executable, "-c", "import sys; print('no spec here', flush=True); sys.exit(3)"]
+    with (
+        running("broken", command, tmp_path / "broken.log") as server,
+        pytest.raises(StartError, match="(?s)exited with 3.*no spec here"),
+    ):
+        server.wait_first_answer(f"http://127.0.0.1:{free_port()}/", {})
+
+
+# -- the table and the targets ------------------------------------------------------------------
+
+
+def _result(rps: float, p99: float = 2.0, errors: int = 0) -> WrkResult:
+    return WrkResult(requests=int(rps * 10), duration_s=10.0, p50_ms=1.0, p99_ms=p99, errors=errors)
+
+
+def _figures(rows: dict, first: float = 0.5, idle_mb: float = 60) -> Figures:
+    return Figures(first_answer_s=first, idle_rss=int(idle_mb * 1_000_000), peak_rss=90_000_000, rows=rows)
+
+
+ALL = list(vs_prism.ROWS)
+
+
+def test_targets_met_at_the_limits() -> None:
+    mock = _figures({row: _result(3000, p99=5.0) for row in ALL}, first=1.0, idle_mb=100)
+    prism = _figures({row: _result(1000) for row in ALL}, first=3.0, idle_mb=170)
+    assert missed_targets(mock, prism, ALL) == []
+
+
+def test_each_missed_target_is_named_with_its_figure() -> None:
+    mock = _figures(
+        {
+            "get": _result(2900),
+            "patch": _result(5000, p99=5.01),
+            "feed": _result(5000, errors=2),
+            "trigger": "answered 500",
+        },
+        first=1.2,
+        idle_mb=101,
+    )
+    prism = _figures({"get": _result(1000), "patch": _result(1000), "feed": "answered 422", "trigger": _result(100)})
+    missed = missed_targets(mock, prism, ["get", "patch", "feed", "trigger"])
+    assert missed == [
+        "get subscriber: throughput 2900 req/s is 2.90x Prism's 1000 (target >= 3x)",
+        "patch subscriber: p99 5.01 ms (target <= 5 ms)",
+        "subscriber feed: novu-mock answered 2 of 50000 requests with an error",
+        "subscriber feed: no Prism figures to compare throughput with (answered 422)",
+        "trigger: no novu-mock figures (answered 500)",
+        "first answer after 1.200 s (target <= 1 s)",
+        "idle RSS 101.0 MB (target <= 100 MB)",
+    ]
+
+
+def test_only_the_chosen_rows_are_checked() -> None:
+    mock = _figures({"get": _result(3000)})
+    prism = _figures({"get": _result(1000)})
+    assert missed_targets(mock, prism, ["get"]) == []
+    assert missed_targets(mock, prism, ["get", "trigger"]) == ["trigger: no novu-mock figures (not run)"]
+
+
+def test_table_has_a_line_per_row_with_ratios_and_the_resources() -> None:
+    mock = _figures({"integrations": _result(4000, p99=2.0), "trigger": "answered 500"}, first=0.5, idle_mb=60)
+    prism = _figures({"integrations": _result(1000, p99=8.0), "trigger": _result(700)}, first=2.0, idle_mb=150)
+    table = render_table(mock, prism, ["integrations", "trigger"])
+    integrations = next(line for line in table.splitlines() if line.startswith("list integrations"))
+    cells = [cell.split() for cell in integrations.split("|")]
+    assert cells == [
+        ["list", "integrations"],
+        ["4000", "1000", "4.00x"],
+        ["1.00", "1.00", "1.00x"],
+        ["2.00", "8.00", "4.00x"],
+        ["0", "0"],
+    ]
+    trigger = next(line for line in table.splitlines() if line.startswith("trigger"))
+    assert trigger.split("|")[1].split() == ["failed", "700", "-"]
+    assert "time to first answer (s)        0.500      2.000    4.00x" in table
+    assert "idle RSS (MB)                    60.0      150.0    2.50x" in table
+
+
+def test_rows_option_rejects_unknown_rows(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        vs_prism.parse_args(["--rows", "get,everything"])
+    assert exit_.value.code == 2
+    assert "unknown everything" in capsys.readouterr().err
+    assert vs_prism.parse_args(["--rows", "get, trigger"]).rows == ["get", "trigger"]
