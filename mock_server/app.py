@@ -67,18 +67,17 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
 
     backends = Backends(settings.api_keys)
     if settings.fixtures:
-        for index, backend in enumerate(backends):
-            seed_environment(backend, seed=settings.seed, index=index)
+        backends.fill(lambda backend, index: seed_environment(backend, seed=settings.seed, index=index))
 
     limiter = RateLimiter(settings.rate_limit_per_second)
     router = Router(spec)
     controls = Controls(
         backends=backends,
         seed=settings.seed,
-        journal=Journal([backend.environment.id for backend in backends], settings.journal_size),
+        journal=Journal([environment.id for environment in backends.environments()], settings.journal_size),
         faults=Faults(FaultConfig(settings.latency_ms, settings.error_rate), limiter),
         router=router,
-        document=admin_document(spec, record_schemas_of(next(iter(backends)))),
+        document=admin_document(spec, record_schemas_of(backends[backends.environments()[0].id])),
     )
     if settings.state_file is not None:
         controls.state_file = StateFile(

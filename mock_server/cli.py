@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from pathlib import Path
 
@@ -216,6 +215,7 @@ def banner(settings: Settings) -> str:
 def serve(settings: Settings, log_level: str) -> int:
     import uvicorn
 
+    from mock_server import heap
     from mock_server.app import create_app
     from mock_server.controls.statefile import StateFileError
 
@@ -225,10 +225,7 @@ def serve(settings: Settings, log_level: str) -> int:
         print(f"novu-mock: {error}", file=sys.stderr)
         return 3
     print(banner(settings), flush=True)
-    # The fixtures and the compiled spec live as long as the process: keep them out of the
-    # collector's full passes, which would otherwise walk them all, pausing answers.
-    gc.collect()
-    gc.freeze()
+    heap.keep_pauses_short()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
     return 0
 

@@ -57,3 +57,26 @@ def test_fixture_records_match_the_response_schema() -> None:
     for backend in _seeded(3):
         for integration in backend.integrations.list():
             validator.validate(integration.to_dto())
+
+
+def test_an_environment_filled_at_first_use_holds_what_filling_at_start_gives() -> None:
+    def state(backend) -> dict:
+        return backend.export_state()
+
+    eager = _seeded(9)
+    lazy = Backends({"a": "a", "b": "b"})
+    filled: list[int] = []
+
+    def fill(backend, index: int) -> None:
+        filled.append(index)
+        seed_environment(backend, seed=9, index=index)
+
+    lazy.fill(fill, now=1)
+    assert filled == [0]  # the second environment waits for its first use
+    assert [environment.name for environment in lazy.environments()] == ["a", "b"]
+    assert filled == [0]
+    second = lazy[lazy.environments()[1].id]
+    assert filled == [0, 1]
+    assert state(second) == state(list(eager)[1])
+    lazy[lazy.environments()[1].id]
+    assert filled == [0, 1]  # once

@@ -79,7 +79,7 @@ class Controls:
     state_file: StateFile | None = None
 
     def __post_init__(self) -> None:
-        self._indexes = {backend.environment.id: index for index, backend in enumerate(self.backends)}
+        self._indexes = {environment.id: index for index, environment in enumerate(self.backends.environments())}
         services_schema = self.document["components"]["schemas"]["StateDocument"]["properties"]["services"]
         self._services_validator = Draft4RequestValidator(
             {**services_schema, "components": self.document["components"]},

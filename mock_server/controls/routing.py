@@ -40,11 +40,15 @@ class Router:
             self._routes.append(("{" in facts.path, re.compile(f"^{regex}$"), facts))
         # a literal path wins over a templated one (/v1/integrations/active vs /v1/integrations/{id})
         self._routes.sort(key=lambda route: route[0])
+        # the same order, by method and number of segments: a request only tries routes of its shape
+        self._by_shape: dict[tuple[str, int], list[tuple[re.Pattern[str], OperationFacts]]] = {}
+        for _, regex, facts in self._routes:
+            self._by_shape.setdefault((facts.method, facts.path.count("/")), []).append((regex, facts))
 
     def match(self, method: str, path: str) -> OperationFacts | None:
         method = "GET" if method.upper() == "HEAD" else method.upper()
-        for _, regex, facts in self._routes:
-            if facts.method == method and regex.match(path):
+        for regex, facts in self._by_shape.get((method, path.count("/")), ()):
+            if regex.match(path):
                 return facts
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from mock_server.errors import ValidationFailed, field_error
 from mock_server.store.channel_connections import ChannelConnectionsBackend
@@ -111,11 +111,40 @@ class Backends:
         organization_id = _stable_id(f"organization:{organization}")
         self._by_key: dict[str, Backend] = {}
         self._by_id: dict[str, Backend] = {}
+        # environments filled at their first use (see fill), with the index fill gets
+        self._unfilled: dict[str, int] = {}
+        self._fill: Callable[[Backend, int], None] | None = None
+        self._fill_lock = threading.Lock()
         for key, name in api_keys.items():
             environment = Environment(_stable_id(f"environment:{key}"), name, organization_id, key)
             backend = Backend(environment)
             self._by_key[key] = backend
             self._by_id[environment.id] = backend
+
+    def fill(self, fill: Callable[[Backend, int], None], *, now: int = 1) -> None:
+        """Fill each environment with ``fill(backend, index)``: the first ``now`` at once, the
+        others at their first use (a request, an export), so start-up pays for one environment."""
+        self._fill = fill
+        for index, backend in enumerate(self._by_id.values()):
+            if index < now:
+                fill(backend, index)
+            else:
+                self._unfilled[backend.environment.id] = index
+
+    def _filled(self, backend: Backend) -> Backend:
+        environment_id = backend.environment.id
+        if environment_id in self._unfilled:
+            with self._fill_lock:
+                index = self._unfilled.get(environment_id)
+                if index is not None:
+                    assert self._fill is not None
+                    self._fill(backend, index)
+                    del self._unfilled[environment_id]
+        return backend
+
+    def environments(self) -> list[Environment]:
+        """Every environment, without filling any."""
+        return [backend.environment for backend in self._by_id.values()]
 
     def renew(self, environment_id: str, fill=None) -> Backend:
         """Replace an environment's Backend by a fresh one (every service empty), filled by ``fill``
@@ -126,6 +155,7 @@ class Backends:
             fill(new)
         self._by_id[environment_id] = new  # same key, same place in the iteration order
         self._by_key[old.environment.api_key] = new
+        self._unfilled.pop(environment_id, None)
         return new
 
     def environment_for_key(self, key: str):
@@ -133,7 +163,8 @@ class Backends:
         return backend.environment if backend else None
 
     def __getitem__(self, environment_id: str) -> Backend:
-        return self._by_id[environment_id]
+        backend = self._by_id[environment_id]
+        return self._filled(backend) if self._unfilled else backend
 
     def __iter__(self):
-        return iter(self._by_id.values())
+        return iter([self[environment_id] for environment_id in list(self._by_id)])
