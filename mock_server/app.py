@@ -29,6 +29,7 @@ from mock_server.ratelimit import RateLimiter
 from mock_server.resolver import NovuResolver
 from mock_server.settings import LOCALHOST_ORIGIN_REGEX, Settings
 from mock_server.spec import Spec, load_spec
+from mock_server.spec_check import compiled_spec_check
 from mock_server.store import Backends
 from mock_server.validation import validator_map
 from mock_server.wire import WireMiddleware
@@ -103,30 +104,31 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     resolver = NovuResolver(spec, backends)
     resolver.check_all()
     app = AsyncApp(__name__, specification_dir=spec_path.parent, lifespan=lifespan)
-    app.add_api(
-        # the document already parsed (libyaml): Connexion's own YAML parse is pure Python and slow
-        spec.document,
-        resolver=resolver,
-        jsonifier=JSONIFIER,
-        pythonic_params=True,
-        strict_validation=False,
-        validate_responses=settings.validate_responses,
-        validator_map=validator_map(),
-        # The documents are served as written (below), not as Connexion re-renders them.
-        swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH, spec_path="/openapi.json", serve_spec=False),
-    )
-    # The control surface: its own document, the same keys (x-apikeyInfoFunc), never faulted.
-    app.add_api(
-        controls.document,
-        base_path=CONTROL_PREFIX.rstrip("/"),
-        name="novu-mock-admin",
-        jsonifier=JSONIFIER,
-        pythonic_params=True,
-        strict_validation=True,
-        validate_responses=settings.validate_responses,
-        validator_map=validator_map(),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
-    )
+    with compiled_spec_check():
+        app.add_api(
+            # the document already parsed (libyaml): Connexion's own YAML parse is pure Python and slow
+            spec.document,
+            resolver=resolver,
+            jsonifier=JSONIFIER,
+            pythonic_params=True,
+            strict_validation=False,
+            validate_responses=settings.validate_responses,
+            validator_map=validator_map(),
+            # The documents are served as written (below), not as Connexion re-renders them.
+            swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH, spec_path="/openapi.json", serve_spec=False),
+        )
+        # The control surface: its own document, the same keys (x-apikeyInfoFunc), never faulted.
+        app.add_api(
+            controls.document,
+            base_path=CONTROL_PREFIX.rstrip("/"),
+            name="novu-mock-admin",
+            jsonifier=JSONIFIER,
+            pythonic_params=True,
+            strict_validation=True,
+            validate_responses=settings.validate_responses,
+            validator_map=validator_map(),
+            swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+        )
     problems.register(app)
     _serve_documents(app, spec_path, spec)
     _serve_admin_document(app, controls.document)

@@ -80,3 +80,30 @@ def test_allowed_methods() -> None:
     assert set(spec.allowed_methods("/v1/integrations")) == {"GET", "HEAD", "POST"}
     assert set(spec.allowed_methods("/v1/integrations/abc")) == {"PUT", "DELETE"}
     assert spec.allowed_methods("/v1/integrations/active") == ["GET", "HEAD"]
+
+
+def test_connexion_start_up_check_is_fast_for_a_valid_document_and_explains_a_broken_one() -> None:
+    import copy
+
+    from connexion.exceptions import InvalidSpecification
+    from connexion.spec import Specification
+
+    from mock_server.spec_check import compiled_spec_check
+
+    document = load_spec(default_spec_path()).document
+    original = Specification.__dict__["_validate_spec"]
+    with compiled_spec_check():
+        assert Specification.from_dict(document)["paths"].keys() == document["paths"].keys()
+
+        broken = copy.deepcopy(document)
+        broken["paths"]["/v1/integrations"]["get"]["responses"] = "none"
+        with pytest.raises(InvalidSpecification):
+            Specification.from_dict(broken)
+
+        bad_default = copy.deepcopy(document)
+        bad_default["paths"]["/v1/integrations"]["get"]["parameters"] = [
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "default": "ten"}}
+        ]
+        with pytest.raises(InvalidSpecification):
+            Specification.from_dict(bad_default)
+    assert Specification.__dict__["_validate_spec"] is original
