@@ -26,24 +26,22 @@ def _meta_validator(specification_class: type) -> Any:
     return jsonschema_rs.validator_for(specification_class.openapi_schema)
 
 
-def _has_ref(node: Any) -> bool:
-    if isinstance(node, dict):
-        return "$ref" in node or any(_has_ref(value) for value in node.values())
-    if isinstance(node, list):
-        return any(_has_ref(item) for item in node)
-    return False
+def _defaults_plainly_valid(spec: dict) -> bool:
+    """Every ``default`` valid against the schema object holding it (its ``$ref``s resolved in ``spec``)."""
+    components = {"schemas": {name: to_json_schema(schema) for name, schema in spec.get("components", {}).get("schemas", {}).items()}}
 
+    def valid(node: Any) -> bool:
+        if isinstance(node, list):
+            return all(valid(item) for item in node)
+        if not isinstance(node, dict):
+            return True
+        if "default" in node and any(key in node for key in ("type", "enum", "format", "properties", "items")):
+            schema = {**to_json_schema(node), "components": components}
+            if not jsonschema_rs.Draft4Validator(schema).is_valid(node["default"]):
+                return False
+        return all(valid(value) for key, value in node.items() if key != "default")
 
-def _defaults_plainly_valid(node: Any) -> bool:
-    """Every ``default`` valid against the schema object holding it; False when unsure ($ref)."""
-    if isinstance(node, list):
-        return all(_defaults_plainly_valid(item) for item in node)
-    if not isinstance(node, dict):
-        return True
-    if "default" in node and any(key in node for key in ("type", "enum", "format", "properties", "items")):
-        if _has_ref(node) or not jsonschema_rs.Draft4Validator(to_json_schema(node)).is_valid(node["default"]):
-            return False
-    return all(_defaults_plainly_valid(value) for key, value in node.items() if key != "default")
+    return valid(spec)
 
 
 @contextlib.contextmanager
