@@ -198,11 +198,9 @@ def _compile(
             return None
         body_validator = _Compiled.of(body_schema, Draft4RequestValidator).fast
     response_validators = {}
-    if validate_responses:
-        for status, response in operation["responses"].items():
-            schema = _json_schema_of(response.get("content", {})) if status.isdigit() else None
-            if schema is not None:
-                response_validators[int(status)] = _Compiled.of(schema, Draft4ResponseValidator).fast
+    if validate_responses and success_schema is not None:
+        # the compiled path answers with the success status only; errors are rendered, not validated
+        response_validators[facts.success_status] = _Compiled.of(success_schema, Draft4ResponseValidator).fast
     return CompiledOperation(
         facts=facts,
         regex=regex,

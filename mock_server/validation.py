@@ -58,6 +58,8 @@ class _Compiled:
     """Validators of one schema object, built on first use and kept for the life of the process."""
 
     _cache: dict[int, tuple[dict, _Compiled]] = {}
+    # Connexion inlines each $ref, so equal schemas arrive as distinct objects: compiled once
+    _by_content: dict[str, _Compiled] = {}
 
     def __init__(self, schema: dict, explaining_class: type) -> None:
         self.fast = jsonschema_rs.Draft4Validator(to_json_schema(schema), validate_formats=True)
@@ -69,7 +71,11 @@ class _Compiled:
         # keeping the object itself in the entry makes a reused id() impossible to mistake.
         entry = cls._cache.get(id(schema))
         if entry is None or entry[0] is not schema:
-            entry = cls._cache[id(schema)] = (schema, cls(schema, explaining_class))
+            content = f"{explaining_class.__name__}:{json.dumps(schema, sort_keys=True, default=str)}"
+            compiled = cls._by_content.get(content)
+            if compiled is None:
+                compiled = cls._by_content[content] = cls(schema, explaining_class)
+            entry = cls._cache[id(schema)] = (schema, compiled)
         return entry[1]
 
 
