@@ -41,6 +41,8 @@ from benchmarks.wrk_runner import Request, WrkError, WrkResult
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
 PRISM_DIR = ROOT / "benchmarks" / ".prism"
+# novu-mock as the README's first command installs it (no test extras), next to Prism's install
+MOCK_VENV = ROOT / "benchmarks" / ".venv-mock"
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
 API_KEY = "nv-mock-development-secret-key"
 HEADERS = {"Authorization": f"ApiKey {API_KEY}"}
@@ -331,6 +333,25 @@ def ensure_prism() -> str:
     return str(binary)
 
 
+def ensure_mock() -> str:
+    """A Python with novu-mock installed as users install it (``pip install -e .``), made once.
+
+    The test extras (Schemathesis, Playwright...) pull in packages that libraries the mock uses
+    import when present (httpx loads rich and pygments, for one): measuring the mock from the
+    test environment would count them. The install is redone when pyproject.toml changes."""
+    python = MOCK_VENV / "bin" / "python"
+    stamp = MOCK_VENV / "installed-from"
+    wanted = (ROOT / "pyproject.toml").read_text()
+    if not python.exists() or not stamp.exists() or stamp.read_text() != wanted:
+        print(f"installing novu-mock for the benchmark: {MOCK_VENV.relative_to(ROOT)} (pip install -e .)", flush=True)
+        for command in ([sys.executable, "-m", "venv", "--clear", str(MOCK_VENV)], [str(python), "-m", "pip", "install", "-q", "-e", str(ROOT)]):
+            done = subprocess.run(command, check=False, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise BenchError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+        stamp.write_text(wanted)
+    return str(python)
+
+
 def cpu_plan() -> tuple[tuple[str, ...], tuple[str, ...], str]:
     """taskset prefixes for the servers and wrk, and how they were chosen. This script joins wrk's CPU."""
     cpus = sorted(os.sched_getaffinity(0))
@@ -392,6 +413,7 @@ def run(args: argparse.Namespace) -> int:
 
     wrk = wrk_runner.ensure_wrk()
     prism = ensure_prism()
+    mock_python = ensure_mock()
     server_cpu, wrk_cpu, pinning = cpu_plan()
     logs = Path(tempfile.mkdtemp(prefix="novu-mock-bench-"))
     rig = Rig(wrk, server_cpu, wrk_cpu, logs, args.duration, args.warmup, args.connections, args.keep_going)
@@ -403,7 +425,7 @@ def run(args: argparse.Namespace) -> int:
         "wrk": _version([wrk, "-v"]).split(" Copyright")[0].removeprefix("wrk "),
         "novu-mock": __version__,
     }
-    mock_command = [sys.executable, "-m", "mock_server", "serve", "--log-level", "warning"]
+    mock_command = [mock_python, "-m", "mock_server", "serve", "--log-level", "warning"]
     mock_command += ["--rate-limit", str(RATE_LIMIT)]
     prism_command = [prism, "mock", "-h", "127.0.0.1", "-v", "fatal"]
     started = datetime.now(UTC)
@@ -411,8 +433,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"machine: {host['cpu']}, {host['cores']} cores, {host['ram']} RAM")
     print("versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
     print(
-        f"novu-mock: request and response validation on; the rate limiter stays in the path, its limit raised "
-        f"to {RATE_LIMIT}/s\nPrism: static responses, request validation on, log level fatal (its default, info, "
+        f"novu-mock: installed as `pip install -e .` in {MOCK_VENV.relative_to(ROOT)}; request and response "
+        f"validation on; the rate limiter stays in the path, its limit raised to {RATE_LIMIT}/s\nPrism: static responses, request validation on, log level fatal (its default, info, "
         f"logs every request)\nload: wrk -t1 -c{args.connections}, {args.duration:g} s per row after "
         f"{args.warmup:g} s of warm-up; {pinning}; server output in {logs}",
         flush=True,
