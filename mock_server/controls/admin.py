@@ -8,6 +8,7 @@ document gets one property per store service, typed by that service's ``RECORD_S
 from __future__ import annotations
 
 import copy
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ class Controls:
     router: Router
     document: dict[str, Any]
     state_file: StateFile | None = None
+    fixtures_size: str = "default"
 
     def __post_init__(self) -> None:
         self._indexes = {backend.environment.id: index for index, backend in enumerate(self.backends)}
@@ -98,12 +100,28 @@ class Controls:
         from fixtures import seed_environment
 
         index = self._indexes[backend.environment.id]
-        fill = None if empty else (lambda fresh: seed_environment(fresh, seed=self.seed, index=index))
-        return summary(self.backends.renew(backend.environment.id, fill))
+        fill = None if empty else (
+            lambda fresh: seed_environment(fresh, seed=self.seed, index=index, size=self.fixtures_size)
+        )
+        large = self.fixtures_size != "default" and index == 0
+        if large:
+            gc.unfreeze()  # large fixtures froze the old records (fixtures/scale.py): let them go
+        renewed = self.backends.renew(backend.environment.id, fill)
+        if large:
+            del backend
+            gc.collect()
+            gc.freeze()
+        return summary(renewed)
 
 
 def summary(backend: Backend) -> dict[str, Any]:
-    return {"services": {name: len(records) for name, records in backend.export_state().items()}}
+    """Records per service. A service that knows its count (``len``) is not exported for it: a
+    large environment would build a million DTOs only to count them."""
+    with backend.lock:
+        return {"services": {
+            name: len(service) if hasattr(service, "__len__") else len(service.snapshot())
+            for name, service in backend.services().items()
+        }}  # fmt: skip
 
 
 # -- handlers (operationIds of admin.yaml) ----------------------------------------------------
