@@ -193,10 +193,12 @@ def test_bulk_loaded_store_answers_searches_and_cursors_alike(twins, query):
     assert answers[0][3] > 0  # the query matches something
 
 
-def test_bulk_loaded_records_change_and_leave_their_indexes_like_created_ones():
+def test_bulk_loaded_records_change_and_leave_their_indexes_like_created_ones(monkeypatch):
     bulk, single = by_records(12)
     people = [s.subscriber_id for s in all_subscribers(bulk)][-SUBSCRIBERS:]
     moment = REFERENCE_TIME + timedelta(hours=1)
+    # a PATCH is stamped with "now": the same now for both stores
+    monkeypatch.setattr("mock_server.store.subscribers.now", lambda: moment + timedelta(minutes=5))
     for backend in (bulk, single):
         backend.subscribers.patch(people[5], {"email": "zz.new@example.com", "lastName": "Zyzzyva"})
         backend.subscribers.remove(people[6])
@@ -321,3 +323,37 @@ def test_unfiltered_v1_lists_are_slices_of_the_newest_first_order(scaled):
     notifications = inbox.notifications(page=0, limit=10**6).items
     assert inbox.notifications(page=2, limit=15).items == notifications[30:45]
     assert notifications == sorted(notifications, key=lambda n: (n.created_at, n.id), reverse=True)
+
+
+# -- through the app: the first environment only, and reset keeps the size --------------------
+
+
+def test_app_with_large_size_fills_the_first_environment_and_reset_loads_it_again(monkeypatch):
+    import gc
+
+    from starlette.testclient import TestClient
+
+    from fixtures.scale import FixtureSize
+    from mock_server.app import create_app
+
+    monkeypatch.setitem(FIXTURE_SIZES, "large", FixtureSize(300, 120))  # the real size, scaled down
+    try:
+        app = create_app(Settings(api_keys={"dev-key": "Development", "prod-key": "Production"}, seed=4,
+                                  fixtures_size="large"))  # fmt: skip
+        with TestClient(app, headers={"Authorization": "ApiKey dev-key"}) as dev, \
+                TestClient(app, headers={"Authorization": "ApiKey prod-key"}) as prod:  # fmt: skip
+            listed = dev.get("/v1/subscribers", params={"limit": 1}).json()["totalCount"]
+            assert listed == 340
+            assert prod.get("/v1/subscribers", params={"limit": 1}).json()["totalCount"] == 40
+            state = dev.get("/_mock/state").json()["services"]
+            person = state["subscribers"][-1]
+            found = dev.get("/v2/subscribers", params={"email": person["email"]}).json()["data"]["data"]
+            assert [s["subscriberId"] for s in found] == [person["subscriberId"]]
+            dev.delete(f"/v2/subscribers/{person['subscriberId']}")
+            reset = dev.post("/_mock/reset")
+            assert reset.status_code == 200
+            assert reset.json()["services"]["subscribers"] == 340
+            assert reset.json()["services"]["inbox"] == len(state["inbox"])
+            assert dev.get("/_mock/state").json()["services"] == state
+    finally:
+        gc.unfreeze()
