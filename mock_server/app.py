@@ -68,13 +68,16 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
 
     backends = Backends(settings.api_keys)
     if settings.fixtures:
-        backends.fill(lambda backend, index: seed_environment(backend, seed=settings.seed, index=index))
+        backends.fill(
+            lambda backend, index: seed_environment(backend, seed=settings.seed, index=index, size=settings.fixtures_size)
+        )
 
     limiter = RateLimiter(settings.rate_limit_per_second)
     router = Router(spec)
     controls = Controls(
         backends=backends,
         seed=settings.seed,
+        fixtures_size=settings.fixtures_size,
         journal=Journal([environment.id for environment in backends.environments()], settings.journal_size),
         faults=Faults(FaultConfig(settings.latency_ms, settings.error_rate), limiter),
         router=router,

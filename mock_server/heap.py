@@ -6,8 +6,9 @@ milliseconds each time. Records are long-lived by design, so what survives start
 what survives each full collection, is frozen (``gc.freeze``): later passes skip it, and each
 full pass only walks what was made since the previous one.
 
-Reference counting still frees a frozen object as soon as nothing refers to it; only reference
-cycles among frozen objects are never reclaimed (the store's records do not form cycles).
+Reference counting still frees a frozen object as soon as nothing refers to it, but reference
+cycles among frozen objects are not reclaimed, and a Backend's services do refer to each other:
+what drops a whole Backend (``/_mock/reset``) calls ``reclaim``.
 """
 
 from __future__ import annotations
@@ -27,3 +28,13 @@ def keep_pauses_short() -> None:
     gc.freeze()
     if _freeze_survivors not in gc.callbacks:
         gc.callbacks.append(_freeze_survivors)
+
+
+def reclaim() -> None:
+    """Let the collector at everything again, once: frozen objects that became garbage (a reset
+    environment) are freed; what survives is frozen again when the serving policy is on."""
+    frozen = gc.get_freeze_count() > 0
+    gc.unfreeze()
+    gc.collect()
+    if frozen and _freeze_survivors not in gc.callbacks:
+        gc.freeze()

@@ -28,6 +28,9 @@ class Settings:
     port: int = 4010
     seed: int = 1
     fixtures: bool = True
+    # "default", or "large": the first environment also gets 1,000,000 subscribers and 100,000
+    # inbox messages (fixtures/scale.py)
+    fixtures_size: str = "default"
     # secret key -> environment name; each key is its own environment
     api_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_API_KEYS))
     cors_origins: tuple[str, ...] = ()
@@ -60,5 +63,9 @@ class Settings:
     state_write_delay: float = 0.5
 
     def __post_init__(self) -> None:
+        from fixtures.scale import FIXTURE_SIZES
+
+        if self.fixtures_size not in FIXTURE_SIZES:
+            raise ValueError(f"fixtures_size must be one of {', '.join(FIXTURE_SIZES)}, not {self.fixtures_size!r}")
         if self.oauth_consent not in ("mock", "provider"):
             raise ValueError(f"oauth_consent must be 'mock' or 'provider', not {self.oauth_consent!r}")

@@ -28,3 +28,26 @@ def test_survivors_of_a_full_collection_are_frozen_and_garbage_is_not() -> None:
         while heap._freeze_survivors in gc.callbacks:
             gc.callbacks.remove(heap._freeze_survivors)
         gc.unfreeze()
+
+
+def test_reclaim_frees_frozen_garbage_cycles_such_as_a_reset_backend() -> None:
+    import weakref
+
+    class Service:
+        pass
+
+    try:
+        one, two = Service(), Service()
+        one.peer, two.peer = two, one  # services of a Backend refer to each other
+        alive = weakref.ref(one)
+        heap.keep_pauses_short()  # frozen while still in use
+        del one, two  # the Backend is dropped (reset)
+        gc.collect()
+        assert alive() is not None  # frozen: the collector does not look at it
+        heap.reclaim()
+        assert alive() is None
+        assert gc.get_freeze_count() > 0  # what survived is frozen again
+    finally:
+        while heap._freeze_survivors in gc.callbacks:
+            gc.callbacks.remove(heap._freeze_survivors)
+        gc.unfreeze()

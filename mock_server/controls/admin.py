@@ -16,6 +16,7 @@ import yaml
 from connexion.json_schema import Draft4RequestValidator
 from jsonschema import Draft4Validator
 
+from mock_server import heap
 from mock_server.controls.faults import Faults
 from mock_server.controls.journal import Journal
 from mock_server.controls.routing import Router
@@ -77,6 +78,7 @@ class Controls:
     router: Router
     document: dict[str, Any]
     state_file: StateFile | None = None
+    fixtures_size: str = "default"
 
     def __post_init__(self) -> None:
         self._indexes = {environment.id: index for index, environment in enumerate(self.backends.environments())}
@@ -98,12 +100,23 @@ class Controls:
         from fixtures import seed_environment
 
         index = self._indexes[backend.environment.id]
-        fill = None if empty else (lambda fresh: seed_environment(fresh, seed=self.seed, index=index))
-        return summary(self.backends.renew(backend.environment.id, fill))
+        fill = None if empty else (
+            lambda fresh: seed_environment(fresh, seed=self.seed, index=index, size=self.fixtures_size)
+        )
+        renewed = self.backends.renew(backend.environment.id, fill)
+        del backend
+        heap.reclaim()  # the old records may be frozen, and hold reference cycles
+        return summary(renewed)
 
 
 def summary(backend: Backend) -> dict[str, Any]:
-    return {"services": {name: len(records) for name, records in backend.export_state().items()}}
+    """Records per service. A service that knows its count (``len``) is not exported for it: a
+    large environment would build a million DTOs only to count them."""
+    with backend.lock:
+        return {"services": {
+            name: len(service) if hasattr(service, "__len__") else len(service.snapshot())
+            for name, service in backend.services().items()
+        }}  # fmt: skip
 
 
 # -- handlers (operationIds of admin.yaml) ----------------------------------------------------

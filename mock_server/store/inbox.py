@@ -10,7 +10,11 @@ Indexes beside the records, so reads never scan what they do not need:
   never looked at.
 - ``_by_transaction[transactionId]``: the ids of the messages a trigger created.
 - ``_messages_order`` / ``_notifications_order``: every message / notification of the environment,
-  for the unfiltered v1 lists.
+  for the unfiltered v1 lists (a page is a slice).
+- ``_states[subscriber _id]``: how many of that subscriber's messages are in each (read, seen,
+  archived) state, and ``_snoozable[subscriber _id]`` the ids of those with a ``snoozedUntil``.
+  Counts and feed totals come from these, so a subscriber with 10,000 messages is counted without
+  reading them. Every change of a message's state goes through ``_tracked``.
 
 A snoozed message is hidden from the v1 feed, the unseen count and the default v2 list until its
 ``snoozedUntil`` passes; ``clock`` is what "now" means (tests may replace it).
@@ -18,6 +22,7 @@ A snoozed message is hidden from the v1 feed, the unseen count and the default v
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import threading
@@ -361,6 +366,10 @@ class Page:
     has_more: bool
 
 
+def _state(message: Message) -> tuple[bool, bool, bool]:
+    return (message.read_at is not None, message.seen_at is not None, message.archived_at is not None)
+
+
 def _time(moment: datetime | None) -> str | None:
     return iso(moment) if moment else None
 
@@ -395,7 +404,13 @@ class InboxBackend:
         self._transactions: set[str] = set()
         self._messages_order = SortedList()
         self._notifications_order = SortedList()
+        self._states: dict[str, dict[tuple[bool, bool, bool], int]] = {}
+        self._snoozable: dict[str, set[str]] = {}
         subscribers.removal_listeners.append(self._forget_subscriber)
+
+    def __len__(self) -> int:
+        """Notifications: the records a snapshot holds."""
+        return len(self._notifications)
 
     # -- templates ----------------------------------------------------------------------------
 
@@ -503,6 +518,7 @@ class InboxBackend:
             completed={kind: False for kind in actions},
         )
         self._messages[message.id] = message
+        self._count_in(message)
         self._by_subscriber.setdefault(subscriber.id, SortedList()).add(message.key)
         self._by_transaction.setdefault(message.transaction_id, set()).add(message.id)
         self._messages_order.add(message.key)
@@ -542,12 +558,15 @@ class InboxBackend:
         is a filter that could not be read: it matches nothing."""
         with self._lock:
             moment = self.clock()
-            _, keys = self._own(subscriber_id)
+            subscriber, keys = self._own(subscriber_id)
             start, stop = page * limit, page * limit + limit
             items: list[Message] = []
             total = 0
+            counted = None if payload else self._fast_count(subscriber.id, InboxFilter(read=read, seen=seen), moment)
             if payload is not False:
                 for message in self._newest_first(keys):
+                    if counted is not None and total >= stop:
+                        break  # the page is full and the total is known without reading further
                     if message.snoozed(moment):
                         continue
                     if read is not None and message.read != read:
@@ -559,20 +578,16 @@ class InboxBackend:
                     if start <= total < stop:
                         items.append(message)
                     total += 1
+            if counted is not None and payload is not False:
+                total = counted
             return Page(items, total, stop < total)
 
     def unseen_count(self, subscriber_id: str, *, seen: bool = False, limit: int | None = None) -> int:
         with self._lock:
             moment = self.clock()
-            _, keys = self._own(subscriber_id)
-            count = 0
-            for key in keys:
-                message = self._messages[key[-1]]
-                if message.seen == seen and not message.snoozed(moment):
-                    count += 1
-                    if limit is not None and count >= limit:
-                        break
-            return count
+            subscriber, _ = self._own(subscriber_id)
+            count = self._fast_count(subscriber.id, InboxFilter(seen=seen), moment)
+            return count if limit is None else min(count, limit)
 
     def inbox(
         self, subscriber_id: str, *, where: InboxFilter, limit: int, after: str | None = None, offset: int = 0
@@ -605,13 +620,17 @@ class InboxBackend:
     def count(self, subscriber_id: str, filters: list[InboxFilter]) -> list[int]:
         with self._lock:
             moment = self.clock()
-            _, keys = self._own(subscriber_id)
-            counts = [0] * len(filters)
-            for key in keys:
-                message = self._messages[key[-1]]
-                for index, where in enumerate(filters):
-                    if where.matches(message, moment):
-                        counts[index] += 1
+            subscriber, keys = self._own(subscriber_id)
+            counts = [self._fast_count(subscriber.id, where, moment) for where in filters]
+            slow = [index for index, count in enumerate(counts) if count is None]
+            for index in slow:
+                counts[index] = 0
+            if slow:
+                for key in keys:
+                    message = self._messages[key[-1]]
+                    for index in slow:
+                        if filters[index].matches(message, moment):
+                            counts[index] += 1
             return counts
 
     def messages(
@@ -631,12 +650,14 @@ class InboxBackend:
                     _, keys = self._own(subscriber_id)
                 except NotFound:
                     return Page([], 0, False)
+                if not transaction_ids:
+                    return self._newest_page(keys, self._messages, page, limit)
                 candidates: Any = (self._messages[key[-1]] for key in keys.islice(reverse=True))
             elif transaction_ids:
                 ids = set().union(*(self._by_transaction.get(t, set()) for t in transaction_ids))
                 candidates = sorted((self._messages[i] for i in ids), key=lambda m: m.key, reverse=True)
             else:
-                candidates = (self._messages[key[-1]] for key in self._messages_order.islice(reverse=True))
+                return self._newest_page(self._messages_order, self._messages, page, limit)
             wanted = set(transaction_ids or [])
             matching = [m for m in candidates if not wanted or m.transaction_id in wanted]
             start = page * limit
@@ -667,6 +688,8 @@ class InboxBackend:
                 candidates = sorted(
                     (self._notifications[i] for i in ids), key=lambda n: (n.created_at, n.id), reverse=True
                 )
+            elif not any((channels, templates, emails, search, severity, transaction_id, after, before)):
+                return self._newest_page(self._notifications_order, self._notifications, page, limit)
             else:
                 candidates = [self._notifications[key[-1]] for key in self._notifications_order.islice(reverse=True)]
             needle = search.lower() if search else None
@@ -730,7 +753,8 @@ class InboxBackend:
             messages = [self.message(subscriber_id, message_id) for message_id in dict.fromkeys(message_ids)]
             moment = self.clock()
             for message in messages:
-                self._mark(message, mark_as, moment)
+                with self._tracked(message):
+                    self._mark(message, mark_as, moment)
             return messages
 
     def mark_all(self, subscriber_id: str, mark_as: str, feed_ids: list[str] | None = None) -> int:
@@ -744,8 +768,11 @@ class InboxBackend:
             changed = 0
             for key in keys:
                 message = self._messages[key[-1]]
-                if not message.snoozed(moment) and self._mark(message, mark_as, moment):
-                    changed += 1
+                if message.snoozed(moment):
+                    continue
+                with self._tracked(message):
+                    if self._mark(message, mark_as, moment):
+                        changed += 1
             return changed
 
     @staticmethod
@@ -785,31 +812,35 @@ class InboxBackend:
         complete, revert."""
         with self._lock:
             message = self.message(subscriber_id, notification_id)
-            moment = self.clock()
-            if change == "read":
-                self._mark(message, "read", moment)
-            elif change == "unread":
-                self._mark(message, "unread", moment)
-            elif change == "archive":
-                message.archived_at = message.archived_at or moment
-                self._mark(message, "read", moment)
-            elif change == "unarchive":
-                message.archived_at = None
-            elif change == "snooze":
-                until: datetime = options["until"]
-                if until <= moment:
-                    raise Conflict(f"snoozeUntil must be in the future; {iso(until)} is not after {iso(moment)}")
-                message.snoozed_until = until
-            elif change == "unsnooze":
-                message.snoozed_until = None
-            elif change in ("complete", "revert"):
-                kind = options["action_type"]
-                if kind not in message.actions:
-                    raise Conflict(f"Notification {notification_id} has no {kind} action")
-                message.completed[kind] = change == "complete"
-                message.action_result = {"type": kind, "payload": {}}
-            message.updated_at = moment
-            return message.inbox_dto(moment)
+            with self._tracked(message):
+                return self._update(message, notification_id, change, options)
+
+    def _update(self, message: Message, notification_id: str, change: str, options: dict[str, Any]) -> dict[str, Any]:
+        moment = self.clock()
+        if change == "read":
+            self._mark(message, "read", moment)
+        elif change == "unread":
+            self._mark(message, "unread", moment)
+        elif change == "archive":
+            message.archived_at = message.archived_at or moment
+            self._mark(message, "read", moment)
+        elif change == "unarchive":
+            message.archived_at = None
+        elif change == "snooze":
+            until: datetime = options["until"]
+            if until <= moment:
+                raise Conflict(f"snoozeUntil must be in the future; {iso(until)} is not after {iso(moment)}")
+            message.snoozed_until = until
+        elif change == "unsnooze":
+            message.snoozed_until = None
+        elif change in ("complete", "revert"):
+            kind = options["action_type"]
+            if kind not in message.actions:
+                raise Conflict(f"Notification {notification_id} has no {kind} action")
+            message.completed[kind] = change == "complete"
+            message.action_result = {"type": kind, "payload": {}}
+        message.updated_at = moment
+        return message.inbox_dto(moment)
 
     def delete_notification(self, subscriber_id: str, notification_id: str) -> None:
         with self._lock:
@@ -822,16 +853,21 @@ class InboxBackend:
             _, keys = self._own(subscriber_id)
             chosen = [self._messages[key[-1]] for key in list(keys) if where.matches(self._messages[key[-1]], moment)]
             for message in chosen:
-                if change == "seen":
-                    self._mark(message, "seen", moment)
-                elif change == "read":
-                    self._mark(message, "read", moment)
-                elif change == "archive" or (change == "read-archive" and message.read):
-                    message.archived_at = message.archived_at or moment
-                    self._mark(message, "read", moment)
-                elif change == "delete":
+                if change == "delete":
                     self._remove(message)
+                    continue
+                with self._tracked(message):
+                    self._apply_bulk(message, change, moment)
             return len(chosen)
+
+    def _apply_bulk(self, message: Message, change: str, moment: datetime) -> None:
+        if change == "seen":
+            self._mark(message, "seen", moment)
+        elif change == "read":
+            self._mark(message, "read", moment)
+        elif change == "archive" or (change == "read-archive" and message.read):
+            message.archived_at = message.archived_at or moment
+            self._mark(message, "read", moment)
 
     # -- deletes ------------------------------------------------------------------------------
 
@@ -859,6 +895,7 @@ class InboxBackend:
 
     def _remove(self, message: Message) -> None:
         del self._messages[message.id]
+        self._count_out(message)
         self._by_subscriber[message.subscriber.id].discard(message.key)
         self._by_transaction.get(message.transaction_id, set()).discard(message.id)
         self._messages_order.discard(message.key)
@@ -983,18 +1020,22 @@ class InboxBackend:
             self._by_subscriber, self._notifications_by_subscriber, self._by_transaction = {}, {}, {}
             self._transactions = set()
             self._messages_order, self._notifications_order = SortedList(), SortedList()
+            self._states, self._snoozable = {}, {}
             for notification in notifications.values():
                 self._transactions.add(notification.transaction_id)
                 self._by_transaction.setdefault(notification.transaction_id, set())
                 self._notifications_order.add((notification.created_at, notification.id))
                 self._notifications_by_subscriber.setdefault(notification.subscriber.id, []).append(notification.id)
             for message in messages.values():
+                self._count_in(message)
                 self._by_subscriber.setdefault(message.subscriber.id, SortedList()).add(message.key)
                 self._by_transaction[message.transaction_id].add(message.id)
                 self._messages_order.add(message.key)
 
     def _forget_subscriber(self, subscriber: Subscriber) -> None:
         """A deleted subscriber takes its messages and notifications along."""
+        self._states.pop(subscriber.id, None)
+        self._snoozable.pop(subscriber.id, None)
         for key in list(self._by_subscriber.pop(subscriber.id, [])):
             message = self._messages.pop(key[-1])
             self._by_transaction.get(message.transaction_id, set()).discard(message.id)
@@ -1008,6 +1049,66 @@ class InboxBackend:
         while record_id in self._messages or record_id in self._notifications:
             record_id = object_id(moment, rng)
         return record_id
+
+    # -- per-subscriber state counts ------------------------------------------------------------
+
+    def _count_in(self, message: Message) -> None:
+        counts = self._states.setdefault(message.subscriber.id, {})
+        state = _state(message)
+        counts[state] = counts.get(state, 0) + 1
+        if message.snoozed_until is not None:
+            self._snoozable.setdefault(message.subscriber.id, set()).add(message.id)
+
+    def _count_out(self, message: Message) -> None:
+        counts = self._states[message.subscriber.id]
+        state = _state(message)
+        counts[state] -= 1
+        if not counts[state]:
+            del counts[state]
+        snoozable = self._snoozable.get(message.subscriber.id)
+        if snoozable is not None:
+            snoozable.discard(message.id)
+
+    @contextlib.contextmanager
+    def _tracked(self, message: Message) -> Iterator[Message]:
+        """Around every change of a message's read / seen / archived / snooze state."""
+        self._count_out(message)
+        try:
+            yield message
+        finally:
+            self._count_in(message)
+
+    def _fast_count(self, subscriber_record_id: str, where: InboxFilter, moment: datetime) -> int | None:
+        """How many of the subscriber's messages ``where`` matches, from the state counts; None
+        when the filter looks at more than the state (tags, severity, data, dates, ids)."""
+        if (where.tags, where.severity, where.data, where.created_gte, where.created_lte, where.ids) != (None,) * 6:
+            return None
+
+        def wanted(state: tuple[bool, bool, bool]) -> bool:
+            read, seen, archived = state
+            return (
+                (where.read is None or read == where.read)
+                and (where.seen is None or seen == where.seen)
+                and (where.archived is None or archived == where.archived)
+            )
+
+        snoozed_now = sum(
+            1
+            for message_id in self._snoozable.get(subscriber_record_id, ())
+            if self._messages[message_id].snoozed(moment) and wanted(_state(self._messages[message_id]))
+        )
+        if where.snoozed:
+            return snoozed_now
+        states = self._states.get(subscriber_record_id, {})
+        return sum(count for state, count in states.items() if wanted(state)) - snoozed_now
+
+    @staticmethod
+    def _newest_page(order: SortedList, records: dict[str, Any], page: int, limit: int) -> Page:
+        """Page ``page`` of ``order`` read newest first, as a slice: nothing else is looked at."""
+        total = len(order)
+        start, stop = min(page * limit, total), min(page * limit + limit, total)
+        keys = order.islice(total - stop, total - start, reverse=True)
+        return Page([records[key[-1]] for key in keys], total, page * limit + limit < total)
 
     def subscriber_message_count(self, subscriber_id: str) -> int:
         with self._lock:

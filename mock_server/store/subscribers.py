@@ -15,8 +15,9 @@ from __future__ import annotations
 import bisect
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from datetime import datetime
 from typing import Any
 
@@ -80,8 +81,10 @@ class Subscriber:
     locale: str | None = None
     timezone: str | None = None
     data: dict[str, Any] | None = None
-    channels: list[ChannelSettings] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
+    # Never changed in place: a change binds a new list, so bulk-loaded records can share one
+    # empty tuple here (see ``bulk_load``).
+    channels: Sequence[ChannelSettings] = field(default_factory=list)
+    topics: Sequence[str] = field(default_factory=list)
     is_online: bool | None = None
     last_online_at: datetime | None = None
     version: int = 0
@@ -163,6 +166,18 @@ def _field_values(subscriber: Subscriber, name: str) -> list[str]:
         value = getattr(subscriber, name)
         found = [value] if value else []
     return sorted({value.lower() for value in found})
+
+
+def _pair_sorted(keys: list[tuple]) -> list[tuple]:
+    """``keys`` in tuple order, sorted in place. For pairs, two stable sorts on one field each
+    (second field, then first) give the same order as comparing the tuples, about three times
+    faster on a million keys."""
+    if keys and len(keys[0]) == 2:
+        keys.sort(key=itemgetter(1))
+        keys.sort(key=itemgetter(0))
+    else:
+        keys.sort()
+    return keys
 
 
 def _text_values(subscriber: Subscriber) -> dict[str, list[str]]:
@@ -342,6 +357,73 @@ class SubscribersBackend:
                 (outcome.created if created else outcome.updated).append(subscriber_id)
         return outcome
 
+    def bulk_load(self, records: Iterable[Subscriber]) -> int:
+        """Add many ready-made subscribers at once (large fixtures): the number added.
+
+        The same rules as ``create``: unique ``_id`` and ``subscriberId`` (among the records and
+        against those already here or deleted), records of this environment, ``updatedAt`` not
+        before ``createdAt``, credentials only for integrations of this environment. All or
+        nothing: the first broken rule raises and nothing is added. The indexes come out exactly
+        as record-by-record creation leaves them, but are built by one sort per index instead of
+        one insertion per record.
+        """
+        added: dict[str, Subscriber] = {}
+        by_subscriber_id: dict[str, Subscriber] = {}
+        lowered: dict[str, str] = {}  # one lower-cased string per distinct name (names repeat)
+        text: dict[str, list[tuple[str, str]]] = {name: [] for name in SEARCH_FIELDS}
+        order: dict[str, list[tuple]] = {"_id": [], "updatedAt": []}
+        id_keys, updated_keys = order["_id"], order["updatedAt"]
+        subscriber_id_keys, name_keys = text["subscriberId"], text["name"]
+        with self._lock:
+            for subscriber in records:
+                if subscriber.environment_id != self.environment_id or subscriber.organization_id != self.organization_id:
+                    raise Conflict(f"Subscriber {subscriber.subscriber_id} belongs to another environment")
+                if subscriber.id in self._by_id or subscriber.id in self._retired or subscriber.id in added:
+                    raise Conflict(f"_id {subscriber.id} is used by two subscribers; ids must be unique")
+                if subscriber.subscriber_id in self._by_subscriber_id or subscriber.subscriber_id in by_subscriber_id:
+                    raise Conflict(f"Subscriber {subscriber.subscriber_id} already exists")
+                if subscriber.updated_at < subscriber.created_at:
+                    raise Conflict(f"Subscriber {subscriber.subscriber_id} was updated before it was created")
+                for settings in subscriber.channels:
+                    integration = self._integrations.get(settings.integration_id)
+                    if integration.provider_id != settings.provider_id:
+                        raise Conflict(f"Subscriber {subscriber.subscriber_id} holds {settings.provider_id} credentials "
+                                       f"for integration {integration.id}, which is a {integration.provider_id} integration")  # fmt: skip
+                added[subscriber.id] = subscriber
+                by_subscriber_id[subscriber.subscriber_id] = subscriber
+                record_id = subscriber.id
+                id_keys.append((record_id,))
+                updated_keys.append((subscriber.updated_at, record_id))
+                # the values _field_values gives, without its per-call cost
+                for name, value in (("email", subscriber.email), ("phone", subscriber.phone)):
+                    if value:
+                        low = value.lower()
+                        text[name].append((value if low == value else low, record_id))
+                low = subscriber.subscriber_id.lower()
+                subscriber_id_keys.append((subscriber.subscriber_id if low == subscriber.subscriber_id else low, record_id))
+                first, last = subscriber.first_name, subscriber.last_name
+                if first or last:
+                    full = f"{first} {last}" if first and last else (first or last)
+                    low = lowered.get(full)
+                    if low is None:
+                        low = lowered[full] = full.lower()
+                    name_keys.append((low, record_id))
+                    if first and last:
+                        low_last = lowered.get(last)
+                        if low_last is None:
+                            low_last = lowered[last] = last.lower()
+                        if low_last != low:
+                            name_keys.append((low_last, record_id))
+            if not added:
+                return 0
+            self._by_id.update(added)
+            self._by_subscriber_id.update(by_subscriber_id)
+            for name, keys in order.items():
+                self._order[name] = SortedList(_pair_sorted([*self._order[name], *keys]))
+            for name, keys in text.items():
+                self._text[name] = SortedList(_pair_sorted([*self._text[name], *keys]))
+            return len(added)
+
     def set_credentials(
         self,
         subscriber_id: str,
@@ -364,9 +446,9 @@ class SubscribersBackend:
             if "deviceTokens" in incoming:
                 incoming["deviceTokens"] = list(dict.fromkeys(incoming["deviceTokens"]))
             if current is None:
-                subscriber.channels.append(
-                    ChannelSettings(provider_id, integration.id, integration.identifier, incoming)
-                )
+                subscriber.channels = [
+                    *subscriber.channels, ChannelSettings(provider_id, integration.id, integration.identifier, incoming)
+                ]
             elif merge:
                 tokens = current.credentials.get("deviceTokens", []) + incoming.pop("deviceTokens", [])
                 current.credentials.update(incoming)
@@ -402,9 +484,10 @@ class SubscribersBackend:
             subscriber = self.get(subscriber_id)
             current = next((c for c in subscriber.channels if c.integration_id == integration.id), None)
             if current is None:
-                subscriber.channels.append(
-                    ChannelSettings(integration.provider_id, integration.id, integration.identifier, {"webhookUrl": webhook_url})
-                )
+                subscriber.channels = [
+                    *subscriber.channels,
+                    ChannelSettings(integration.provider_id, integration.id, integration.identifier, {"webhookUrl": webhook_url}),
+                ]
             else:
                 current.credentials["webhookUrl"] = webhook_url
             return self._change(subscriber, {})
