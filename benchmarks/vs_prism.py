@@ -64,6 +64,8 @@ MIN_THROUGHPUT_RATIO = 3.0
 MAX_P99_MS = 5.0
 MAX_FIRST_ANSWER_S = 1.0
 MAX_IDLE_RSS_MB = 100.0
+# above this share of stolen CPU time, the run says its figures reflect the host's load
+STEAL_WARNING_PERCENT = 5.0
 
 
 class BenchError(RuntimeError):
@@ -78,6 +80,8 @@ class Figures:
     idle_rss: int = 0
     peak_rss: int = 0
     rows: dict[str, WrkResult | str] = field(default_factory=dict)
+    # per row, the share of the machine's CPU time the hypervisor gave to other guests (%)
+    steal: dict[str, float] = field(default_factory=dict)
 
 
 def mb(size: int) -> float:
@@ -180,11 +184,24 @@ class Rig:
     keep_going: bool
 
 
-def load(rig: Rig, base: str, request: Request) -> WrkResult:
+def cpu_steal_jiffies() -> tuple[int, int]:
+    """(stolen, total) CPU time so far, from /proc/stat: time the hypervisor gave to others."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
+def load(rig: Rig, base: str, request: Request) -> tuple[WrkResult, float]:
+    """One row: warm-up, then the measured run; with the share of CPU time stolen during it (%)."""
     options = {"headers": HEADERS, "connections": rig.connections, "prefix": rig.wrk_cpu}
     if rig.warmup > 0:
         wrk_runner.run(rig.wrk, base, request, duration=rig.warmup, **options)
-    return wrk_runner.run(rig.wrk, base, request, duration=rig.duration, **options)
+    stolen, total = cpu_steal_jiffies()
+    result = wrk_runner.run(rig.wrk, base, request, duration=rig.duration, **options)
+    stolen_after, total_after = cpu_steal_jiffies()
+    return result, 100 * (stolen_after - stolen) / max(1, total_after - total)
 
 
 def measure(rig: Rig, name: str, command: list[str], port: int, rows: list[str], mix: dict[str, Request] | None = None):
@@ -204,7 +221,8 @@ def measure(rig: Rig, name: str, command: list[str], port: int, rows: list[str],
         with PeakRss(server.process.pid) as peak:
             for row in (row for row in rows if row not in figures.rows):
                 try:
-                    result = figures.rows[row] = load(rig, base, mix[row])
+                    result, figures.steal[row] = load(rig, base, mix[row])
+                    figures.rows[row] = result
                 except WrkError as error:
                     if not rig.keep_going:
                         raise
@@ -213,7 +231,8 @@ def measure(rig: Rig, name: str, command: list[str], port: int, rows: list[str],
                     continue
                 print(
                     f"  {ROWS[row]:<18} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
-                    f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {result.bytes_per_answer:7.0f} bytes/answer",
+                    f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {result.bytes_per_answer:7.0f} bytes/answer  "
+                    f"CPU stolen {figures.steal[row]:4.1f} %",
                     flush=True,
                 )
         figures.peak_rss = peak.peak
@@ -450,6 +469,12 @@ def run(args: argparse.Namespace) -> int:
     for line in missed:
         print(f"MISSED {line}")
     print("all targets of issue 8 met" if not missed else f"{len(missed)} target(s) missed")
+    stolen = max([*mock.steal.values(), *prism_figures.steal.values()], default=0.0)
+    if stolen > STEAL_WARNING_PERCENT:
+        print(
+            f"WARNING: up to {stolen:.0f} % of the CPU time was stolen by the hypervisor during the runs "
+            "(/proc/stat steal): latencies and throughput reflect the host's load, not only the servers."
+        )
     if args.json:
         figures = {
             "date": started.isoformat(timespec="seconds"),
