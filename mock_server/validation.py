@@ -71,7 +71,10 @@ class _Compiled:
         # keeping the object itself in the entry makes a reused id() impossible to mistake.
         entry = cls._cache.get(id(schema))
         if entry is None or entry[0] is not schema:
-            content = f"{explaining_class.__name__}:{json.dumps(schema, sort_keys=True, default=str)}"
+            try:
+                content = f"{explaining_class.__name__}:{json.dumps(schema, sort_keys=True, default=str)}"
+            except ValueError:  # a structure Connexion made cyclic (see to_json_schema): not shared
+                content = f"{explaining_class.__name__}:{id(schema)}"
             compiled = cls._by_content.get(content)
             if compiled is None:
                 compiled = cls._by_content[content] = cls(schema, explaining_class)
