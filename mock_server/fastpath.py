@@ -268,7 +268,7 @@ class FastPath:
             raise Decline
         backend = token_info = None
         if operation.secured:
-            environment = auth.environment_for(headers.get("authorization"), self.backends)
+            environment = auth.environment_of(scope, self.backends)
             if environment is None:
                 raise Decline
             backend = self.backends[environment.id]
