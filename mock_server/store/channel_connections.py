@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.errors import Conflict, NotFound
-from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
+from mock_server.store.by_identifier import RecordsByIdentifier
+from mock_server.store.cursor import CursorQuery, Page, context_keys
 from mock_server.store.ids import iso, now, parse_time, short_id
 from mock_server.store.integrations import Integration, IntegrationsBackend
 from mock_server.store.values import clone
@@ -76,30 +77,19 @@ def context_from_keys(keys: list[str]) -> dict[str, Any]:
     return dict(key.split(":", 1) if ":" in key else (key, "") for key in keys)
 
 
-class ChannelConnectionsBackend:
+class ChannelConnectionsBackend(RecordsByIdentifier[ChannelConnection]):
+    NOUN = "Channel connection"
     # The spec schema each snapshot record is checked against on import (the API's DTO; the
     # snapshot adds the full ``context`` the keys were made from).
     RECORD_SCHEMA = "GetChannelConnectionResponseDto"
 
     def __init__(self, integrations: IntegrationsBackend, lock: threading.RLock) -> None:
+        super().__init__(lock)
         self._integrations = integrations
-        self._lock = lock
-        self._by_identifier: dict[str, ChannelConnection] = {}
         # Called with a connection's identifier when it is deleted (endpoints that use it go too).
         self.on_delete: list[Any] = []
 
     # -- reads ---------------------------------------------------------------------------
-
-    def get(self, identifier: str) -> ChannelConnection:
-        with self._lock:
-            connection = self._by_identifier.get(identifier)
-        if connection is None:
-            raise NotFound(f"Channel connection with identifier {identifier} not found")
-        return connection
-
-    def all(self) -> list[ChannelConnection]:
-        with self._lock:
-            return list(self._by_identifier.values())
 
     def list(
         self,
@@ -112,25 +102,16 @@ class ChannelConnectionsBackend:
         integration_identifier: str | None = None,
         context_keys: list[str] | None = None,
     ) -> Page[ChannelConnection]:
-        with self._lock:
-            wanted_keys = frozenset(context_keys) if context_keys is not None else None
-            matches = [
-                connection
-                for connection in self._by_identifier.values()
-                if (subscriber_id is None or connection.subscriber_id == subscriber_id)
-                and (connection_mode is None or connection.shared == (connection_mode == "shared"))
-                and (channel is None or connection.channel == channel)
-                and (provider_id is None or connection.provider_id == provider_id)
-                and (integration_identifier is None or connection.integration_identifier == integration_identifier)
-                and (wanted_keys is None or frozenset(connection.context_keys) == wanted_keys)
-            ]
-            return paginate(
-                matches,
-                query,
-                key=lambda connection: connection.identifier,
-                sort_value=ChannelConnection.sort_value,
-                what="channel connection",
-            )
+        wanted_keys = frozenset(context_keys) if context_keys is not None else None
+        return self._page(
+            query,
+            lambda connection: (subscriber_id is None or connection.subscriber_id == subscriber_id)
+            and (connection_mode is None or connection.shared == (connection_mode == "shared"))
+            and (channel is None or connection.channel == channel)
+            and (provider_id is None or connection.provider_id == provider_id)
+            and (integration_identifier is None or connection.integration_identifier == integration_identifier)
+            and (wanted_keys is None or frozenset(connection.context_keys) == wanted_keys),
+        )
 
     def find_for(
         self, integration_identifier: str, subscriber_id: str | None, context: dict[str, Any] | None
@@ -258,11 +239,6 @@ class ChannelConnectionsBackend:
                 listener(identifier)
 
     # -- state export / import ----------------------------------------------------------
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [connection.to_dto() | {"context": clone(connection.context)}
-                    for connection in self._by_identifier.values()]  # fmt: skip
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
         """Replace every connection by ``records`` (a ``snapshot()``; None empties the service).

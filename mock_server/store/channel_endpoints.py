@@ -17,7 +17,8 @@ from mock_server.store.channel_connections import (
     context_from_keys,
     describe_resource,
 )
-from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
+from mock_server.store.by_identifier import RecordsByIdentifier
+from mock_server.store.cursor import CursorQuery, Page, context_keys
 from mock_server.store.ids import iso, now, parse_time, short_id
 from mock_server.store.integrations import Integration, IntegrationsBackend
 from mock_server.store.values import clone
@@ -96,7 +97,8 @@ class ChannelEndpoint:
         }
 
 
-class ChannelEndpointsBackend:
+class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
+    NOUN = "Channel endpoint"
     # The spec schema each snapshot record is checked against on import (the API's DTO; the
     # snapshot adds the full ``context``).
     RECORD_SCHEMA = "GetChannelEndpointResponseDto"
@@ -104,24 +106,12 @@ class ChannelEndpointsBackend:
     def __init__(
         self, integrations: IntegrationsBackend, connections: ChannelConnectionsBackend, lock: threading.RLock
     ) -> None:
+        super().__init__(lock)
         self._integrations = integrations
         self._connections = connections
-        self._lock = lock
-        self._by_identifier: dict[str, ChannelEndpoint] = {}
         connections.on_delete.append(self._connection_deleted)
 
     # -- reads ---------------------------------------------------------------------------
-
-    def get(self, identifier: str) -> ChannelEndpoint:
-        with self._lock:
-            endpoint = self._by_identifier.get(identifier)
-        if endpoint is None:
-            raise NotFound(f"Channel endpoint with identifier {identifier} not found")
-        return endpoint
-
-    def all(self) -> list[ChannelEndpoint]:
-        with self._lock:
-            return list(self._by_identifier.values())
 
     def list(
         self,
@@ -134,25 +124,16 @@ class ChannelEndpointsBackend:
         integration_identifier: str | None = None,
         connection_identifier: str | None = None,
     ) -> Page[ChannelEndpoint]:
-        with self._lock:
-            wanted_keys = frozenset(context_keys) if context_keys is not None else None
-            matches = [
-                endpoint
-                for endpoint in self._by_identifier.values()
-                if (subscriber_id is None or endpoint.subscriber_id == subscriber_id)
-                and (wanted_keys is None or frozenset(endpoint.context_keys) == wanted_keys)
-                and (channel is None or endpoint.channel == channel)
-                and (provider_id is None or endpoint.provider_id == provider_id)
-                and (integration_identifier is None or endpoint.integration_identifier == integration_identifier)
-                and (connection_identifier is None or endpoint.connection_identifier == connection_identifier)
-            ]
-            return paginate(
-                matches,
-                query,
-                key=lambda endpoint: endpoint.identifier,
-                sort_value=ChannelEndpoint.sort_value,
-                what="channel endpoint",
-            )
+        wanted_keys = frozenset(context_keys) if context_keys is not None else None
+        return self._page(
+            query,
+            lambda endpoint: (subscriber_id is None or endpoint.subscriber_id == subscriber_id)
+            and (wanted_keys is None or frozenset(endpoint.context_keys) == wanted_keys)
+            and (channel is None or endpoint.channel == channel)
+            and (provider_id is None or endpoint.provider_id == provider_id)
+            and (integration_identifier is None or endpoint.integration_identifier == integration_identifier)
+            and (connection_identifier is None or endpoint.connection_identifier == connection_identifier),
+        )
 
     # -- rules ---------------------------------------------------------------------------
 
@@ -282,11 +263,6 @@ class ChannelEndpointsBackend:
             del self._by_identifier[identifier]
 
     # -- state export / import ----------------------------------------------------------
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [endpoint.to_dto() | {"context": clone(endpoint.context)}
-                    for endpoint in self._by_identifier.values()]  # fmt: skip
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
         """Replace every endpoint by ``records`` (a ``snapshot()``; None empties the service).

@@ -1,0 +1,65 @@
+"""Records kept by their ``identifier``, read the way the chat services read them.
+
+Channel connections and channel endpoints hold the same kind of state: records keyed by a
+generated identifier, guarded by the Backend's lock, found one by one (404 when unknown), listed
+through filters into cursor pages, exported with their full ``context``. Each service keeps its
+own rules and says only what differs: the record's name and which records a filter keeps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
+
+from mock_server.errors import NotFound
+from mock_server.store.cursor import CursorQuery, Page, paginate
+from mock_server.store.values import clone
+
+
+class _Identified(Protocol):
+    identifier: str
+    context: dict[str, Any]
+
+    def sort_value(self, order_by: str) -> Any: ...
+
+    def to_dto(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=_Identified)
+
+
+class RecordsByIdentifier(Generic[R]):
+    # what a record is called in messages: "Channel connection", "Channel endpoint"
+    NOUN = "Record"
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self._lock = lock
+        self._by_identifier: dict[str, R] = {}
+
+    def get(self, identifier: str) -> R:
+        with self._lock:
+            record = self._by_identifier.get(identifier)
+        if record is None:
+            raise NotFound(f"{self.NOUN} with identifier {identifier} not found")
+        return record
+
+    def all(self) -> list[R]:
+        with self._lock:
+            return list(self._by_identifier.values())
+
+    def _page(self, query: CursorQuery, keep: Callable[[R], bool]) -> Page[R]:
+        """The records ``keep`` accepts, as the cursor page ``query`` asks for."""
+        with self._lock:
+            return paginate(
+                [record for record in self._by_identifier.values() if keep(record)],
+                query,
+                key=lambda record: record.identifier,
+                sort_value=lambda record, order_by: record.sort_value(order_by),
+                what=self.NOUN.lower(),
+            )
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every record as the API shows it, plus the full ``context`` its keys were made from."""
+        with self._lock:
+            return [record.to_dto() | {"context": clone(record.context)} for record in self._by_identifier.values()]
