@@ -21,18 +21,16 @@ raises, with that same renderer. ``Settings.fast_path=False`` turns it off (the 
 
 from __future__ import annotations
 
-import builtins
 import copy
 import json
-import keyword
 import logging
 import re
 import typing as t
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-import inflection
 from connexion.context import _context, _receive, _scope
+from connexion.decorators.parameter import pythonic
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from jsonschema import Draft4Validator
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -42,7 +40,7 @@ from mock_server.controls.choose import QUERY_PREFIX
 from mock_server.resolver import NovuResolver
 from mock_server.spec import HTTP_METHODS, OperationFacts, Spec
 from mock_server.validation import _Compiled
-from mock_server.wire import LONG_URI_KEY, Answer, envelope, replay
+from mock_server.wire import LONG_URI_KEY, Answer, envelope, read_body, replay
 
 logger = logging.getLogger("novu_mock")
 
@@ -52,14 +50,6 @@ _NO_BODY = object()
 
 class Decline(Exception):
     """The compiled path does not answer this request; Connexion does."""
-
-
-def _pythonic(name: str) -> str:
-    """Connexion's ``pythonic_params`` name of a parameter (camelCase -> snake_case, no shadowing)."""
-    snake = inflection.underscore(name)
-    if snake in builtins.__dict__ or keyword.iskeyword(snake):
-        snake += "_"
-    return re.sub("^[^a-zA-Z_]+", "", re.sub("[^0-9a-zA-Z_]", "", snake))
 
 
 def _boolean(value: str) -> bool:
@@ -94,7 +84,7 @@ def _param(param: dict) -> _Param:
         validator, convert = None, None
     return _Param(
         name=param["name"],
-        argument=_pythonic(param["name"]),
+        argument=pythonic(param["name"]),  # the name Connexion's pythonic_params gives it
         required=bool(param.get("required")),
         convert=convert,
         validator=validator,
@@ -323,15 +313,7 @@ class FastPath:
 
     @staticmethod
     async def _body(operation: CompiledOperation, headers: dict[str, str], receive: Receive) -> t.Any:
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        raw = b"".join(chunks)
+        raw = await read_body(receive)  # WireMiddleware has bounded it already
         media_type, _, parameters = headers.get("content-type", "").partition(";")
         charset = parameters.strip().lower().removeprefix("charset=").strip('"') if parameters.strip() else "utf-8"
         if media_type.strip().lower() != "application/json" or charset not in ("utf-8", "utf8") or not raw.strip():

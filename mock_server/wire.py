@@ -102,6 +102,24 @@ def _with_content_length(scope: Scope, length: int) -> Scope:
     return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
+async def read_body(receive: Receive, max_bytes: int | None = None) -> bytes:
+    """The whole request body; ``_BodyTooLarge`` as soon as it passes ``max_bytes``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
 def replay(body: bytes, receive: Receive) -> Receive:
     """A receive channel that first gives back the body already read, then the real channel."""
     sent = False
@@ -167,7 +185,7 @@ class WireMiddleware:
 
         error = self._refusal(scope, headers, decision is None or decision.allowed, key)
         if error is not None:
-            await self._send_error(error, path, send_with_headers)
+            await send_error(error, path, send_with_headers)
             return
 
         body = b""
@@ -175,9 +193,9 @@ class WireMiddleware:
             # Read the whole body here (bounded), so that chunked bodies reach Connexion with a
             # Content-Length (it treats a missing one as "no body") and idempotency can hash it.
             try:
-                body = await self._read_body(receive)
+                body = await read_body(receive, self.max_body_bytes)
             except _BodyTooLarge:
-                await self._send_error(self._too_large(), path, send_with_headers)
+                await send_error(self._too_large(), path, send_with_headers)
                 return
             scope = _with_content_length(scope, len(body))
             receive = replay(body, receive)
@@ -208,22 +226,6 @@ class WireMiddleware:
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"Request body exceeds the limit of {self.max_body_bytes} bytes")
 
-    async def _read_body(self, receive: Receive) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise _BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
-
     async def _idempotent(
         self,
         scope: Scope,
@@ -238,7 +240,7 @@ class WireMiddleware:
         outcome, kept = self.idempotency.begin(environment_id, key, body)
         if outcome is Outcome.OTHER_BODY:
             message = f'Request with key "{key}" is being reused for a different body'
-            await self._send_error(
+            await send_error(
                 ValidationFailed(field_error("idempotency-key", message, key), message=message), path, send
             )
             return
@@ -247,7 +249,7 @@ class WireMiddleware:
                 f'Request with key "{key}" is currently being processed. Please retry after 1 second',
                 headers={"Retry-After": "1"},
             )
-            await self._send_error(error, path, send)
+            await send_error(error, path, send)
             return
         if outcome is Outcome.REPLAY:
             assert kept is not None
@@ -277,12 +279,13 @@ class WireMiddleware:
             raise
         self.idempotency.finish(environment_id, key, status, response_headers, b"".join(response_body))
 
-    @staticmethod
-    async def _send_error(error: NovuError, path: str, send: Send) -> None:
-        status, body, headers = render(error, path)
-        raw_headers = [
-            (b"content-type", b"application/json; charset=utf-8"),
-            (b"content-length", str(len(body)).encode()),
-        ] + [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": body})
+
+async def send_error(error: NovuError, path: str, send: Send) -> None:
+    """Answer ``error`` from a middleware, outside Connexion: a Novu error body, rendered by ``render``."""
+    status, body, headers = render(error, path)
+    raw_headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ] + [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})

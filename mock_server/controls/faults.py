@@ -17,7 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server import auth
 from mock_server.controls.routing import Router, is_api_path
-from mock_server.errors import InternalServerError, NovuError, ServiceUnavailable, render
+from mock_server.errors import InternalServerError, NovuError, ServiceUnavailable
+from mock_server.wire import send_error
 from mock_server.ratelimit import RateLimiter
 
 # The statuses an injected failure may take, when the operation documents them.
@@ -118,8 +119,4 @@ class FaultsMiddleware:
         if error is None:
             await self.app(scope, receive, send)
             return
-        status, body, headers = render(error, scope["path"])
-        raw = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-        raw += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": body})
+        await send_error(error, scope["path"], send)

@@ -34,16 +34,12 @@ _SCOPE_KEY = "novu_mock_operation"
 class Router:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self._routes: list[tuple[bool, re.Pattern[str], OperationFacts]] = []
-        for facts in spec.operations.values():
-            regex = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(facts.path))
-            self._routes.append(("{" in facts.path, re.compile(f"^{regex}$"), facts))
-        # a literal path wins over a templated one (/v1/integrations/active vs /v1/integrations/{id})
-        self._routes.sort(key=lambda route: route[0])
-        # the same order, by method and number of segments: a request only tries routes of its shape
+        # By method and number of segments, so a request only tries routes of its shape; within a
+        # shape a literal path wins over a templated one (/v1/integrations/active vs .../{id}).
         self._by_shape: dict[tuple[str, int], list[tuple[re.Pattern[str], OperationFacts]]] = {}
-        for _, regex, facts in self._routes:
-            self._by_shape.setdefault((facts.method, facts.path.count("/")), []).append((regex, facts))
+        for facts in sorted(spec.operations.values(), key=lambda facts: "{" in facts.path):
+            regex = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(facts.path))
+            self._by_shape.setdefault((facts.method, facts.path.count("/")), []).append((re.compile(f"^{regex}$"), facts))
 
     def match(self, method: str, path: str) -> OperationFacts | None:
         method = "GET" if method.upper() == "HEAD" else method.upper()
