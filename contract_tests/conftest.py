@@ -70,3 +70,36 @@ def other_client(target: Target) -> Iterator[httpx.Client]:
         pytest.skip("needs --other-api-key: a second environment to check isolation against")
     with httpx.Client(base_url=target.url, headers=target.headers(target.other_api_key), timeout=30) as http:
         yield http
+
+
+class Created:
+    """Records a test creates through the API at ``path``, remembered by ``key`` of their data."""
+
+    def __init__(self, client: httpx.Client, path: str, key: str) -> None:
+        self.client, self.path, self.key = client, path, key
+        self.made: list[str] = []
+
+    def create(self, body: dict) -> dict:
+        response = self.client.post(self.path, json=body)
+        assert response.status_code == 201, response.text
+        data = response.json()["data"]
+        self.made.append(data[self.key])
+        return data
+
+    def delete_all(self) -> None:
+        for made in self.made:
+            self.client.delete(f"{self.path}/{made}")
+
+
+@pytest.fixture
+def created_at(client: httpx.Client) -> Iterator:
+    """``created_at(path, key)``: a ``Created`` whose records are deleted when the test ends."""
+    kinds: list[Created] = []
+
+    def make(path: str, key: str) -> Created:
+        kinds.append(Created(client, path, key))
+        return kinds[-1]
+
+    yield make
+    for kind in reversed(kinds):
+        kind.delete_all()

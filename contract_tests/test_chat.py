@@ -16,40 +16,30 @@ def _id(stem: str = "") -> str:
 
 
 @pytest.fixture
-def integration(client):
+def integration(created_at):
     """Creates integrations for a test, removed afterwards (with whatever hangs off them)."""
-    made: list[str] = []
+    integrations = created_at("/v1/integrations", "_id")
 
     def create(provider_id: str, channel: str, **credentials) -> dict:
         body = {"providerId": provider_id, "channel": channel, "identifier": _id(provider_id + "-"), "active": True}
         if credentials:
             body["credentials"] = credentials
-        response = client.post("/v1/integrations", json=body)
-        assert response.status_code == 201, response.text
-        made.append(response.json()["data"]["_id"])
-        return response.json()["data"]
+        return integrations.create(body)
 
-    yield create
-    for integration_id in made:
-        client.delete(f"/v1/integrations/{integration_id}")
+    return create
 
 
 @pytest.fixture
-def connections(client):
+def connections(created_at):
     """Channel connections made by a test, deleted afterwards."""
-    made: list[str] = []
+    made = created_at("/v1/channel-connections", "identifier")
 
     def create(**body) -> dict:
         body.setdefault("workspace", {"id": "T" + uuid.uuid4().hex[:8].upper(), "name": "Contract HQ"})
         body.setdefault("auth", {"accessToken": "xoxb-contract"})
-        response = client.post("/v1/channel-connections", json=body)
-        assert response.status_code == 201, response.text
-        made.append(response.json()["data"]["identifier"])
-        return response.json()["data"]
+        return made.create(body)
 
-    yield create
-    for identifier in made:
-        client.delete(f"/v1/channel-connections/{identifier}")
+    return create
 
 
 def _page(client, path: str, **query) -> dict:

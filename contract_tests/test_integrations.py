@@ -17,22 +17,16 @@ def _identifier() -> str:
 
 
 @pytest.fixture
-def created(client):
+def created(created_at):
     """Integrations a test creates, deleted afterwards (they carry a recognisable prefix)."""
-    ids: list[str] = []
+    integrations = created_at("/v1/integrations", "_id")
 
     def create(*, generated_identifier: bool = False, **body):
         if not generated_identifier:
             body.setdefault("identifier", _identifier())
-        response = client.post("/v1/integrations", json=body)
-        assert response.status_code == 201, response.text
-        integration = response.json()["data"]
-        ids.append(integration["_id"])
-        return integration
+        return integrations.create(body)
 
-    yield create
-    for integration_id in ids:
-        client.delete(f"/v1/integrations/{integration_id}")
+    return create
 
 
 def _list(client) -> list[dict]:

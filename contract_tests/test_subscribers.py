@@ -18,37 +18,26 @@ def _sid() -> str:
 
 
 @pytest.fixture
-def subscribers(client):
+def subscribers(created_at):
     """Creates subscribers for a test and deletes them afterwards."""
-    made: list[str] = []
+    made = created_at("/v2/subscribers", "subscriberId")
 
     def create(subscriber_id: str | None = None, **profile):
-        subscriber_id = subscriber_id or _sid()
-        response = client.post("/v2/subscribers", json={"subscriberId": subscriber_id, **profile})
-        assert response.status_code == 201, response.text
-        made.append(subscriber_id)
-        return response.json()["data"]
+        return made.create({"subscriberId": subscriber_id or _sid(), **profile})
 
-    yield create
-    for subscriber_id in made:
-        client.delete(f"/v2/subscribers/{subscriber_id}")
+    return create
 
 
 @pytest.fixture
-def integration(client):
+def integration(created_at):
     """Creates an active integration of a provider for a test and deletes it afterwards."""
-    made: list[str] = []
+    integrations = created_at("/v1/integrations", "_id")
 
     def create(provider_id: str, channel: str, **extra):
         body = {"providerId": provider_id, "channel": channel, "active": True, "identifier": f"{PREFIX}{provider_id}-{uuid.uuid4().hex[:6]}", **extra}
-        response = client.post("/v1/integrations", json=body)
-        assert response.status_code == 201, response.text
-        made.append(response.json()["data"]["_id"])
-        return response.json()["data"]
+        return integrations.create(body)
 
-    yield create
-    for integration_id in made:
-        client.delete(f"/v1/integrations/{integration_id}")
+    return create
 
 
 def test_create_get_patch_delete(client, subscribers) -> None:
