@@ -223,20 +223,24 @@ def banner(settings: Settings) -> str:
 
 
 def serve(settings: Settings, log_level: str) -> int:
-    import uvicorn
-
     from mock_server import heap
-    from mock_server.app import create_app
-    from mock_server.controls.statefile import StateFileError
 
-    try:
-        app = create_app(settings)
-    except StateFileError as error:
-        print(f"novu-mock: {error}", file=sys.stderr)
-        return 3
+    with heap.starting_up():
+        import uvicorn
+
+        from mock_server.app import create_app
+        from mock_server.controls.statefile import StateFileError
+
+        try:
+            app = create_app(settings)
+        except StateFileError as error:
+            print(f"novu-mock: {error}", file=sys.stderr)
+            return 3
     print(banner(settings), flush=True)
-    heap.keep_pauses_short()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
+    # uvicorn writes a request's line at info level: above it, the lines would be built for nothing.
+    # The Novu REST API has no WebSocket route: no WebSocket implementation to import at start.
+    access_log = log_level in ("trace", "debug", "info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=access_log, ws="none")
     return 0
 
 

@@ -22,6 +22,7 @@ raises, with that same renderer. ``Settings.fast_path=False`` turns it off (the 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import logging
 import re
@@ -99,6 +100,7 @@ class CompiledOperation:
     regex: re.Pattern[str]
     handler: t.Callable[..., t.Any]
     wants_backend: bool
+    awaited: bool  # the handler is a coroutine function
     arguments: frozenset[str]
     secured: bool
     path_params: dict[str, _Param]
@@ -196,6 +198,7 @@ def _compile(
         regex=regex,
         handler=handler,
         wants_backend=wants_backend,
+        awaited=inspect.iscoroutinefunction(handler),
         arguments=frozenset(arguments),
         secured=bool(operation.get("security", default_security)),
         path_params={param.name.replace("-", "_"): param for param in by_location["path"]},
@@ -208,8 +211,6 @@ def _compile(
 
 
 def _arguments(handler: t.Callable[..., t.Any]) -> tuple[list[str], bool]:
-    import inspect
-
     parameters = inspect.signature(handler).parameters.values()
     names = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     return names, any(p.kind is p.VAR_KEYWORD for p in parameters)
@@ -342,7 +343,7 @@ class FastPath:
         _context.set({"token_info": token_info, "user": token_info["sub"]} if token_info else {})
         try:
             result = operation.handler(backend, **kwargs) if operation.wants_backend else operation.handler(**kwargs)
-            if hasattr(result, "__await__"):
+            if operation.awaited:
                 result = await result
             if isinstance(result, Answer):
                 raise TypeError(f"{operation.facts.operation_id} answered with a page on the JSON path")

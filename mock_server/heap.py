@@ -13,7 +13,9 @@ what drops a whole Backend (``/_mock/reset``) calls ``reclaim``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -28,6 +30,26 @@ def keep_pauses_short() -> None:
     gc.freeze()
     if _freeze_survivors not in gc.callbacks:
         gc.callbacks.append(_freeze_survivors)
+
+
+@contextlib.contextmanager
+def starting_up() -> Iterator[None]:
+    """For a serving process, around its start: no collection while the start-up heap is built
+    (everything made then lives as long as the process, so those passes freed next to nothing and
+    cost a fifth of the start), then that heap is frozen as it is and the policy of
+    ``keep_pauses_short`` applies. Not even one pass at the end: measured on the default fixtures,
+    it found about 3,000 objects of start-up garbage in 125,000 (no change in RSS) and took 70 ms,
+    so that garbage is frozen with the rest instead."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if _freeze_survivors not in gc.callbacks:
+            gc.callbacks.append(_freeze_survivors)
+        if was_enabled:
+            gc.enable()
 
 
 def reclaim() -> None:

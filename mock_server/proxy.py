@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import yaml
 from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -32,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.settings import default_spec_path
-from mock_server.spec import HTTP_METHODS
+from mock_server.spec import HTTP_METHODS, read_yaml
 
 SPEC_URI = "urn:novu-mock:openapi"
 VIOLATION_HEADER = "X-Novu-Contract-Violations"
@@ -79,8 +78,7 @@ class SpecChecker:
     """Checks requests and responses against one OpenAPI 3.0 document."""
 
     def __init__(self, spec_path: Path | None = None) -> None:
-        with open(spec_path or default_spec_path(), encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        raw = read_yaml(spec_path or default_spec_path())
         self.document = _nullable_to_json_schema(copy.deepcopy(raw))
         self.registry = Registry().with_resource(SPEC_URI, Resource(contents=self.document, specification=DRAFT4))
         self._validators: dict[str, Draft4Validator] = {}

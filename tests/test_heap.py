@@ -51,3 +51,41 @@ def test_reclaim_frees_frozen_garbage_cycles_such_as_a_reset_backend() -> None:
         while heap._freeze_survivors in gc.callbacks:
             gc.callbacks.remove(heap._freeze_survivors)
         gc.unfreeze()
+
+
+def test_start_up_runs_without_collections_then_freezes_what_it_built() -> None:
+    passes: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        with heap.starting_up():
+            assert not gc.isenabled()
+            built = [{"record": index, "tags": [str(index)]} for index in range(50_000)]  # seeding
+            assert passes == []  # tens of thousands of new containers, and not one pass
+        assert gc.isenabled()
+        assert passes == []  # not even at the end: the start-up heap is frozen as it is
+        assert gc.get_freeze_count() >= len(built)
+        assert heap._freeze_survivors in gc.callbacks
+    finally:
+        gc.callbacks.remove(count)
+        while heap._freeze_survivors in gc.callbacks:
+            gc.callbacks.remove(heap._freeze_survivors)
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_start_up_leaves_a_disabled_collector_disabled() -> None:
+    gc.disable()
+    try:
+        with heap.starting_up():
+            pass
+        assert not gc.isenabled()
+    finally:
+        while heap._freeze_survivors in gc.callbacks:
+            gc.callbacks.remove(heap._freeze_survivors)
+        gc.unfreeze()
+        gc.enable()

@@ -9,7 +9,7 @@ import pytest
 
 from mock_server.errors import Conflict, NotFound
 from mock_server.store import Backend, Environment
-from mock_server.store.subscribers import SubscribersBackend
+from mock_server.store.subscribers import SubscribersBackend, _field_values, _sort_key
 
 CHANNELS = ["in_app", "email", "sms", "chat", "push"]
 
@@ -80,6 +80,36 @@ def test_patch_reindexes_search_fields(backend) -> None:
     assert backend.subscribers.search(name="stone").items == []
     assert backend.subscribers.search(name="BOB").total_count == 1
     assert backend.subscribers.get("bob").last_name is None
+
+
+def test_indexes_after_many_changes_equal_indexes_built_from_scratch(backend) -> None:
+    import random
+
+    _fill(backend, 60)
+    rng = random.Random(7)
+    names = ["Ann", "ann", "Bo", None, "Zoë", ""]
+    for _ in range(400):
+        subscriber_id = f"s{rng.randrange(60):05d}"
+        change = rng.choice(
+            [
+                {"firstName": rng.choice(names)},
+                {"lastName": rng.choice(names), "email": rng.choice([None, f"x{rng.randrange(9)}@example.com"])},
+                {"phone": rng.choice([None, "+15550001111"])},
+                {},  # only updatedAt moves
+            ]
+        )
+        backend.subscribers.patch(subscriber_id, change)
+    store = backend.subscribers
+    kept_order = {name: list(order) for name, order in store._order.items()}
+    kept_text = {name: list(index) for name, index in store._text.items()}
+    # what the indexes would hold if built from the records as they are now
+    rebuilt_order = {name: sorted(_sort_key(s, name) for s in store._by_id.values()) for name in store._order}
+    rebuilt_text = {
+        name: sorted((value, s.id) for s in store._by_id.values() for value in _field_values(s, name))
+        for name in store._text
+    }
+    assert kept_order == rebuilt_order
+    assert kept_text == rebuilt_text
 
 
 def test_search_filters_are_case_insensitive_prefixes_and_combine(backend) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from connexion.json_schema import Draft4RequestValidator
 from jsonschema import Draft4Validator
 
@@ -21,7 +20,7 @@ from mock_server.controls.faults import Faults
 from mock_server.controls.journal import Journal
 from mock_server.controls.routing import Router
 from mock_server.controls.statefile import StateFile
-from mock_server.spec import Spec
+from mock_server.spec import Spec, read_yaml
 from mock_server.store import Backend, Backends
 from mock_server.validation import field_errors
 
@@ -43,7 +42,7 @@ def _refs(node: Any) -> set[str]:
 
 def admin_document(novu: Spec, record_schemas: dict[str, str]) -> dict[str, Any]:
     """admin.yaml, completed from the Novu contract and the store's services."""
-    document = yaml.safe_load(ADMIN_SPEC.read_text(encoding="utf-8"))
+    document = read_yaml(ADMIN_SPEC)
     schemas = document["components"]["schemas"]
     services = schemas["StateDocument"]["properties"]["services"]["properties"]
     for name, record_schema in record_schemas.items():

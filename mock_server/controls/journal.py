@@ -8,6 +8,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -15,7 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server import auth
 from mock_server.controls.routing import Router, is_api_path
-from mock_server.errors import utc_now_iso
 
 # Error bodies up to this size are read for their message and validation errors.
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -64,9 +64,11 @@ class Journal:
             entries = list(log.entries)
             total, dropped = log.total, log.dropped
         if path:
-            entries = [e for e in entries if fnmatch.fnmatchcase(e["path"], path)] if "*" in path else [
-                e for e in entries if e["path"] == path
-            ]
+            entries = (
+                [e for e in entries if fnmatch.fnmatchcase(e["path"], path)]
+                if "*" in path
+                else [e for e in entries if e["path"] == path]
+            )
         if status:
             if status.endswith("xx"):
                 entries = [e for e in entries if str(e["status"])[0] == status[0]]
@@ -76,11 +78,20 @@ class Journal:
             entries = [e for e in entries if e["method"] == method]
         if limit:
             entries = entries[-limit:]
-        return {"total": total, "dropped": dropped, "requests": entries}
+        # entries keep the epoch seconds of their request; the time is written out when read
+        return {
+            "total": total,
+            "dropped": dropped,
+            "requests": [entry | {"time": _rfc3339(entry["time"])} for entry in entries],
+        }
 
     def clear(self, environment_id: str) -> None:
         with self._lock:
             self._logs[environment_id] = _Log(deque(maxlen=self.size))
+
+
+def _rfc3339(epoch_seconds: float) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _is_preflight(scope: Scope) -> bool:
@@ -101,7 +112,7 @@ class JournalMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        stamp = utc_now_iso()
+        stamp = time.time()
         status = 500
         error_body: list[bytes] = []
         size = 0
@@ -121,7 +132,7 @@ class JournalMiddleware:
         finally:
             self._record(scope, status, stamp, time.perf_counter() - started, b"".join(error_body))
 
-    def _record(self, scope: Scope, status: int, stamp: str, seconds: float, error_body: bytes) -> None:
+    def _record(self, scope: Scope, status: int, stamp: float, seconds: float, error_body: bytes) -> None:
         method, path = scope["method"], scope["path"]
         environment = auth.environment_of(scope, self.backends)
         facts = self.router.match_scope(scope)

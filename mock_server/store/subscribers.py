@@ -581,12 +581,24 @@ class SubscribersBackend:
         return next((i for i in candidates if i.primary), candidates[0])
 
     def _change(self, subscriber: Subscriber, changes: dict[str, Any], at: datetime | None = None) -> Subscriber:
-        """Every write goes through here: the indexes see the old keys leave and the new ones come."""
-        self._unindex(subscriber)
+        """Every write goes through here: the indexes see the old keys that changed leave and the
+        new ones come (a new first name moves one search key, not all of them)."""
+        order_before = {name: _sort_key(subscriber, name) for name in self._order}
+        text_before = _text_values(subscriber)
         self._apply_profile(subscriber, changes)
         subscriber.updated_at = max(at or now(), subscriber.updated_at)
         subscriber.version += 1
-        self._index(subscriber)
+        for name, order in self._order.items():
+            key = _sort_key(subscriber, name)
+            if key != order_before[name]:
+                order.discard(order_before[name])
+                order.add(key)
+        for name, values in _text_values(subscriber).items():
+            if values != text_before[name]:
+                for value in text_before[name]:
+                    self._text[name].discard((value, subscriber.id))
+                for value in values:
+                    self._text[name].add((value, subscriber.id))
         return subscriber
 
     @staticmethod
