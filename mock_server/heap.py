@@ -24,12 +24,16 @@ def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
         gc.freeze()
 
 
-def keep_pauses_short() -> None:
-    """For a serving process: freeze the start-up heap now and the survivors of each full pass."""
-    gc.collect()
+def _freeze_now_and_after_each_full_pass() -> None:
     gc.freeze()
     if _freeze_survivors not in gc.callbacks:
         gc.callbacks.append(_freeze_survivors)
+
+
+def keep_pauses_short() -> None:
+    """For a serving process: freeze the start-up heap now and the survivors of each full pass."""
+    gc.collect()
+    _freeze_now_and_after_each_full_pass()
 
 
 @contextlib.contextmanager
@@ -45,9 +49,7 @@ def starting_up() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.freeze()
-        if _freeze_survivors not in gc.callbacks:
-            gc.callbacks.append(_freeze_survivors)
+        _freeze_now_and_after_each_full_pass()
         if was_enabled:
             gc.enable()
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server import auth
 from mock_server.controls.routing import Router, is_api_path
+from mock_server.store.ids import rfc3339
 
 # Error bodies up to this size are read for their message and validation errors.
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -82,16 +83,12 @@ class Journal:
         return {
             "total": total,
             "dropped": dropped,
-            "requests": [entry | {"time": _rfc3339(entry["time"])} for entry in entries],
+            "requests": [entry | {"time": rfc3339(datetime.fromtimestamp(entry["time"], UTC))} for entry in entries],
         }
 
     def clear(self, environment_id: str) -> None:
         with self._lock:
             self._logs[environment_id] = _Log(deque(maxlen=self.size))
-
-
-def _rfc3339(epoch_seconds: float) -> str:
-    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _is_preflight(scope: Scope) -> bool:

@@ -34,10 +34,16 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def rfc3339(moment: datetime) -> str:
+    """How Novu writes a UTC moment: milliseconds and a Z."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def iso(moment: datetime) -> str:
-    # cached: records keep their datetimes and every answer formats them again
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # cached: records keep their datetimes and every answer formats them again (moments written
+    # once, such as the time of an error or of a journal entry, go to rfc3339 and stay out)
+    return rfc3339(moment)
 
 
 def secrets_token() -> str:
