@@ -144,10 +144,24 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         "state_signer": StateSigner(settings.secret, settings.oauth_state_ttl_seconds),
         "controls": controls,
     }
-    # Connexion puts the middleware added first outermost. From the outside in:
-    # journal -> (state-file change watcher) -> wire (rate limits, idempotency) -> CORS -> faults -> Connexion
+    # Connexion puts the middleware added first outermost. From the outside in: (state-file change
+    # watcher) -> compiled path -> journal -> wire (rate limits, idempotency) -> CORS -> faults -> Connexion
     if controls.state_file is not None:
         app.add_middleware(ChangeWatcher, position=MiddlewarePosition.BEFORE_EXCEPTION, state_file=controls.state_file)
+    if settings.fast_path:
+        # It answers what passes everything, running the stages of the layers below with their
+        # own objects; what it declines goes through them all, unchanged.
+        app.add_middleware(
+            FastPath,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            routes=compile_operations(app.middleware.apis[0].specification, spec, settings.validate_responses),
+            services=services,
+            limiter=limiter,
+            journal=controls.journal,
+            faults=controls.faults,
+            max_body_bytes=settings.max_body_bytes,
+            max_uri_chars=settings.max_uri_chars,
+        )
     app.add_middleware(
         JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=controls.journal, router=router, backends=backends
     )
@@ -181,15 +195,6 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(
         FaultsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=controls.faults, router=router, backends=backends
     )
-    if settings.fast_path:
-        # Innermost of ours: what it answers still passes the journal, the wire, CORS and faults.
-        resolved = app.middleware.apis[0].specification
-        app.add_middleware(
-            FastPath,
-            position=MiddlewarePosition.BEFORE_EXCEPTION,
-            routes=compile_operations(resolved, spec, settings.validate_responses),
-            backends=backends,
-        )
     app.backends = backends  # type: ignore[attr-defined]  # for tests and the CLI banner
     app.controls = controls  # type: ignore[attr-defined]
     return app

@@ -50,6 +50,13 @@ def _serve_parser(subparsers) -> None:
         "or the real Slack / Microsoft pages",
     )
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--loop",
+        choices=["asyncio", "uvloop"],
+        default="asyncio",
+        help="event loop (default asyncio: under load it serves connections more evenly, a lower p99 "
+        "latency; uvloop gives more requests per second, with a longer tail)",
+    )
     controls = serve.add_argument_group("control surface (also settable at run time through /_mock/config)")
     controls.add_argument("--latency", type=_latency, default=(0, 0), metavar="MIN-MAX",
                           help="uniform random delay in ms added to each Novu API answer, e.g. 50-300")  # fmt: skip
@@ -222,7 +229,7 @@ def banner(settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def serve(settings: Settings, log_level: str) -> int:
+def serve(settings: Settings, log_level: str, loop: str = "asyncio") -> int:
     from mock_server import heap
 
     with heap.starting_up():
@@ -240,7 +247,9 @@ def serve(settings: Settings, log_level: str) -> int:
     # uvicorn writes a request's line at info level: above it, the lines would be built for nothing.
     # The Novu REST API has no WebSocket route: no WebSocket implementation to import at start.
     access_log = log_level in ("trace", "debug", "info")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=access_log, ws="none")
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level=log_level, access_log=access_log, ws="none", loop=loop
+    )
     return 0
 
 
@@ -317,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             from mock_server.controls.reload import supervise
 
             return supervise(list(argv if argv is not None else sys.argv[1:]), settings)
-        return serve(settings, args.log_level)
+        return serve(settings, args.log_level, args.loop)
     if args.command == "contract":
         return contract(args, parser)
     if args.command == "proxy":

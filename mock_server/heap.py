@@ -4,7 +4,10 @@ CPython's full (generation 2) collections walk every container object the cyclic
 tracks. A mock holding hundreds of thousands of records would pause every answer for tens of
 milliseconds each time. Records are long-lived by design, so what survives start-up, and then
 what survives each full collection, is frozen (``gc.freeze``): later passes skip it, and each
-full pass only walks what was made since the previous one.
+full pass only walks what was made since the previous one. And full passes come after every
+middle (generation 1) pass instead of every tenth, so each walks a tenth as much: the same work
+in shorter pauses (measured on a run of subscriber creations: the longest pause went from
+18.5 ms to 2.8 ms, the collector's total time did not grow).
 
 Reference counting still frees a frozen object as soon as nothing refers to it, but reference
 cycles among frozen objects are not reclaimed, and a Backend's services do refer to each other:
@@ -26,6 +29,12 @@ def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
 
 def _freeze_now_and_after_each_full_pass() -> None:
     gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1)  # a full pass after each middle pass: short ones
+    # CPython holds back a full pass until what is new is a quarter of what the last one kept; with
+    # all of it frozen that bar should be zero: a pass over the (now empty) generations sets it so,
+    # at no cost, instead of waiting for a quarter of a heap that no pass looks at any more.
+    gc.collect()
     if _freeze_survivors not in gc.callbacks:
         gc.callbacks.append(_freeze_survivors)
 
@@ -41,9 +50,10 @@ def starting_up() -> Iterator[None]:
     """For a serving process, around its start: no collection while the start-up heap is built
     (everything made then lives as long as the process, so those passes freed next to nothing and
     cost a fifth of the start), then that heap is frozen as it is and the policy of
-    ``keep_pauses_short`` applies. Not even one pass at the end: measured on the default fixtures,
-    it found about 3,000 objects of start-up garbage in 125,000 (no change in RSS) and took 70 ms,
-    so that garbage is frozen with the rest instead."""
+    ``keep_pauses_short`` applies. No pass over that heap at the end: measured on the default
+    fixtures, it found about 3,000 objects of start-up garbage in 125,000 (no change in RSS) and
+    took 70 ms, so that garbage is frozen with the rest instead (the one pass that follows the
+    freeze walks empty generations)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

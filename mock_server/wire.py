@@ -32,6 +32,8 @@ from mock_server.spec import OperationFacts
 SCOPE_KEY = "novu_mock"
 HEADERS_KEY = "novu_mock_headers"
 LONG_URI_KEY = "novu_mock_uri_too_long"
+# A rate-limit decision already taken for this request (by the compiled path, which then declined)
+TAKEN_KEY = "novu_mock_rate_decision"
 
 
 def services() -> dict[str, Any]:
@@ -134,6 +136,22 @@ def replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
+def rate_limit_key(scope: Scope, environment: Any) -> str:
+    """Whose bucket a request takes from: its environment's, or its client address's without a key."""
+    if environment is not None:
+        return environment.id
+    client = scope.get("client") or ("anonymous", 0)
+    return f"client:{client[0]}"
+
+
+def long_uri(scope: Scope, max_chars: int) -> UriTooLong | None:
+    """The 414 for a request whose URI (path and query) is over ``max_chars``, None otherwise."""
+    uri_length = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
+    if uri_length > max_chars:
+        return UriTooLong(f"Request URI is {uri_length} characters; the limit is {max_chars}")
+    return None
+
+
 class WireMiddleware:
     def __init__(
         self,
@@ -162,16 +180,17 @@ class WireMiddleware:
         headers = Headers(scope=scope)
         path = scope["path"]
         environment = auth.environment_of(scope, self.backends)
-        client = scope.get("client") or ("anonymous", 0)
         # The control surface is never rate-limited: it must stay usable to lift a low limit.
-        exempt = path.startswith(CONTROL_PREFIX)
-        decision = None if exempt else self.limiter.take(environment.id if environment else f"client:{client[0]}", path)
+        # A request takes one token, even when the compiled path took it and then declined.
+        decision = extensions.pop(TAKEN_KEY, None)
+        if decision is None and not path.startswith(CONTROL_PREFIX):
+            decision = self.limiter.take(rate_limit_key(scope, environment), path)
         extra = decision.headers() if decision is not None else {}
         key = headers.get("idempotency-key") or ""
         if key:
             extra["Idempotency-Key"] = key
         extensions[HEADERS_KEY] = extra
-        extensions[LONG_URI_KEY] = self._long_uri(scope)
+        extensions[LONG_URI_KEY] = long_uri(scope, self.max_uri_chars)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -204,12 +223,6 @@ class WireMiddleware:
             await self._idempotent(scope, receive, send_with_headers, environment.id, key, body, extra)
             return
         await self.app(scope, receive, send_with_headers)
-
-    def _long_uri(self, scope: Scope) -> UriTooLong | None:
-        uri_length = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
-        if uri_length > self.max_uri_chars:
-            return UriTooLong(f"Request URI is {uri_length} characters; the limit is {self.max_uri_chars}")
-        return None
 
     def _refusal(self, scope: Scope, headers: Headers, allowed: bool, key: str) -> NovuError | None:
         if not allowed:

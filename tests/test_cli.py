@@ -40,10 +40,12 @@ def test_module_entry_point_prints_help() -> None:
     assert result.returncode == 0 and "serve" in result.stdout
 
 
-def test_serve_answers_over_http() -> None:
+@pytest.mark.parametrize("loop", [None, "uvloop"])
+def test_serve_answers_over_http(loop) -> None:
     port = free_port()
+    command = [sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--api-key", "cli-key", "--seed", "3"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--api-key", "cli-key", "--seed", "3"],
+        command + (["--loop", loop] if loop else []),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -185,7 +185,12 @@ def test_a_killed_server_never_leaves_a_corrupt_file(tmp_path) -> None:
         with httpx.Client(base_url=base, headers=headers) as http:
             for index in range(150):
                 http.post("/v1/integrations", json={"providerId": "ses", "channel": "email", "identifier": f"k-{index}"})
-        os.kill(process.pid, signal.SIGKILL)  # no shutdown, possibly mid-write
+                if index == 99:  # the writer has written at least once (it may be slower than 100 requests)
+                    deadline = time.monotonic() + 30
+                    while not path.exists():
+                        assert time.monotonic() < deadline, "the state file was never written"
+                        time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)  # no shutdown, possibly mid-write: the last 50 keep it writing
         process.wait(timeout=10)
     finally:
         if process.poll() is None:

@@ -136,3 +136,77 @@ def test_data_of_one_environment_stays_invisible_to_another_on_the_compiled_path
     other = fast.get("/v2/subscribers/only-in-development", headers={"Authorization": f"ApiKey {OTHER_KEY}"})
     assert other.status_code == 404
     assert other.json()["statusCode"] == 404
+
+
+def _entries(client: TestClient) -> list[dict]:
+    """The journal, without what differs between two apps by nature (ids, times, latencies)."""
+    requests = client.get("/_mock/requests", headers=AUTH).json()["requests"]
+    differ = {"id", "time", "latencyMs", "environmentId"}
+    return [{k: v for k, v in entry.items() if k not in differ} for entry in requests]
+
+
+def test_the_journal_records_what_the_compiled_path_answers_as_the_journal_middleware_does(both) -> None:
+    fast, general = both
+    subscriber_id = _seeded_subscriber(fast)["subscriberId"]
+    with mock.patch.object(FastPath, "_answer", autospec=True, side_effect=FastPath._answer) as answered:
+        _same(fast, general, "GET", f"/v2/subscribers/{subscriber_id}?x=1", headers=AUTH)
+        _same(fast, general, "GET", "/v2/subscribers/nobody-by-that-id", headers=AUTH)  # a handler's 404
+        _same(fast, general, "POST", "/v2/subscribers", headers=AUTH, json={"subscriberId": "journal-1"})
+    assert answered.call_count == 3
+    fast_entries, general_entries = _entries(fast)[-3:], _entries(general)  # fast also had the seeded lookup
+    assert fast_entries == general_entries
+    missing = fast_entries[1]
+    assert missing["status"] == 404 and "nobody-by-that-id" in missing["message"]
+    assert missing["operationId"] == "SubscribersController_getSubscriber"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_request_takes_one_rate_limit_token_on_either_path(fast) -> None:
+    settings = Settings(api_keys={KEY: "Development"}, seed=7, rate_limit_per_second=5, fast_path=fast)
+    with TestClient(create_app(settings)) as client:
+        remaining = [int(client.get("/v1/integrations", headers=AUTH).headers["ratelimit-remaining"]) for _ in range(3)]
+    assert remaining == [5, 4, 3]  # a burst of 6 (110 % of 5, rounded up), one token per request
+
+
+def test_an_empty_bucket_answers_429_through_the_wire_with_one_token_taken() -> None:
+    settings = Settings(api_keys={KEY: "Development"}, seed=7, rate_limit_per_second=1)
+    with TestClient(create_app(settings)) as client:
+        with mock.patch.object(FastPath, "_answer", autospec=True, side_effect=FastPath._answer) as answered:
+            statuses = [client.get("/v1/integrations", headers=AUTH).status_code for _ in range(4)]
+        refused = client.get("/v1/integrations", headers=AUTH)
+    assert statuses[0] == 200 and statuses[-1] == 429  # burst of 2 (110 % of 1, rounded up)
+    assert statuses.count(200) == answered.call_count  # what was refused was not answered by the compiled path
+    assert refused.status_code == 429 and refused.json()["statusCode"] == 429
+    assert int(refused.headers["retry-after"]) >= 1 and refused.headers["ratelimit-remaining"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({"Origin": "http://localhost:3000"}, "CORS answers browser requests"),
+        ({"Idempotency-Key": "fast-path-key-1"}, "the wire keeps keyed answers"),
+    ],
+)
+def test_what_the_layers_below_treat_specially_is_declined_and_answered_as_before(both, headers, why) -> None:
+    fast, general = both
+    with mock.patch.object(FastPath, "_answer", autospec=True, side_effect=FastPath._answer) as answered:
+        body = {"subscriberId": "declined-1"}
+        one = _same(fast, general, "POST", "/v2/subscribers", headers={**AUTH, **headers}, json=body)
+    assert one.status_code == 201
+    assert answered.call_count == 0, why
+    for name, value in headers.items():
+        if name == "Origin":
+            assert one.headers["access-control-allow-origin"] == value
+        else:
+            assert one.headers["idempotency-key"] == value
+
+
+def test_configured_faults_are_applied_to_requests_the_compiled_path_would_answer() -> None:
+    with TestClient(create_app(_settings(True))) as client:
+        changed = client.patch("/_mock/config", headers=AUTH, json={"errorRate": 1.0})
+        assert changed.status_code == 200, changed.text
+        failed = client.get("/v1/integrations", headers=AUTH)
+        assert failed.status_code in (500, 503) and failed.json()["statusCode"] == failed.status_code
+        assert "ratelimit-limit" in failed.headers
+        client.patch("/_mock/config", headers=AUTH, json={"errorRate": 0})
+        assert client.get("/v1/integrations", headers=AUTH).status_code == 200

@@ -30,6 +30,11 @@ class FaultConfig:
     latency_ms: tuple[int, int] = (0, 0)
     error_rate: float = 0.0
 
+    @property
+    def active(self) -> bool:
+        """Whether requests are delayed or failed at all."""
+        return self.latency_ms[1] > 0 or self.error_rate > 0
+
     def to_dto(self, rate_limit: int) -> dict[str, Any]:
         low, high = self.latency_ms
         return {"latencyMs": {"min": low, "max": high}, "errorRate": self.error_rate, "rateLimit": rate_limit}

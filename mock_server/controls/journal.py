@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server import auth
 from mock_server.controls.routing import Router, is_api_path
+from mock_server.spec import OperationFacts
 from mock_server.store.ids import rfc3339
 
 # Error bodies up to this size are read for their message and validation errors.
@@ -50,6 +51,45 @@ class Journal:
                     log.dropped += 1
                 log.entries.append(entry)
                 log.total += 1
+
+    def record_answer(
+        self,
+        scope: Scope,
+        facts: OperationFacts | None,
+        status: int,
+        stamp: float,
+        seconds: float,
+        environment_id: str | None,
+        error_body: bytes = b"",
+        near_misses: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Record one answered request: ``stamp`` is its epoch time, ``seconds`` how long it took,
+        ``error_body`` the start of an error answer's body (its message and validation errors)."""
+        entry: dict[str, Any] = {
+            "time": stamp,
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "operationId": facts.operation_id if facts else None,
+            "status": status,
+            "latencyMs": round(seconds * 1000, 3),
+            "matched": facts is not None,
+            "environmentId": environment_id,
+            "validationErrors": None,
+            "message": None,
+        }
+        if near_misses is not None:
+            entry["nearMisses"] = near_misses
+        if error_body:
+            try:
+                body = json.loads(error_body)
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                entry["message"] = body.get("message")
+                if isinstance(body.get("errors"), dict):
+                    entry["validationErrors"] = body["errors"]
+        self.record(entry)
 
     def read(
         self,
@@ -133,28 +173,7 @@ class JournalMiddleware:
         method, path = scope["method"], scope["path"]
         environment = auth.environment_of(scope, self.backends)
         facts = self.router.match_scope(scope)
-        entry: dict[str, Any] = {
-            "time": stamp,
-            "method": method,
-            "path": path,
-            "query": scope.get("query_string", b"").decode("latin-1"),
-            "operationId": facts.operation_id if facts else None,
-            "status": status,
-            "latencyMs": round(seconds * 1000, 3),
-            "matched": facts is not None,
-            "environmentId": environment.id if environment else None,
-            "validationErrors": None,
-            "message": None,
-        }
-        if facts is None:
-            entry["nearMisses"] = [miss.to_dto() for miss in self.router.near_misses(method, path)]
-        if error_body:
-            try:
-                body = json.loads(error_body)
-            except ValueError:
-                body = None
-            if isinstance(body, dict):
-                entry["message"] = body.get("message")
-                if isinstance(body.get("errors"), dict):
-                    entry["validationErrors"] = body["errors"]
-        self.journal.record(entry)
+        near_misses = None if facts else [miss.to_dto() for miss in self.router.near_misses(method, path)]
+        self.journal.record_answer(
+            scope, facts, status, stamp, seconds, environment.id if environment else None, error_body, near_misses
+        )
