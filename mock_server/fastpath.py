@@ -8,7 +8,8 @@ of the benchmark machine, which alone rules out the speed targets of the benchma
 What it does: at start, every operation of the (Connexion-resolved) spec is compiled into the
 facts its requests need: a route, the parameters with their types, defaults and compiled
 validators, the body validator, the handler and the response validator, all from the spec and
-the same compiled validators ``validation.py`` uses. A request the compiled path can answer in
+the same compiled validators ``validation.py`` uses (body and response validators are compiled
+at their first use). A request the compiled path can answer in
 full goes route -> key -> parameters -> body -> handler -> envelope -> response validation -> JSON.
 
 Where it sits: outermost of the mock's own middlewares. Each ASGI layer a request crosses costs
@@ -128,9 +129,9 @@ class CompiledOperation:
     path_params: dict[str, _Param]
     query_params: dict[str, _Param]
     header_params: list[_Param]
-    body_validator: t.Any = None  # None: the operation takes no body
+    body_validator: _Compiled | None = None  # None: the operation takes no body
     body_required: bool = False
-    response_validators: dict[int, t.Any] = field(default_factory=dict)
+    response_validators: dict[int, _Compiled] = field(default_factory=dict)
     # other routes that could match the same URL: when one does, Connexion decides
     rivals: list[re.Pattern[str]] = field(default_factory=list)
 
@@ -210,11 +211,11 @@ def _compile(
         body_schema = _json_schema_of(body.get("content", {}))
         if body_schema is None or "body" not in arguments:
             return None
-        body_validator = _Compiled.of(body_schema, Draft4RequestValidator).fast
+        body_validator = _Compiled.of(body_schema, Draft4RequestValidator)  # compiled at first use
     response_validators = {}
     if validate_responses and success_schema is not None:
         # the compiled path answers with the success status only; errors are rendered, not validated
-        response_validators[facts.success_status] = _Compiled.of(success_schema, Draft4ResponseValidator).fast
+        response_validators[facts.success_status] = _Compiled.of(success_schema, Draft4ResponseValidator)
     return CompiledOperation(
         facts=facts,
         regex=regex,
@@ -397,7 +398,7 @@ class FastPath:
             body = json.loads(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise Decline(raw) from None
-        if body is None or not operation.body_validator.is_valid(body):
+        if body is None or not operation.body_validator.fast.is_valid(body):
             raise Decline(raw)
         return raw, body
 
@@ -425,7 +426,7 @@ class FastPath:
                 raise TypeError(f"{operation.facts.operation_id} answered with a page on the JSON path")
             body, status, headers = envelope(result, operation.facts)
             validator = operation.response_validators.get(status)
-            if validator is not None and not validator.is_valid(body):
+            if validator is not None and not validator.fast.is_valid(body):
                 raise TypeError(f"{operation.facts.operation_id}: response body does not conform to the spec")
         except errors.NovuError as error:
             status, raw, headers = errors.render(error, scope["path"])

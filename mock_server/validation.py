@@ -62,8 +62,25 @@ class _Compiled:
     _by_content: dict[str, _Compiled] = {}
 
     def __init__(self, schema: dict, explaining_class: type) -> None:
-        self.fast = jsonschema_rs.Draft4Validator(to_json_schema(schema), validate_formats=True)
-        self.explaining = explaining_class(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        self.schema = schema
+        self.explaining_class = explaining_class
+        self._fast: jsonschema_rs.Draft4Validator | None = None
+        self._explaining: t.Any = None
+
+    @property
+    def fast(self) -> jsonschema_rs.Draft4Validator:
+        """The compiled validator, built at its first use: building all of them at start took
+        ~25 ms of it, for operations a run may never call."""
+        if self._fast is None:
+            self._fast = jsonschema_rs.Draft4Validator(to_json_schema(self.schema), validate_formats=True)
+        return self._fast
+
+    @property
+    def explaining(self) -> t.Any:
+        """The jsonschema validator that explains what failed, built at its first use."""
+        if self._explaining is None:
+            self._explaining = self.explaining_class(self.schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        return self._explaining
 
     @classmethod
     def of(cls, schema: dict, explaining_class: type) -> _Compiled:

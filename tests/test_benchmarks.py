@@ -235,6 +235,38 @@ def test_server_that_dies_is_reported_with_its_output(tmp_path) -> None:
         server.wait_first_answer(f"http://127.0.0.1:{free_port()}/", {})
 
 
+ANSWER_ALL = (
+    "import http.server, sys\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        self.send_response(200)\n"
+    "        self.end_headers()\n"
+    "    def do_POST(self):\n"  # the benchmark's probe: a server that validates requests refuses {}
+    "        self.send_response(422)\n"
+    "        self.end_headers()\n"
+    "    def log_message(self, *args):\n"
+    "        pass\n"
+    "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
+)
+
+
+def test_the_first_answer_is_the_median_of_the_starts(tmp_path) -> None:
+    port = free_port()
+    rig = vs_prism.Rig("wrk", (), (), tmp_path, 1.0, 0.0, 1, False, starts=3)
+    mix = {"integrations": Request("GET", "/v1/integrations")}
+    figures, _ = vs_prism.measure(rig, "tiny", [sys.executable, "-c", ANSWER_ALL, str(port)], port, [], mix)
+    assert len(figures.first_answers_s) == 3 and all(seconds > 0 for seconds in figures.first_answers_s)
+    assert figures.first_answer_s == sorted(figures.first_answers_s)[1]
+    assert figures.idle_rss > 0
+
+
+def test_starts_option_needs_one_start_at_least(capsys) -> None:
+    with pytest.raises(SystemExit):
+        vs_prism.parse_args(["--starts", "0"])
+    assert "--starts" in capsys.readouterr().err
+    assert vs_prism.parse_args([]).starts == 3
+
+
 # -- the table and the targets ------------------------------------------------------------------
 
 

@@ -107,3 +107,53 @@ def test_connexion_start_up_check_is_fast_for_a_valid_document_and_explains_a_br
         with pytest.raises(InvalidSpecification):
             Specification.from_dict(bad_default)
     assert Specification.__dict__["_validate_spec"] is original
+
+
+# -- the parse cache --------------------------------------------------------------------------
+
+
+def test_a_parsed_document_is_kept_and_read_back_equal(tmp_path, monkeypatch) -> None:
+    from mock_server.spec import read_yaml
+
+    source = default_spec_path()
+
+    monkeypatch.setenv("NOVU_MOCK_CACHE_DIR", str(tmp_path / "cache"))
+    first = read_yaml(source)
+    kept = list((tmp_path / "cache").glob("yaml-*.pickle"))
+    assert len(kept) == 1
+    second = read_yaml(source)
+    assert second == first and second is not first  # each caller gets its own document
+    second["info"]["title"] = "changed by a caller"
+    assert read_yaml(source)["info"]["title"] == first["info"]["title"]
+
+
+def test_a_changed_file_is_parsed_again(tmp_path, monkeypatch) -> None:
+    from mock_server.spec import read_yaml
+
+    monkeypatch.setenv("NOVU_MOCK_CACHE_DIR", str(tmp_path / "cache"))
+    document = tmp_path / "doc.yaml"
+    document.write_text("a: 1\n")
+    assert read_yaml(document) == {"a": 1}
+    document.write_text("a: 2\n")
+    assert read_yaml(document) == {"a": 2}
+    assert len(list((tmp_path / "cache").glob("yaml-*.pickle"))) == 2
+
+
+def test_a_damaged_or_unwritable_cache_never_changes_the_document(tmp_path, monkeypatch) -> None:
+    from mock_server.spec import read_yaml
+
+    document = tmp_path / "doc.yaml"
+    document.write_text("paths: {}\nlist: [1, two, 3.5, null, true]\n")
+    expected = {"paths": {}, "list": [1, "two", 3.5, None, True]}
+    monkeypatch.setenv("NOVU_MOCK_CACHE_DIR", str(tmp_path / "cache"))
+    assert read_yaml(document) == expected
+    for kept in (tmp_path / "cache").glob("yaml-*.pickle"):
+        kept.write_bytes(b"not a pickle")
+    assert read_yaml(document) == expected  # damaged: parsed again, and kept again
+    assert read_yaml(document) == expected
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("NOVU_MOCK_CACHE_DIR", str(blocked / "cache"))  # cannot be made
+    assert read_yaml(document) == expected
+    monkeypatch.setenv("NOVU_MOCK_CACHE_DIR", "")  # off
+    assert read_yaml(document) == expected
