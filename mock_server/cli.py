@@ -230,8 +230,13 @@ def banner(settings: Settings) -> str:
 
 
 def serve(settings: Settings, log_level: str, loop: str = "asyncio") -> int:
+    import warnings
+
     from mock_server import heap
 
+    # Connexion imports starlette.testclient, which warns that httpx is deprecated there: a
+    # warning about a test client the server never uses, printed at every start.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
     with heap.starting_up():
         import uvicorn
 

@@ -67,3 +67,4 @@ def test_serve_answers_over_http(loop) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=10)
     assert "cli-key" in output and f"http://127.0.0.1:{port}/docs" in output
+    assert "Warning" not in output, output  # nothing about libraries' own test clients at start
