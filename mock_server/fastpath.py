@@ -63,6 +63,7 @@ from mock_server.wire import (
     rate_limit_key,
     read_body,
     replay,
+    with_wire_headers,
 )
 
 logger = logging.getLogger("novu_mock")
@@ -460,11 +461,7 @@ async def _send(send: Send, status: int, body: bytes | None, headers: dict[str, 
     """The answer with the wire's headers (``extra``: those the answer does not set itself) and the
     ``Vary: Origin`` CORS puts on answers to requests without an ``Origin``."""
     raw = [(name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in headers.items()]
-    present = {name for name, _ in raw}
-    for name, value in extra.items():
-        key = name.lower().encode("latin-1")
-        if key not in present:
-            raw.append((key, value.encode("latin-1", "replace")))
+    raw = with_wire_headers(raw, extra)
     if body is not None:
         raw += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw.append(_VARY_ORIGIN)

@@ -152,6 +152,17 @@ def long_uri(scope: Scope, max_chars: int) -> UriTooLong | None:
     return None
 
 
+def with_wire_headers(raw: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """An answer's ``raw`` headers and each of the wire's ``extra`` ones (RateLimit-*,
+    Idempotency-*) that the answer does not set itself."""
+    present = {name.lower() for name, _ in raw}
+    for name, value in extra.items():
+        key = name.lower().encode("latin-1")
+        if key not in present:
+            raw.append((key, value.encode("latin-1", "replace")))
+    return raw
+
+
 class WireMiddleware:
     def __init__(
         self,
@@ -194,12 +205,7 @@ class WireMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (name.lower().encode(), value.encode("latin-1", "replace"))
-                    for name, value in extra.items()
-                    if name.lower().encode() not in present
-                ]
+                message["headers"] = with_wire_headers(list(message.get("headers", [])), extra)
             await send(message)
 
         error = self._refusal(scope, headers, decision is None or decision.allowed, key)
