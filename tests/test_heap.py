@@ -4,33 +4,47 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from mock_server import heap
 
-DEFAULT_THRESHOLD = gc.get_threshold()
+
+@pytest.fixture(autouse=True)
+def collector_as_it_was():
+    """Each test changes the process's collector (callbacks, frozen objects, thresholds, on/off);
+    it is put back as it was afterwards, whatever the test did or where it failed."""
+    callbacks, threshold, enabled = list(gc.callbacks), gc.get_threshold(), gc.isenabled()
+    yield
+    gc.callbacks[:] = callbacks
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def _passes_started(record) -> None:
+    """Call ``record(info)`` at the start of each collector pass."""
+    gc.callbacks.append(lambda phase, info: record(info) if phase == "start" else None)
 
 
 def test_survivors_of_a_full_collection_are_frozen_and_garbage_is_not() -> None:
-    try:
-        heap.keep_pauses_short()
-        frozen_at_start = gc.get_freeze_count()
-        assert frozen_at_start > 0
+    heap.keep_pauses_short()
+    frozen_at_start = gc.get_freeze_count()
+    assert frozen_at_start > 0
 
-        kept = [[index, [index]] for index in range(1000)]  # long-lived containers, like store records
-        cycle: list = []
-        cycle.append(cycle)  # garbage that only the collector can reclaim
-        del cycle
-        unreachable = gc.collect()
+    kept = [[index, [index]] for index in range(1000)]  # long-lived containers, like store records
+    cycle: list = []
+    cycle.append(cycle)  # garbage that only the collector can reclaim
+    del cycle
+    unreachable = gc.collect()
 
-        assert unreachable >= 1  # the cycle was collected, not frozen
-        assert gc.get_freeze_count() >= frozen_at_start + len(kept)
-        assert heap._freeze_survivors in gc.callbacks
-        heap.keep_pauses_short()
-        assert gc.callbacks.count(heap._freeze_survivors) == 1
-    finally:
-        while heap._freeze_survivors in gc.callbacks:
-            gc.callbacks.remove(heap._freeze_survivors)
-        gc.unfreeze()
-        gc.set_threshold(*DEFAULT_THRESHOLD)
+    assert unreachable >= 1  # the cycle was collected, not frozen
+    assert gc.get_freeze_count() >= frozen_at_start + len(kept)
+    assert heap._freeze_survivors in gc.callbacks
+    heap.keep_pauses_short()
+    assert gc.callbacks.count(heap._freeze_survivors) == 1
 
 
 def test_reclaim_frees_frozen_garbage_cycles_such_as_a_reset_backend() -> None:
@@ -39,87 +53,48 @@ def test_reclaim_frees_frozen_garbage_cycles_such_as_a_reset_backend() -> None:
     class Service:
         pass
 
-    try:
-        one, two = Service(), Service()
-        one.peer, two.peer = two, one  # services of a Backend refer to each other
-        alive = weakref.ref(one)
-        heap.keep_pauses_short()  # frozen while still in use
-        del one, two  # the Backend is dropped (reset)
-        gc.collect()
-        assert alive() is not None  # frozen: the collector does not look at it
-        heap.reclaim()
-        assert alive() is None
-        assert gc.get_freeze_count() > 0  # what survived is frozen again
-    finally:
-        while heap._freeze_survivors in gc.callbacks:
-            gc.callbacks.remove(heap._freeze_survivors)
-        gc.unfreeze()
-        gc.set_threshold(*DEFAULT_THRESHOLD)
+    one, two = Service(), Service()
+    one.peer, two.peer = two, one  # services of a Backend refer to each other
+    alive = weakref.ref(one)
+    heap.keep_pauses_short()  # frozen while still in use
+    del one, two  # the Backend is dropped (reset)
+    gc.collect()
+    assert alive() is not None  # frozen: the collector does not look at it
+    heap.reclaim()
+    assert alive() is None
+    assert gc.get_freeze_count() > 0  # what survived is frozen again
 
 
 def test_start_up_runs_without_collections_then_freezes_what_it_built() -> None:
     passes: list[tuple[int, int]] = []  # (generation, objects frozen when the pass started)
-
-    def count(phase: str, info: dict) -> None:
-        if phase == "start":
-            passes.append((info["generation"], gc.get_freeze_count()))
-
-    gc.callbacks.append(count)
-    try:
-        with heap.starting_up():
-            assert not gc.isenabled()
-            built = [{"record": index, "tags": [str(index)]} for index in range(50_000)]  # seeding
-            assert passes == []  # tens of thousands of new containers, and not one pass
-        assert gc.isenabled()
-        # at the end the start-up heap is frozen as it is; the one pass that follows (it resets
-        # CPython's bar for full passes) starts after that, so it cannot walk what start-up built
-        assert all(frozen >= len(built) for _, frozen in passes) and len(passes) <= 1
-        assert gc.get_freeze_count() >= len(built)
-        assert heap._freeze_survivors in gc.callbacks
-    finally:
-        gc.callbacks.remove(count)
-        while heap._freeze_survivors in gc.callbacks:
-            gc.callbacks.remove(heap._freeze_survivors)
-        gc.unfreeze()
-        gc.set_threshold(*DEFAULT_THRESHOLD)
-        gc.enable()
+    _passes_started(lambda info: passes.append((info["generation"], gc.get_freeze_count())))
+    with heap.starting_up():
+        assert not gc.isenabled()
+        built = [{"record": index, "tags": [str(index)]} for index in range(50_000)]  # seeding
+        assert passes == []  # tens of thousands of new containers, and not one pass
+    assert gc.isenabled()
+    # at the end the start-up heap is frozen as it is; the one pass that follows (it resets
+    # CPython's bar for full passes) starts after that, so it cannot walk what start-up built
+    assert all(frozen >= len(built) for _, frozen in passes) and len(passes) <= 1
+    assert gc.get_freeze_count() >= len(built)
+    assert heap._freeze_survivors in gc.callbacks
 
 
 def test_start_up_leaves_a_disabled_collector_disabled() -> None:
     gc.disable()
-    try:
-        with heap.starting_up():
-            pass
-        assert not gc.isenabled()
-    finally:
-        while heap._freeze_survivors in gc.callbacks:
-            gc.callbacks.remove(heap._freeze_survivors)
-        gc.unfreeze()
-        gc.set_threshold(*DEFAULT_THRESHOLD)
-        gc.enable()
+    with heap.starting_up():
+        pass
+    assert not gc.isenabled()
 
 
 def test_full_passes_come_often_so_that_each_walks_little() -> None:
     passes: list[int] = []
-
-    def count(phase: str, info: dict) -> None:
-        if phase == "start":
-            passes.append(info["generation"])
-
-    try:
-        heap.keep_pauses_short()
-        gc.callbacks.append(count)
-        kept = [{"record": index, "tags": [str(index)]} for index in range(100_000)]  # a store that grows
-        middle, full = passes.count(1), passes.count(2)
-        assert middle >= 5
-        # CPython's default is one full pass per ten middle ones; here one per one or two middle
-        # passes, within its rule of no full pass before a quarter of the last one's survivors is new
-        assert full * 3 >= middle, (middle, full)
-        assert gc.get_freeze_count() >= len(kept) // 2  # what the full passes found alive is frozen
-    finally:
-        if count in gc.callbacks:
-            gc.callbacks.remove(count)
-        while heap._freeze_survivors in gc.callbacks:
-            gc.callbacks.remove(heap._freeze_survivors)
-        gc.unfreeze()
-        gc.set_threshold(*DEFAULT_THRESHOLD)
+    heap.keep_pauses_short()
+    _passes_started(lambda info: passes.append(info["generation"]))
+    kept = [{"record": index, "tags": [str(index)]} for index in range(100_000)]  # a store that grows
+    middle, full = passes.count(1), passes.count(2)
+    assert middle >= 5
+    # CPython's default is one full pass per ten middle ones; here one per one or two middle
+    # passes, within its rule of no full pass before a quarter of the last one's survivors is new
+    assert full * 3 >= middle, (middle, full)
+    assert gc.get_freeze_count() >= len(kept) // 2  # what the full passes found alive is frozen
