@@ -36,7 +36,7 @@ if __name__ == "__main__" and not __package__:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import wrk_runner
-from benchmarks.process_sampler import PeakRss, StartError, free_port, rss_bytes, running
+from benchmarks.process_sampler import PeakRss, StartError, cpu_seconds, free_port, rss_bytes, running
 from benchmarks.wrk_runner import Request, WrkError, WrkResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +84,8 @@ class Figures:
     rows: dict[str, WrkResult | str] = field(default_factory=dict)
     # per row, the share of the machine's CPU time the hypervisor gave to other guests (%)
     steal: dict[str, float] = field(default_factory=dict)
+    # per row, the server's CPU time (user and system, its children's included) per answer (us)
+    cpu_us: dict[str, float] = field(default_factory=dict)
 
 
 def mb(size: int) -> float:
@@ -196,15 +198,18 @@ def cpu_steal_jiffies() -> tuple[int, int]:
     return (fields[7] if len(fields) > 7 else 0), sum(fields)
 
 
-def load(rig: Rig, base: str, request: Request) -> tuple[WrkResult, float]:
-    """One row: warm-up, then the measured run; with the share of CPU time stolen during it (%)."""
+def load(rig: Rig, base: str, request: Request, pid: int) -> tuple[WrkResult, float, float]:
+    """One row: warm-up, then the measured run; with the share of CPU time stolen during it (%) and
+    the CPU time the server (process ``pid``) spent per answer (us)."""
     options = {"headers": HEADERS, "connections": rig.connections, "prefix": rig.wrk_cpu}
     if rig.warmup > 0:
         wrk_runner.run(rig.wrk, base, request, duration=rig.warmup, **options)
     stolen, total = cpu_steal_jiffies()
+    used = cpu_seconds(pid)
     result = wrk_runner.run(rig.wrk, base, request, duration=rig.duration, **options)
+    used = cpu_seconds(pid) - used
     stolen_after, total_after = cpu_steal_jiffies()
-    return result, 100 * (stolen_after - stolen) / max(1, total_after - total)
+    return result, 100 * (stolen_after - stolen) / max(1, total_after - total), 1e6 * used / max(1, result.requests)
 
 
 def measure(rig: Rig, name: str, command: list[str], port: int, rows: list[str], mix: dict[str, Request] | None = None):
@@ -233,7 +238,7 @@ def measure(rig: Rig, name: str, command: list[str], port: int, rows: list[str],
         with PeakRss(server.process.pid) as peak:
             for row in (row for row in rows if row not in figures.rows):
                 try:
-                    result, figures.steal[row] = load(rig, base, mix[row])
+                    result, figures.steal[row], figures.cpu_us[row] = load(rig, base, mix[row], server.process.pid)
                     figures.rows[row] = result
                 except WrkError as error:
                     if not rig.keep_going:
@@ -244,7 +249,7 @@ def measure(rig: Rig, name: str, command: list[str], port: int, rows: list[str],
                 print(
                     f"  {ROWS[row]:<18} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
                     f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {result.bytes_per_answer:7.0f} bytes/answer  "
-                    f"CPU stolen {figures.steal[row]:4.1f} %",
+                    f"CPU {figures.cpu_us[row]:4.0f} us/answer  CPU stolen {figures.steal[row]:4.1f} %",
                     flush=True,
                 )
         figures.peak_rss = peak.peak
@@ -376,7 +381,10 @@ def ensure_mock() -> str:
     wanted = (ROOT / "pyproject.toml").read_text()
     if not python.exists() or not stamp.exists() or stamp.read_text() != wanted:
         print(f"installing novu-mock for the benchmark: {MOCK_VENV.relative_to(ROOT)} (pip install -e .)", flush=True)
-        for command in ([sys.executable, "-m", "venv", "--clear", str(MOCK_VENV)], [str(python), "-m", "pip", "install", "-q", "-e", str(ROOT)]):
+        for command in (
+            [sys.executable, "-m", "venv", "--clear", str(MOCK_VENV)],
+            [str(python), "-m", "pip", "install", "-q", "-e", str(ROOT)],
+        ):
             done = subprocess.run(command, check=False, capture_output=True, text=True)
             if done.returncode != 0:
                 raise BenchError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
@@ -417,7 +425,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument(
-        "--starts", type=int, default=3, help="starts per server; the time to the first answer is their median (default 3)"
+        "--starts",
+        type=int,
+        default=3,
+        help="starts per server; the time to the first answer is their median (default 3)",
     )
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of: {','.join(ROWS)}")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures to PATH")
@@ -462,7 +473,9 @@ def run(args: argparse.Namespace) -> int:
     mock_python = ensure_mock()
     server_cpu, wrk_cpu, pinning = cpu_plan()
     logs = Path(tempfile.mkdtemp(prefix="novu-mock-bench-"))
-    rig = Rig(wrk, server_cpu, wrk_cpu, logs, args.duration, args.warmup, args.connections, args.keep_going, args.starts)
+    rig = Rig(
+        wrk, server_cpu, wrk_cpu, logs, args.duration, args.warmup, args.connections, args.keep_going, args.starts
+    )
     host = machine()
     versions = {
         "python": platform.python_version(),

@@ -1,21 +1,24 @@
-"""The parts of benchmarks/vs_prism.py that do not measure: wrk's figures and Lua script, the request
-mix against a real mock, memory reading, starting/stopping servers, the table and the targets that
-decide the exit code. No timing is asserted."""
+"""The parts of benchmarks/vs_prism.py and floor.py that do not measure: wrk's figures and Lua
+script, the request mix against a real mock, memory and CPU time reading, starting/stopping
+servers, the reference app, the table and the targets that decide the exit code. No timing is
+asserted (CPU time spent on purpose is, as a lower bound)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
 
-from benchmarks import vs_prism, wrk_runner
-from benchmarks.process_sampler import PeakRss, StartError, free_port, rss_bytes, running
+from benchmarks import floor, reference_app, vs_prism, wrk_runner
+from benchmarks.process_sampler import PeakRss, StartError, cpu_seconds, free_port, rss_bytes, running
 from benchmarks.vs_prism import Figures, missed_targets, render_table
 from benchmarks.wrk_runner import Request, WrkError, WrkResult, parse_output
 from mock_server.serving import running as running_mock
@@ -343,3 +346,67 @@ def test_rows_option_rejects_unknown_rows(capsys) -> None:
     assert exit_.value.code == 2
     assert "unknown everything" in capsys.readouterr().err
     assert vs_prism.parse_args(["--rows", "get, trigger"]).rows == ["get", "trigger"]
+
+
+# -- CPU per answer and the machine's floor (benchmarks/floor.py) -------------------------------
+
+BURN = (
+    "import time\n"
+    "start = time.process_time()\n"
+    "while time.process_time() - start < 0.3: pass\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(30)\n"
+)
+
+
+def test_cpu_seconds_counts_the_process_and_its_children() -> None:
+    before = cpu_seconds(os.getpid())
+    with subprocess.Popen([sys.executable, "-c", BURN], stdout=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout.readline() == "ready\n"
+            assert cpu_seconds(child.pid) >= 0.25
+            assert cpu_seconds(os.getpid()) - before >= 0.25
+        finally:
+            child.kill()
+
+
+def test_reference_app_reads_the_whole_body_and_spends_its_work_before_answering() -> None:
+    chunks = [{"type": "http.request", "body": b'{"a":', "more_body": True}, {"type": "http.request", "body": b"1}"}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return chunks.pop(0)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    started = time.thread_time()
+    asyncio.run(reference_app.make_app(20_000)({"type": "http"}, receive, send))
+    assert time.thread_time() - started >= 0.02
+    assert chunks == []
+    assert sent[0]["status"] == 200 and (b"content-type", b"application/json") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"]) == {"data": {"ok": True}}
+
+
+def test_floor_loads_the_reference_app_and_reads_its_cpu_per_answer(wrk, tmp_path) -> None:
+    rig = vs_prism.Rig(wrk, (), (), tmp_path, duration=1, warmup=0, connections=2, keep_going=False)
+    result, cpu_us = floor.measure_cost(rig, sys.executable, 2000)
+    assert result.requests > 0 and result.errors == 0
+    assert cpu_us >= 2000  # every answer cost the app 2 ms of CPU, and the server stack more
+    line = floor.render_line(2000, cpu_us, result)
+    assert line.split()[0] == "2000" and line.split()[-1] == ("yes" if result.p99_ms <= 5 else "no")
+
+
+@pytest.mark.parametrize("costs", ["a,b", "-5", ","])
+def test_floor_rejects_costs_that_are_not_a_list_of_times(costs, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        floor.parse_args(["--work-us", costs])
+    assert exited.value.code == 2
+    assert "--work-us" in capsys.readouterr().err
+
+
+def test_floor_line_says_whether_p99_is_within_the_target() -> None:
+    slow = WrkResult(requests=1000, duration_s=1.0, p50_ms=3.0, p99_ms=5.5, errors=0)
+    fast = WrkResult(requests=1000, duration_s=1.0, p50_ms=3.0, p99_ms=4.5, errors=0)
+    assert floor.render_line(150, 214, slow).split() == ["150", "214", "1000", "3.00", "5.50", "1.83", "no"]
+    assert floor.render_line(150, 214, fast).split()[-1] == "yes"
