@@ -81,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    vs_prism.stop_servers_on_signals()
     try:
         wrk = wrk_runner.ensure_wrk()
         python = vs_prism.ensure_mock()  # the mock's own install: the same uvicorn, httptools and Python
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     except (vs_prism.BenchError, WrkError, StartError) as error:
         print(f"\nfloor: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nfloor: interrupted; server stopped", file=sys.stderr)
+        return 130
     return 0
 
 

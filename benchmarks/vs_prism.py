@@ -451,10 +451,16 @@ def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def stop_servers_on_signals() -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt, so the servers' ``with`` blocks stop them (each
+    runs in its own process group, which a signal to this script does not reach)."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _interrupt)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stop_servers_on_signals()
     try:
         return run(args)
     except (BenchError, WrkError, StartError) as error:
