@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from pathlib import Path
-
 
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from fixtures import seed_environment
-from mock_server import oauth_pages, problems
+from mock_server import heap, oauth_pages, problems
 from mock_server.chat_oauth import StateSigner
 from mock_server.controls import CONTROL_PREFIX
 from mock_server.controls.admin import Controls, admin_document, record_schemas_of
@@ -97,9 +97,12 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     async def lifespan(_app):
         if controls.state_file is not None:
             controls.state_file.start()
+        # frozen reference cycles (closed connections) go back to the collector when it is quiet
+        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: controls.journal.recorded))
         try:
             yield
         finally:
+            reclaimer.cancel()
             # uvicorn runs this on SIGTERM and SIGINT: the last state reaches the file
             if controls.state_file is not None:
                 controls.state_file.close()

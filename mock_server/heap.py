@@ -10,15 +10,20 @@ in shorter pauses (measured on a run of subscriber creations: the longest pause 
 18.5 ms to 2.8 ms, the collector's total time did not grow).
 
 Reference counting still frees a frozen object as soon as nothing refers to it, but reference
-cycles among frozen objects are not reclaimed, and a Backend's services do refer to each other:
-what drops a whole Backend (``/_mock/reset``) calls ``reclaim``.
+cycles among frozen objects are not reclaimed. A Backend's services refer to each other: what
+drops a whole Backend (``/_mock/reset``) calls ``reclaim``. So do a connection's objects (asyncio's
+transport refers to itself through its read callback; uvicorn's protocol and its request cycle
+refer to each other): every connection open during a full pass is frozen with it, and was kept
+for good once closed (measured on ``serve``: 2 MB more per 640 keep-alive connections, ~3 KB
+each). ``reclaim_when_quiet`` runs beside the server and reclaims them once it is quiet.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -72,3 +77,20 @@ def reclaim() -> None:
     gc.collect()
     if frozen and _freeze_survivors not in gc.callbacks:
         gc.freeze()
+
+
+async def reclaim_when_quiet(activity: Callable[[], int], quiet_seconds: float = 2.0) -> None:
+    """For a serving process, as a task beside the server: ``reclaim`` once no request came for
+    ``quiet_seconds`` (``activity()``, a count of requests answered so far, did not move) and
+    something was frozen since the last reclaim (otherwise there is nothing new to look at). The
+    pass walks the whole heap (~70 ms with the default fixtures), so it waits for a quiet moment
+    instead of pausing answers; under steady load it waits, and what it reclaims waits with it."""
+    frozen_after = gc.get_freeze_count()
+    seen = activity()
+    while True:
+        await asyncio.sleep(quiet_seconds)
+        now = activity()
+        if now == seen and _freeze_survivors in gc.callbacks and gc.get_freeze_count() > frozen_after:
+            reclaim()
+            frozen_after = gc.get_freeze_count()
+        seen = now

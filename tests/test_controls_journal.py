@@ -92,3 +92,5 @@ def test_the_journal_is_bounded_and_counts_what_it_dropped() -> None:
         journal = _journal(http)
     assert journal["total"] == 8 and journal["dropped"] == 3
     assert [e["query"] for e in journal["requests"]] == [f"n={index}" for index in range(3, 8)]
+    # what the heap's quiet-time reclaim watches: every API request answered, dropped or not
+    assert app.controls.journal.recorded == 8

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import weakref
 
 import pytest
 
@@ -98,3 +100,71 @@ def test_full_passes_come_often_so_that_each_walks_little() -> None:
     # passes, within its rule of no full pass before a quarter of the last one's survivors is new
     assert full * 3 >= middle, (middle, full)
     assert gc.get_freeze_count() >= len(kept) // 2  # what the full passes found alive is frozen
+
+
+class _Connection:
+    """Like an asyncio transport: refers to itself through a bound method, so only the
+    collector can free it."""
+
+    def __init__(self) -> None:
+        self.read_ready = self.on_data
+
+    def on_data(self) -> None:
+        pass
+
+
+def _frozen_connection() -> weakref.ref:
+    connection = _Connection()
+    gc.freeze()  # it was open during a full pass
+    return weakref.ref(connection)
+
+
+def test_a_frozen_cycle_is_reclaimed_once_the_server_is_quiet_and_not_before() -> None:
+    heap.keep_pauses_short()
+    answered = 0
+    closed = None
+
+    async def serve_then_go_quiet() -> None:
+        nonlocal answered, closed
+        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: answered, quiet_seconds=0.05))
+        await asyncio.sleep(0)  # the server runs...
+        closed = _frozen_connection()  # ...a connection is frozen with a full pass, then closed
+        gc.collect()
+        assert closed() is not None  # frozen: a pass does not look at it
+        for _ in range(20):  # requests keep coming, ten per quiet period: no reclaim
+            answered += 1
+            await asyncio.sleep(0.005)
+            assert closed() is not None
+        await asyncio.sleep(0.3)  # quiet for six periods
+        reclaimer.cancel()
+
+    asyncio.run(serve_then_go_quiet())
+    assert closed() is None
+    assert heap._freeze_survivors in gc.callbacks and gc.get_freeze_count() > 0  # the policy goes on
+
+
+def test_a_quiet_server_with_nothing_newly_frozen_is_left_alone() -> None:
+    heap.keep_pauses_short()
+    passes: list[int] = []
+
+    async def quiet() -> None:
+        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: 0, quiet_seconds=0.01))
+        await asyncio.sleep(0.1)
+        _passes_started(lambda info: passes.append(info["generation"]))
+        await asyncio.sleep(0.1)
+        reclaimer.cancel()
+
+    asyncio.run(quiet())
+    assert 2 not in passes  # no full pass over the heap, again and again, while nothing happens
+
+
+def test_without_the_serving_policy_nothing_is_reclaimed() -> None:
+    closed = _frozen_connection()  # frozen by someone else, on purpose
+
+    async def quiet() -> None:
+        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: 0, quiet_seconds=0.01))
+        await asyncio.sleep(0.1)
+        reclaimer.cancel()
+
+    asyncio.run(quiet())
+    assert closed() is not None

@@ -40,6 +40,11 @@ class Journal:
         self._lock = threading.Lock()
         self._next_id = 1
 
+    @property
+    def recorded(self) -> int:
+        """Entries recorded since start: how many API requests were answered."""
+        return self._next_id - 1
+
     def record(self, entry: dict[str, Any]) -> None:
         environment_id = entry["environmentId"]
         with self._lock:
