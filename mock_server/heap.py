@@ -71,11 +71,17 @@ def starting_up() -> Iterator[None]:
 
 def reclaim() -> None:
     """Let the collector at everything again, once: frozen objects that became garbage (a reset
-    environment) are freed; what survives is frozen again when the serving policy is on."""
+    environment, closed connections) are freed; what survives is frozen again. Under the serving
+    policy, CPython's bar for the next full pass is reset too, as after the start-up freeze: a
+    pass over the whole heap would otherwise hold full passes back until a quarter of that heap
+    is new, and make the first one a long pause."""
+    serving = _freeze_survivors in gc.callbacks
     frozen = gc.get_freeze_count() > 0
     gc.unfreeze()
     gc.collect()
-    if frozen and _freeze_survivors not in gc.callbacks:
+    if serving:
+        _freeze_now_and_after_each_full_pass()
+    elif frozen:
         gc.freeze()
 
 
