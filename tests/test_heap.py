@@ -126,7 +126,7 @@ def test_a_frozen_cycle_is_reclaimed_once_the_server_is_quiet_and_not_before() -
 
     async def serve_then_go_quiet() -> None:
         nonlocal answered, closed
-        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: answered, quiet_seconds=0.05))
+        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: answered, quiet_seconds=0.05, growth=0))
         await asyncio.sleep(0)  # the server runs...
         closed = _frozen_connection()  # ...a connection is frozen with a full pass, then closed
         gc.collect()
@@ -148,7 +148,7 @@ def test_a_quiet_server_with_nothing_newly_frozen_is_left_alone() -> None:
     passes: list[int] = []
 
     async def quiet() -> None:
-        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: 0, quiet_seconds=0.01))
+        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: 0, quiet_seconds=0.01, growth=0))
         await asyncio.sleep(0.1)
         _passes_started(lambda info: passes.append(info["generation"]))
         await asyncio.sleep(0.1)
@@ -158,11 +158,32 @@ def test_a_quiet_server_with_nothing_newly_frozen_is_left_alone() -> None:
     assert 2 not in passes  # no full pass over the heap, again and again, while nothing happens
 
 
+def test_a_quiet_reclaim_waits_for_the_frozen_heap_to_grow_by_its_share() -> None:
+    heap.keep_pauses_short()
+    closed = None
+
+    async def quiet() -> None:
+        nonlocal closed
+        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: 0, quiet_seconds=0.01, growth=0.5))
+        await asyncio.sleep(0)
+        closed = _frozen_connection()  # a few objects frozen, not half the heap: not worth a pass
+        await asyncio.sleep(0.1)
+        assert closed() is not None
+        grown = [[index] for index in range(gc.get_freeze_count())]  # the heap doubles, and is frozen
+        gc.freeze()
+        await asyncio.sleep(0.1)
+        reclaimer.cancel()
+        assert grown
+
+    asyncio.run(quiet())
+    assert closed() is None
+
+
 def test_without_the_serving_policy_nothing_is_reclaimed() -> None:
     closed = _frozen_connection()  # frozen by someone else, on purpose
 
     async def quiet() -> None:
-        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: 0, quiet_seconds=0.01))
+        reclaimer = asyncio.create_task(heap.reclaim_when_quiet(lambda: 0, quiet_seconds=0.01, growth=0))
         await asyncio.sleep(0.1)
         reclaimer.cancel()
 
