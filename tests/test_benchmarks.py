@@ -6,12 +6,14 @@ asserted (CPU time spent on purpose is, as a lower bound)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -186,15 +188,22 @@ def test_created_subscribers_under_wrk_are_all_new(wrk, mock_url) -> None:
 ALLOCATE = "import sys, time; block = b'x' * 60_000_000; print('ready', flush=True); time.sleep({})"
 
 
-def test_rss_includes_children() -> None:
-    alone = rss_bytes(os.getpid())
-    with subprocess.Popen([sys.executable, "-c", ALLOCATE.format(30)], stdout=subprocess.PIPE, text=True) as child:
+@contextlib.contextmanager
+def _child_when_ready(code: str) -> Iterator[subprocess.Popen]:
+    """A Python child running ``code``, once it printed ``ready``; killed afterwards."""
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as child:
         try:
             assert child.stdout.readline() == "ready\n"
-            assert rss_bytes(child.pid) >= 60_000_000
-            assert rss_bytes(os.getpid()) - alone >= 55_000_000
+            yield child
         finally:
             child.kill()
+
+
+def test_rss_includes_children() -> None:
+    alone = rss_bytes(os.getpid())
+    with _child_when_ready(ALLOCATE.format(30)) as child:
+        assert rss_bytes(child.pid) >= 60_000_000
+        assert rss_bytes(os.getpid()) - alone >= 55_000_000
 
 
 def test_peak_rss_keeps_the_highest_sample() -> None:
@@ -361,13 +370,9 @@ BURN = (
 
 def test_cpu_seconds_counts_the_process_and_its_children() -> None:
     before = cpu_seconds(os.getpid())
-    with subprocess.Popen([sys.executable, "-c", BURN], stdout=subprocess.PIPE, text=True) as child:
-        try:
-            assert child.stdout.readline() == "ready\n"
-            assert cpu_seconds(child.pid) >= 0.25
-            assert cpu_seconds(os.getpid()) - before >= 0.25
-        finally:
-            child.kill()
+    with _child_when_ready(BURN) as child:
+        assert cpu_seconds(child.pid) >= 0.25
+        assert cpu_seconds(os.getpid()) - before >= 0.25
 
 
 def test_reference_app_reads_the_whole_body_and_spends_its_work_before_answering() -> None:
