@@ -5,7 +5,7 @@
 Each request is read whole, then the app spins until its thread has used ``--work-us``
 microseconds of CPU time (so time the process spends preempted is not counted as work) and
 answers 200 with a small JSON body. uvicorn runs it with the settings ``python -m mock_server
-serve`` uses (asyncio loop, httptools, no access log, no WebSocket). ``benchmarks/floor.py`` loads
+serve`` uses (its default event loop, httptools, no access log, no WebSocket). ``benchmarks/floor.py`` loads
 it like a row of the benchmark against Prism: what latency this machine and this server stack give
 an app whose own cost per answer is known, with none of novu-mock's work in it.
 """
@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--work-us must be 0 or more")
     import uvicorn
 
+    from mock_server.settings import DEFAULT_EVENT_LOOP
+
     uvicorn.run(
         make_app(args.work_us),
         host=args.host,
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         log_level="warning",
         access_log=False,
         ws="none",
-        loop="asyncio",
+        loop=DEFAULT_EVENT_LOOP,
         lifespan="off",
     )
     return 0

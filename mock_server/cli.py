@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from mock_server import __version__
-from mock_server.settings import DEFAULT_API_KEYS, Settings
+from mock_server.settings import DEFAULT_API_KEYS, DEFAULT_EVENT_LOOP, EVENT_LOOPS, Settings
 
 
 def _serve_parser(subparsers) -> None:
@@ -52,9 +52,9 @@ def _serve_parser(subparsers) -> None:
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument(
         "--loop",
-        choices=["asyncio", "uvloop"],
-        default="asyncio",
-        help="event loop (default asyncio: under load it serves connections more evenly, a lower p99 "
+        choices=EVENT_LOOPS,
+        default=DEFAULT_EVENT_LOOP,
+        help=f"event loop (default {DEFAULT_EVENT_LOOP}: under load it serves connections more evenly, a lower p99 "
         "latency; uvloop gives more requests per second, with a longer tail)",
     )
     controls = serve.add_argument_group("control surface (also settable at run time through /_mock/config)")
@@ -229,7 +229,7 @@ def banner(settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def serve(settings: Settings, log_level: str, loop: str = "asyncio") -> int:
+def serve(settings: Settings, log_level: str, loop: str = DEFAULT_EVENT_LOOP) -> int:
     import warnings
 
     from mock_server import heap
