@@ -1,12 +1,14 @@
 """novu-mock against Stoplight Prism on the same openapi.yaml, the same requests and the same load.
 
-    python benchmarks/vs_prism.py [--duration 10] [--warmup 2] [--connections 16] [--rows get,trigger]
-                                  [--json figures.json] [--keep-going]
+    python benchmarks/vs_prism.py [--rounds 3] [--duration 5] [--warmup 2] [--connections 16]
+                                  [--rows get,trigger] [--json figures.json] [--keep-going]
 
-Starts novu-mock, then Prism (installed by this script into benchmarks/.prism), one after the
-other, and measures for each: time from spawn to the first answer, idle RSS, one wrk run per row
-of the request mix (req/s, p50/p99, errors) and the peak RSS under that load. Prints the table
-with the ratios, then each target of issue 8 that is missed. Exit code: 0 all targets met,
+Runs novu-mock and Prism (installed by this script into benchmarks/.prism) in turns: each round
+starts each server once (novu-mock first in odd rounds, Prism first in even ones) and measures
+the time from spawn to the first answer, the idle RSS, one wrk run per row of the request mix
+(req/s, p50/p99, errors) and the peak RSS under that load. A row's figures are over all rounds:
+requests/s over all their measured seconds, the median of the rounds' p50 and p99. Prints the
+table with the ratios, then each target of issue 8 that is missed. Exit code: 0 all targets met,
 1 a target missed, 2 the benchmark could not run (tools, start, a request not answered 2xx).
 """
 
@@ -28,6 +30,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,11 +77,10 @@ class BenchError(RuntimeError):
 
 
 @dataclass
-class Figures:
-    """What one server did: start, memory, and per row a wrk result or why the row failed."""
+class Round:
+    """One start of one server: its first answer, idle RSS, and per row a wrk result or why it failed."""
 
-    first_answer_s: float = 0.0  # the median of the starts below
-    first_answers_s: list[float] = field(default_factory=list)
+    first_answer_s: float = 0.0
     idle_rss: int = 0
     peak_rss: int = 0
     rows: dict[str, WrkResult | str] = field(default_factory=dict)
@@ -86,6 +88,54 @@ class Figures:
     steal: dict[str, float] = field(default_factory=dict)
     # per row, the server's CPU time (user and system, its children's included) per answer (us)
     cpu_us: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Figures:
+    """What one server did over all rounds (see ``summarize``), and each round as measured."""
+
+    first_answer_s: float = 0.0  # the median of the rounds' starts
+    first_answers_s: list[float] = field(default_factory=list)
+    idle_rss: int = 0  # the highest of the rounds'
+    peak_rss: int = 0  # the highest of the rounds'
+    rows: dict[str, WrkResult | str] = field(default_factory=dict)
+    steal: dict[str, float] = field(default_factory=dict)  # per row, the highest of the rounds'
+    cpu_us: dict[str, float] = field(default_factory=dict)  # per row, the median of the rounds'
+    rounds: list[Round] = field(default_factory=list)
+
+
+def combined(results: list[WrkResult]) -> WrkResult:
+    """The rounds of one row as one result: requests, seconds, bytes and errors added up (so
+    requests/s is over all measured seconds), p50 and p99 the median of the rounds'. One round can
+    fall in a minute when the VM runs slow (its speed drifts by 20-30 % within the hour, with no
+    steal reported); the median keeps such a round from deciding the row on its own."""
+    return WrkResult(
+        requests=sum(result.requests for result in results),
+        duration_s=sum(result.duration_s for result in results),
+        p50_ms=statistics.median(result.p50_ms for result in results),
+        p99_ms=statistics.median(result.p99_ms for result in results),
+        errors=sum(result.errors for result in results),
+        bytes_read=sum(result.bytes_read for result in results),
+    )
+
+
+def summarize(figures: Figures, rows: list[str]) -> Figures:
+    """Fill the over-all-rounds figures from ``figures.rounds``: a row that failed in any round failed."""
+    rounds = figures.rounds
+    figures.first_answers_s = [each.first_answer_s for each in rounds]
+    figures.first_answer_s = statistics.median(figures.first_answers_s) if rounds else 0.0
+    figures.idle_rss = max((each.idle_rss for each in rounds), default=0)
+    figures.peak_rss = max((each.peak_rss for each in rounds), default=0)
+    for row in rows:
+        runs = [each.rows[row] for each in rounds if row in each.rows]
+        failures = [run for run in runs if not isinstance(run, WrkResult)]
+        if failures or not runs:
+            figures.rows[row] = failures[0] if failures else "not run"
+            continue
+        figures.rows[row] = combined(runs)
+        figures.steal[row] = max(each.steal[row] for each in rounds if row in each.steal)
+        figures.cpu_us[row] = statistics.median(each.cpu_us[row] for each in rounds if row in each.cpu_us)
+    return figures
 
 
 def mb(size: int) -> float:
@@ -186,7 +236,7 @@ class Rig:
     warmup: float
     connections: int
     keep_going: bool
-    starts: int = 3  # the time to the first answer is the median of this many starts
+    rounds: int = 3  # starts of each server, each loading every row
 
 
 def cpu_steal_jiffies() -> tuple[int, int]:
@@ -212,48 +262,66 @@ def load(rig: Rig, base: str, request: Request, pid: int) -> tuple[WrkResult, fl
     return result, 100 * (stolen_after - stolen) / max(1, total_after - total), 1e6 * used / max(1, result.requests)
 
 
-def measure(rig: Rig, name: str, command: list[str], port: int, rows: list[str], mix: dict[str, Request] | None = None):
-    """Start the server, time its first answer, read its idle RSS, build the mix from it when none is given
-    (novu-mock), check the requests, load every row and watch the peak RSS. Returns (figures, mix)."""
-    base, figures = f"http://127.0.0.1:{port}", Figures()
-    print(f"\n{name}: {' '.join(command)}", flush=True)
-    log = rig.logs / f"{name.lower()}.log"
-    # One start is at the mercy of the VM's moment: the first answer is the median of several.
-    for _ in range(rig.starts - 1):
-        with running(name, [*rig.server_cpu, *command], log) as server:
-            figures.first_answers_s.append(server.wait_first_answer(base + "/v1/integrations", HEADERS))
+def measure(
+    rig: Rig,
+    name: str,
+    command: list[str],
+    port: int,
+    rows: list[str],
+    mix: dict[str, Request] | None = None,
+    number: int = 1,
+) -> tuple[Round, dict[str, Request]]:
+    """Round ``number`` of one server: start it, time its first answer, read its idle RSS, build the
+    mix from it when none is given (novu-mock), check the requests, load every row and watch the
+    peak RSS. Returns (the round, the mix)."""
+    base, measured = f"http://127.0.0.1:{port}", Round()
+    print(f"\n{name}, round {number} of {rig.rounds}: {' '.join(command)}", flush=True)
+    log = rig.logs / f"{name.lower()}-round{number}.log"
     with running(name, [*rig.server_cpu, *command], log) as server:
-        figures.first_answers_s.append(server.wait_first_answer(base + "/v1/integrations", HEADERS))
-        figures.first_answer_s = statistics.median(figures.first_answers_s)
+        measured.first_answer_s = server.wait_first_answer(base + "/v1/integrations", HEADERS)
         time.sleep(1.0)
-        figures.idle_rss = rss_bytes(server.process.pid)
-        starts = ", ".join(f"{seconds:.3f}" for seconds in figures.first_answers_s)
+        measured.idle_rss = rss_bytes(server.process.pid)
         print(
-            f"  first answer after {figures.first_answer_s:.3f} s (median of {len(figures.first_answers_s)} "
-            f"starts: {starts}), idle RSS {mb(figures.idle_rss):.1f} MB",
-            flush=True,
+            f"  first answer after {measured.first_answer_s:.3f} s, idle RSS {mb(measured.idle_rss):.1f} MB", flush=True
         )
         mix = mix or build_mix(base)
-        figures.rows.update(check_requests(name, base, mix, rows, rig.keep_going))
+        measured.rows.update(check_requests(name, base, mix, rows, rig.keep_going))
         with PeakRss(server.process.pid) as peak:
-            for row in (row for row in rows if row not in figures.rows):
+            for row in (row for row in rows if row not in measured.rows):
                 try:
-                    result, figures.steal[row], figures.cpu_us[row] = load(rig, base, mix[row], server.process.pid)
-                    figures.rows[row] = result
+                    result, measured.steal[row], measured.cpu_us[row] = load(rig, base, mix[row], server.process.pid)
+                    measured.rows[row] = result
                 except WrkError as error:
                     if not rig.keep_going:
                         raise
-                    figures.rows[row] = str(error)
+                    measured.rows[row] = str(error)
                     print(f"  {ROWS[row]:<18} failed: {error}", flush=True)
                     continue
                 print(
                     f"  {ROWS[row]:<18} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
                     f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {result.bytes_per_answer:7.0f} bytes/answer  "
-                    f"CPU {figures.cpu_us[row]:4.0f} us/answer  CPU stolen {figures.steal[row]:4.1f} %",
+                    f"CPU {measured.cpu_us[row]:4.0f} us/answer  CPU stolen {measured.steal[row]:4.1f} %",
                     flush=True,
                 )
-        figures.peak_rss = peak.peak
-    return figures, mix
+        measured.peak_rss = peak.peak
+    return measured, mix
+
+
+def measure_in_rounds(
+    rig: Rig, servers: dict[str, Callable[[int], list[str]]], rows: list[str], mix: dict[str, Request] | None = None
+) -> tuple[dict[str, Figures], dict[str, Request]]:
+    """``servers`` (name -> its command for a port; the first one builds the mix) in turns, for
+    ``rig.rounds`` rounds: the first server starts first in odd rounds and last in even ones, so
+    that neither always runs in the same part of the VM's drifts. Returns each server's figures
+    and the mix."""
+    figures = {name: Figures() for name in servers}
+    names = list(servers)
+    for number in range(1, rig.rounds + 1):
+        for name in names if number % 2 else names[::-1]:
+            port = free_port()
+            measured, mix = measure(rig, name, servers[name](port), port, rows, mix, number)
+            figures[name].rounds.append(measured)
+    return {name: summarize(each, rows) for name, each in figures.items()}, mix
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -326,14 +394,18 @@ def missed_targets(mock: Figures, prism: Figures, rows: list[str]) -> list[str]:
     return missed
 
 
-def as_json(figures: Figures) -> dict:
-    rows = {
+def _rows_json(rows: dict[str, WrkResult | str]) -> dict:
+    return {
         row: {**asdict(result), "rps": result.rps, "bytes_per_answer": result.bytes_per_answer}
         if isinstance(result, WrkResult)
         else {"failed": result}
-        for row, result in figures.rows.items()
+        for row, result in rows.items()
     }
-    return {**asdict(figures), "rows": rows}
+
+
+def as_json(figures: Figures) -> dict:
+    rounds = [{**asdict(each), "rows": _rows_json(each.rows)} for each in figures.rounds]
+    return {**asdict(figures), "rows": _rows_json(figures.rows), "rounds": rounds}
 
 
 def _version(command: list[str]) -> str:
@@ -419,17 +491,20 @@ def cpu_plan() -> tuple[tuple[str, ...], tuple[str, ...], str]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per row (default 10)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="starts of each server, in turns, each loading every row; a row's p50 and p99 are the median "
+        "of its rounds', the time to the first answer the median of the starts (default 3)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=5.0, help="seconds of measured load per row and round (default 5)"
+    )
     parser.add_argument(
         "--warmup", type=float, default=2.0, help="seconds of unmeasured load before each row (default 2; 0: none)"
     )
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
-    parser.add_argument(
-        "--starts",
-        type=int,
-        default=3,
-        help="starts per server; the time to the first answer is their median (default 3)",
-    )
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of: {','.join(ROWS)}")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures to PATH")
     parser.add_argument(
@@ -442,8 +517,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [row for row in args.rows if row not in ROWS]
     if unknown or not args.rows:
         parser.error(f"--rows: unknown {', '.join(unknown) or '(none given)'}; choose from {','.join(ROWS)}")
-    if args.duration < 1 or args.connections < 1 or args.warmup < 0 or args.starts < 1:
-        parser.error("--duration must be at least 1, --connections and --starts at least 1, --warmup at least 0")
+    if args.duration < 1 or args.connections < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--duration must be at least 1, --connections and --rounds at least 1, --warmup at least 0")
     return args
 
 
@@ -480,7 +555,7 @@ def run(args: argparse.Namespace) -> int:
     server_cpu, wrk_cpu, pinning = cpu_plan()
     logs = Path(tempfile.mkdtemp(prefix="novu-mock-bench-"))
     rig = Rig(
-        wrk, server_cpu, wrk_cpu, logs, args.duration, args.warmup, args.connections, args.keep_going, args.starts
+        wrk, server_cpu, wrk_cpu, logs, args.duration, args.warmup, args.connections, args.keep_going, args.rounds
     )
     host = machine()
     versions = {
@@ -500,16 +575,23 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"novu-mock: installed as `pip install -e .` in {MOCK_VENV.relative_to(ROOT)}, its modules "
         f"byte-compiled; request and response validation on; the rate limiter stays in the path, its limit raised to {RATE_LIMIT}/s\nPrism: static responses, request validation on, log level fatal (its default, info, "
-        f"logs every request)\nload: wrk -t1 -c{args.connections}, {args.duration:g} s per row after "
-        f"{args.warmup:g} s of warm-up; {pinning}; server output in {logs}",
+        f"logs every request)\nload: {args.rounds} round(s), each starting each server once (in turns); wrk -t1 "
+        f"-c{args.connections}, {args.duration:g} s per row and round after {args.warmup:g} s of warm-up; {pinning}; "
+        f"server output in {logs}",
         flush=True,
     )
-    port = free_port()
-    mock, mix = measure(rig, MOCK, [*mock_command, "--port", str(port)], port, args.rows)
-    port = free_port()
-    prism_figures, _ = measure(rig, PRISM, [*prism_command, "-p", str(port), str(SPEC)], port, args.rows, mix)
+    servers = {
+        MOCK: lambda port: [*mock_command, "--port", str(port)],
+        PRISM: lambda port: [*prism_command, "-p", str(port), str(SPEC)],
+    }
+    measured, mix = measure_in_rounds(rig, servers, args.rows)
+    mock, prism_figures = measured[MOCK], measured[PRISM]
 
-    print("\n" + render_table(mock, prism_figures, args.rows))
+    print(
+        f"\nOver {args.rounds} round(s): requests/s over all measured seconds, p50 and p99 the median of the "
+        "rounds', time to first answer the median of the starts, RSS the highest of the rounds'."
+    )
+    print(render_table(mock, prism_figures, args.rows))
     missed = missed_targets(mock, prism_figures, args.rows)
     print()
     for line in missed:
@@ -528,6 +610,7 @@ def run(args: argparse.Namespace) -> int:
             "versions": versions,
             "load": {
                 "connections": args.connections,
+                "rounds": args.rounds,
                 "duration_s": args.duration,
                 "warmup_s": args.warmup,
                 "pinning": pinning,

@@ -262,21 +262,60 @@ ANSWER_ALL = (
 )
 
 
-def test_the_first_answer_is_the_median_of_the_starts(tmp_path) -> None:
-    port = free_port()
-    rig = vs_prism.Rig("wrk", (), (), tmp_path, 1.0, 0.0, 1, False, starts=3)
+def test_rounds_start_the_servers_in_turns_and_keep_each_round(tmp_path, capsys) -> None:
+    rig = vs_prism.Rig("wrk", (), (), tmp_path, 1.0, 0.0, 1, False, rounds=3)
     mix = {"integrations": Request("GET", "/v1/integrations")}
-    figures, _ = vs_prism.measure(rig, "tiny", [sys.executable, "-c", ANSWER_ALL, str(port)], port, [], mix)
-    assert len(figures.first_answers_s) == 3 and all(seconds > 0 for seconds in figures.first_answers_s)
-    assert figures.first_answer_s == sorted(figures.first_answers_s)[1]
-    assert figures.idle_rss > 0
+    servers = {name: (lambda port: [sys.executable, "-c", ANSWER_ALL, str(port)]) for name in ("first", "second")}
+    figures, _ = vs_prism.measure_in_rounds(rig, servers, [], mix)
+    starts = [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if ", round " in line]
+    assert starts == [
+        "first, round 1 of 3",
+        "second, round 1 of 3",
+        "second, round 2 of 3",
+        "first, round 2 of 3",
+        "first, round 3 of 3",
+        "second, round 3 of 3",
+    ]
+    for each in figures.values():
+        assert len(each.rounds) == 3 and len(each.first_answers_s) == 3
+        assert each.first_answer_s == sorted(each.first_answers_s)[1] > 0
+        assert each.idle_rss == max(r.idle_rss for r in each.rounds) > 0
+    assert sorted(log.name for log in tmp_path.iterdir()) == [
+        f"{n}-round{k}.log" for n in ("first", "second") for k in (1, 2, 3)
+    ]
 
 
-def test_starts_option_needs_one_start_at_least(capsys) -> None:
+def test_a_row_over_rounds_adds_up_throughput_and_takes_the_median_latency() -> None:
+    rounds = [
+        WrkResult(requests=5000, duration_s=1.0, p50_ms=2.0, p99_ms=9.0, errors=0, bytes_read=500),
+        WrkResult(requests=3000, duration_s=1.0, p50_ms=3.0, p99_ms=4.0, errors=2, bytes_read=300),
+        WrkResult(requests=4000, duration_s=2.0, p50_ms=1.0, p99_ms=5.0, errors=0, bytes_read=400),
+    ]
+    row = vs_prism.combined(rounds)
+    assert row.rps == 12000 / 4.0
+    assert (row.p50_ms, row.p99_ms) == (2.0, 5.0)
+    assert row.errors == 2 and row.bytes_per_answer == 0.1
+
+
+def test_summary_of_rounds_fails_a_row_that_failed_once_and_keeps_the_worst_memory() -> None:
+    ok = WrkResult(requests=100, duration_s=1.0, p50_ms=1.0, p99_ms=2.0, errors=0)
+    rounds = [
+        vs_prism.Round(0.9, 80, 300, {"get": ok, "feed": ok}, {"get": 1.0, "feed": 0.0}, {"get": 100.0, "feed": 150.0}),
+        vs_prism.Round(0.7, 95, 250, {"get": ok, "feed": "wrk died"}, {"get": 7.0}, {"get": 130.0}),
+        vs_prism.Round(0.8, 85, 280, {"get": ok, "feed": ok}, {"get": 2.0, "feed": 0.0}, {"get": 110.0, "feed": 160.0}),
+    ]
+    figures = vs_prism.summarize(Figures(rounds=rounds), ["get", "feed", "trigger"])
+    assert figures.first_answer_s == 0.8 and figures.idle_rss == 95 and figures.peak_rss == 300
+    assert figures.rows["get"].requests == 300 and figures.steal["get"] == 7.0 and figures.cpu_us["get"] == 110.0
+    assert figures.rows["feed"] == "wrk died" and figures.rows["trigger"] == "not run"
+
+
+def test_rounds_option_needs_one_round_at_least(capsys) -> None:
     with pytest.raises(SystemExit):
-        vs_prism.parse_args(["--starts", "0"])
-    assert "--starts" in capsys.readouterr().err
-    assert vs_prism.parse_args([]).starts == 3
+        vs_prism.parse_args(["--rounds", "0"])
+    assert "--rounds" in capsys.readouterr().err
+    defaults = vs_prism.parse_args([])
+    assert (defaults.rounds, defaults.duration) == (3, 5.0)
 
 
 # -- the table and the targets ------------------------------------------------------------------
