@@ -159,7 +159,7 @@ def test_a_quiet_server_whose_heap_does_not_grow_is_left_alone() -> None:
     assert 2 not in passes  # no full pass over the heap, again and again, while nothing happens
 
 
-def test_a_quiet_reclaim_waits_for_the_frozen_heap_to_grow_by_its_share() -> None:
+def test_a_quiet_reclaim_waits_for_the_heap_to_grow_by_its_share() -> None:
     heap.keep_pauses_short()
     closed = None
 
