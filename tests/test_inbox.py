@@ -340,3 +340,60 @@ def test_same_seed_same_inboxes(settings) -> None:
             first = seeded_ids(http)[0]
             feeds.append((first, feed_all(http, first)))
     assert feeds[0] == feeds[1] and feeds[0][1]
+
+
+def test_a_polled_feed_shows_every_change_made_between_polls(client) -> None:
+    """The feed keeps the DTOs of the messages it listed; each kind of change shows at the next poll."""
+    trigger(client, "inbox-poll", workflow="invoice-ready", payload={"invoiceNumber": "INV-7"})
+    trigger(client, "inbox-poll")
+    trigger(client, "inbox-poll")
+    url = "/v1/subscribers/inbox-poll/notifications/feed"
+    first = client.get(url).json()["data"]
+    assert client.get(url).json()["data"] == first  # polled again, unchanged
+    newest, middle, invoice = first
+
+    client.post("/v1/subscribers/inbox-poll/messages/mark-as", json={"messageId": newest["_id"], "markAs": "read"})
+    assert [(m["read"], m["seen"]) for m in client.get(url).json()["data"]] == [(True, True), (False, False), (False, False)]
+
+    client.patch(f"/v2/subscribers/inbox-poll/notifications/{middle['_id']}/archive")
+    assert [m["archived"] for m in client.get(url).json()["data"]] == [False, True, False]
+
+    done = client.post(f"/v1/subscribers/inbox-poll/messages/{invoice['_id']}/actions/primary", json={"status": "done"})
+    assert done.status_code == 201, done.text
+    assert client.get(url).json()["data"][2]["cta"]["action"]["status"] == "done"
+
+    assert client.patch("/v2/subscribers/inbox-poll", json={"firstName": "Renamed"}).status_code == 200
+    assert {m["subscriber"]["firstName"] for m in client.get(url).json()["data"]} == {"Renamed"}
+
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    client.patch(f"/v2/subscribers/inbox-poll/notifications/{newest['_id']}/snooze", json={"snoozeUntil": until})
+    client.delete(f"/v2/subscribers/inbox-poll/notifications/{middle['_id']}")
+    assert [m["_id"] for m in client.get(url).json()["data"]] == [invoice["_id"]]
+
+
+def test_the_feed_answers_are_built_from_the_current_records(app, client) -> None:
+    """Whatever the feed keeps, each item it answers is what its message shows now."""
+    for _ in range(4):
+        trigger(client, "inbox-fresh")
+    url = "/v1/subscribers/inbox-fresh/notifications/feed"
+    client.get(url)
+    items = client.get(url, params={"limit": 2, "page": 1}).json()["data"]
+    client.post("/v1/subscribers/inbox-fresh/messages/mark-all", json={"markAs": "seen"})
+    after = client.get(url).json()["data"]
+    inbox = backend_of(app).inbox
+    assert after == [inbox.message("inbox-fresh", item["_id"]).feed_dto() for item in after]
+    assert [m["seen"] for m in after] == [True] * 4 and len(items) == 2
+
+
+def test_the_feed_keeps_a_bounded_number_of_answers(monkeypatch) -> None:
+    from mock_server.store import Backends, inbox
+
+    monkeypatch.setattr(inbox, "FEED_DTOS_KEPT", 5)
+    backend = next(iter(Backends({"k": "Dev"})))
+    backend.workflows.create(identifier="w", name="W", channels=["in_app"])
+    for _ in range(12):
+        backend.inbox.trigger(workflow_id="w", recipients=[{"subscriberId": "many"}])
+    for page in range(3):
+        listed = backend.inbox.feed("many", page=page, limit=4).items
+        assert backend.inbox.feed_dtos(listed) == [message.feed_dto() for message in listed]
+    assert len(backend.inbox._feed_dtos) == 5

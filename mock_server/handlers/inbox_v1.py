@@ -55,7 +55,7 @@ async def get_notifications_feed(
         "pageSize": int(limit),
         "totalCount": found.total,
         "hasMore": found.has_more,
-        "data": [message.feed_dto() for message in found.items],
+        "data": backend.inbox.feed_dtos(found.items),
     }
 
 
