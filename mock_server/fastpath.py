@@ -265,6 +265,12 @@ class FastPath:
     ) -> None:
         self.app = app
         self.routes = routes
+        # The candidates for a request: its method's routes with as many path segments as its path
+        # (a route matches only paths of its own length, and so do its rivals).
+        self._by_shape: dict[tuple[str, int], list[CompiledOperation]] = {}
+        for method, operations in routes.items():
+            for operation in operations:
+                self._by_shape.setdefault((method, operation.facts.path.count("/")), []).append(operation)
         self.services = services
         self.backends = services["backends"]
         self.limiter = limiter
@@ -306,7 +312,7 @@ class FastPath:
 
     def _match(self, scope: Scope) -> tuple[CompiledOperation, dict[str, str]]:
         path = scope["path"]
-        for operation in self.routes.get(scope["method"], ()):
+        for operation in self._by_shape.get((scope["method"], path.count("/")), ()):
             found = operation.regex.match(path)
             if found is not None:
                 if any(rival.match(path) for rival in operation.rivals):
@@ -429,7 +435,7 @@ class FastPath:
                 result = await result
             if isinstance(result, Answer):
                 raise TypeError(f"{operation.facts.operation_id} answered with a page on the JSON path")
-            body, status, headers = envelope(result, operation.facts)
+            body, status, headers = envelope(result, operation.facts, extra)
             validator = operation.response_validators.get(status)
             if validator is not None and not validator.fast.is_valid(body):
                 raise TypeError(f"{operation.facts.operation_id}: response body does not conform to the spec")
@@ -461,7 +467,8 @@ async def _send(send: Send, status: int, body: bytes | None, headers: dict[str, 
     """The answer with the wire's headers (``extra``: those the answer does not set itself) and the
     ``Vary: Origin`` CORS puts on answers to requests without an ``Origin``."""
     raw = [(name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in headers.items()]
-    raw = with_wire_headers(raw, extra)
+    if headers is not extra:  # an answer of its own headers (an error's); else they are the wire's
+        raw = with_wire_headers(raw, extra)
     if body is not None:
         raw += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw.append(_VARY_ORIGIN)

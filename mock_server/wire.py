@@ -69,14 +69,16 @@ def refuse_long_uri() -> None:
         raise error
 
 
-def envelope(result: Any, facts: OperationFacts) -> Any:
+def envelope(result: Any, facts: OperationFacts, headers: dict[str, str] | None = None) -> Any:
     """Body, status and headers of a handler's result, wrapped in ``{"data": ...}`` where Novu wraps it.
 
-    The wire headers go on here too, so Connexion's response validation sees the answer whole.
+    The wire headers (``headers``, else those the wire put in the request's scope) go on here too,
+    so Connexion's response validation sees the answer whole.
     """
-    from connexion.context import scope
+    if headers is None:
+        from connexion.context import scope
 
-    headers = scope["extensions"].get(HEADERS_KEY, {})
+        headers = scope["extensions"].get(HEADERS_KEY, {})
     if isinstance(result, Answer):
         from connexion.lifecycle import ConnexionResponse
 
