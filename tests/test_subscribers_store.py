@@ -294,6 +294,28 @@ def test_preference_precedence_and_criticality(backend) -> None:
         backend.preferences.update("q", channels=CHANNELS, choices={"email": False}, workflow_id="nope")
 
 
+def test_what_a_trigger_delivers_is_what_the_preferences_say(backend) -> None:
+    """``delivers`` (asked per trigger) agrees with the preferences answer, channel by channel."""
+    backend.workflows.create(identifier="ship", name="Shipped", channels=["email", "sms", "in_app"], defaults={"sms": False})
+    backend.workflows.create(identifier="reset", name="Reset", channels=["email"], critical=True)
+    backend.subscribers.create(subscriber_id="d")
+    subscriber = backend.subscribers.get("d")
+    workflows = {workflow.identifier: workflow for workflow in backend.workflows.list()}
+
+    def check() -> None:
+        for entry in backend.preferences.get("d", channels=CHANNELS, criticality="all")["workflows"]:
+            workflow = workflows[entry["workflow"]["identifier"]]
+            for channel in CHANNELS:
+                expected = entry["channels"].get(channel, False)
+                assert backend.preferences.delivers(subscriber, workflow, channel) is expected, (workflow.identifier, channel)
+
+    check()  # no preferences stored yet: the workflows' defaults
+    backend.preferences.update("d", channels=CHANNELS, choices={"email": False, "in_app": False})
+    check()
+    backend.preferences.update("d", channels=CHANNELS, choices={"in_app": True, "sms": True}, workflow_id="ship")
+    check()
+
+
 def test_bulk_preferences_are_all_or_nothing(backend) -> None:
     ship = backend.workflows.create(identifier="ship", name="Shipped", channels=["email", "sms"])
     backend.workflows.create(identifier="reset", name="Reset", channels=["email"], critical=True)

@@ -42,6 +42,16 @@ def _choices(record: dict[str, Any] | None, where: str) -> ChannelChoices:
     return ChannelChoices(channels, parse_time(record.get("updatedAt"), f"{where}.updatedAt"))
 
 
+def _choice(preferences: SubscriberPreferences, own: dict[str, bool], workflow: Workflow, channel: str) -> bool:
+    """Whether ``workflow`` delivers on ``channel`` (one of its channels): always when it is
+    critical, else the subscriber's choice for the workflow, their global choice, the default."""
+    if workflow.critical:
+        return True
+    if channel in own:
+        return own[channel]
+    return preferences.global_choices.channels.get(channel, workflow.default_for(channel))
+
+
 class PreferencesBackend:
     # The schema (admin document) each snapshot record is checked against on import.
     RECORD_SCHEMA = "SubscriberPreferencesStateRecord"
@@ -67,9 +77,13 @@ class PreferencesBackend:
     def delivers(self, subscriber: Subscriber, workflow: Workflow, channel: str) -> bool:
         """Whether ``workflow`` delivers on ``channel`` to ``subscriber`` (the rule above)."""
         with self._lock:
-            preferences = self._by_subscriber.get(subscriber.id) or SubscriberPreferences()
-            values, _, _ = self._workflow_channels(preferences, workflow)
-            return values.get(channel, False)
+            if channel not in workflow.channels:
+                return False
+            preferences = self._by_subscriber.get(subscriber.id)
+            if preferences is None:
+                return workflow.critical or workflow.default_for(channel)
+            own = preferences.workflows.get(workflow.id)
+            return _choice(preferences, own.channels if own else {}, workflow, channel)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -199,18 +213,12 @@ class PreferencesBackend:
         self, preferences: SubscriberPreferences, workflow: Workflow
     ) -> tuple[dict[str, bool], list[dict[str, str]], datetime | None]:
         own = preferences.workflows.get(workflow.id, ChannelChoices())
-        values: dict[str, bool] = {}
-        overrides: list[dict[str, str]] = []
-        for channel in workflow.channels:
-            if workflow.critical:
-                values[channel] = True
-            elif channel in own.channels:
-                values[channel] = own.channels[channel]
-                overrides.append({"channel": channel, "source": "subscriber"})
-            elif channel in preferences.global_choices.channels:
-                values[channel] = preferences.global_choices.channels[channel]
-            else:
-                values[channel] = workflow.default_for(channel)
+        values = {channel: _choice(preferences, own.channels, workflow, channel) for channel in workflow.channels}
+        overrides = [
+            {"channel": channel, "source": "subscriber"}
+            for channel in workflow.channels
+            if not workflow.critical and channel in own.channels
+        ]
         return values, overrides, own.updated_at
 
     def _dto(self, subscriber: Subscriber, channels: list[str], criticality: str) -> dict[str, Any]:

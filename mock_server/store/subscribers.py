@@ -168,6 +168,10 @@ def _field_values(subscriber: Subscriber, name: str) -> list[str]:
     return sorted({value.lower() for value in found})
 
 
+# The profile fields (API names) each search field's values are made of; subscriberId never changes.
+_SEARCHED_IN = {"email": frozenset({"email"}), "phone": frozenset({"phone"}), "name": frozenset({"firstName", "lastName"})}
+
+
 def _pair_sorted(keys: list[tuple]) -> list[tuple]:
     """``keys`` in tuple order, sorted in place. For pairs, two stable sorts on one field each
     (second field, then first) give the same order as comparing the tuples, about three times
@@ -584,7 +588,8 @@ class SubscribersBackend:
         """Every write goes through here: the indexes see the old keys that changed leave and the
         new ones come (a new first name moves one search key, not all of them)."""
         order_before = {name: _sort_key(subscriber, name) for name in self._order}
-        text_before = _text_values(subscriber)
+        moved = [name for name, inputs in _SEARCHED_IN.items() if not inputs.isdisjoint(changes)]
+        text_before = {name: _field_values(subscriber, name) for name in moved}
         self._apply_profile(subscriber, changes)
         subscriber.updated_at = max(at or now(), subscriber.updated_at)
         subscriber.version += 1
@@ -593,7 +598,8 @@ class SubscribersBackend:
             if key != order_before[name]:
                 order.discard(order_before[name])
                 order.add(key)
-        for name, values in _text_values(subscriber).items():
+        for name in moved:
+            values = _field_values(subscriber, name)
             if values != text_before[name]:
                 for value in text_before[name]:
                     self._text[name].discard((value, subscriber.id))
