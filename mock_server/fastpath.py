@@ -402,7 +402,7 @@ class FastPath:
         if media_type.strip().lower() != "application/json" or charset not in ("utf-8", "utf8") or not raw.strip():
             raise Decline(raw)
         try:
-            body = json.loads(raw.decode("utf-8-sig"))
+            body = json.loads(raw.decode("utf-8").removeprefix("\ufeff"))  # as "utf-8-sig" reads it
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise Decline(raw) from None
         try:

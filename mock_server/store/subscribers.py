@@ -155,17 +155,16 @@ def _sort_key(subscriber: Subscriber, order_by: str) -> tuple:
 
 
 def _field_values(subscriber: Subscriber, name: str) -> list[str]:
-    """The lower-cased values a search filter on ``name`` looks at."""
+    """The lower-cased values a search filter on ``name`` looks at, sorted, without repeats."""
     if name == "name":
-        found = [subscriber.full_name] if subscriber.full_name else []
-        if subscriber.last_name and subscriber.first_name:
-            found.append(subscriber.last_name)
-    elif name == "subscriberId":
-        found = [subscriber.subscriber_id]
-    else:
-        value = getattr(subscriber, name)
-        found = [value] if value else []
-    return sorted({value.lower() for value in found})
+        full_name = subscriber.full_name
+        if not full_name:
+            return []
+        if subscriber.last_name and subscriber.first_name:  # a search by last name finds them too
+            return sorted({full_name.lower(), subscriber.last_name.lower()})
+        return [full_name.lower()]
+    value = subscriber.subscriber_id if name == "subscriberId" else getattr(subscriber, name)
+    return [value.lower()] if value else []
 
 
 # The profile fields (API names) each search field's values are made of; subscriberId never changes.
