@@ -534,7 +534,7 @@ class InboxBackend:
             body=render(template.body, context),
             created_at=notification.created_at,
             updated_at=notification.created_at,
-            payload=clone(notification.payload),
+            payload=notification.payload,  # one copy for both records: neither changes it, answers clone it
             data=_render_data(template.data, context),
             avatar=template.avatar,
             redirect_url=render(template.redirect_url, context) if template.redirect_url else None,

@@ -608,9 +608,10 @@ class SubscribersBackend:
 
     @staticmethod
     def _apply_profile(subscriber: Subscriber, profile: dict[str, Any]) -> None:
-        for api_name, attribute in PROFILE_FIELDS.items():
-            if api_name in profile:
-                setattr(subscriber, attribute, clone(profile[api_name]))
+        for api_name, value in profile.items():
+            attribute = PROFILE_FIELDS.get(api_name)
+            if attribute is not None:
+                setattr(subscriber, attribute, clone(value))
 
     def _index(self, subscriber: Subscriber) -> None:
         for name, order in self._order.items():
