@@ -42,6 +42,10 @@ def _choices(record: dict[str, Any] | None, where: str) -> ChannelChoices:
     return ChannelChoices(channels, parse_time(record.get("updatedAt"), f"{where}.updatedAt"))
 
 
+# What a subscriber who never chose anything has (read only: ``_for`` stores a new one to change).
+_NO_CHOICES = SubscriberPreferences()
+
+
 def _choice(preferences: SubscriberPreferences, own: dict[str, bool], workflow: Workflow, channel: str) -> bool:
     """Whether ``workflow`` delivers on ``channel`` (one of its channels): always when it is
     critical, else the subscriber's choice for the workflow, their global choice, the default."""
@@ -79,9 +83,7 @@ class PreferencesBackend:
         with self._lock:
             if channel not in workflow.channels:
                 return False
-            preferences = self._by_subscriber.get(subscriber.id)
-            if preferences is None:
-                return workflow.critical or workflow.default_for(channel)
+            preferences = self._by_subscriber.get(subscriber.id, _NO_CHOICES)
             own = preferences.workflows.get(workflow.id)
             return _choice(preferences, own.channels if own else {}, workflow, channel)
 
