@@ -151,12 +151,15 @@ def _json_schema_of(content: dict) -> dict | None:
     return None
 
 
-def compile_operations(
-    resolved: t.Mapping[str, t.Any], spec: Spec, validate_responses: bool
-) -> dict[str, list[CompiledOperation]]:
-    """Method -> compiled operations, from Connexion's resolved copy of the spec (no ``$ref`` left)."""
+Routes = dict[tuple[str, int], list[CompiledOperation]]
+
+
+def compile_operations(resolved: t.Mapping[str, t.Any], spec: Spec, validate_responses: bool) -> Routes:
+    """(method, number of "/" in the path) -> compiled operations, from Connexion's resolved copy of
+    the spec (no ``$ref`` left). A request's candidates are those of its method and path length: a
+    route matches only paths with as many segments as its own, and so do its rivals."""
     default_security = resolved.get("security", [])
-    routes: dict[str, list[CompiledOperation]] = {}
+    routes: Routes = {}
     all_regexes: list[tuple[str, re.Pattern[str]]] = []
     for path, item in resolved["paths"].items():
         regex = _route(path)
@@ -166,7 +169,7 @@ def compile_operations(
                 continue
             compiled = _compile(path, method, item, operation, regex, spec, validate_responses, default_security)
             if compiled is not None:
-                routes.setdefault(method.upper(), []).append(compiled)
+                routes.setdefault((method.upper(), path.count("/")), []).append(compiled)
     for operations in routes.values():
         for compiled in operations:
             compiled.rivals = [
@@ -255,7 +258,7 @@ class FastPath:
         self,
         app: ASGIApp,
         *,
-        routes: dict[str, list[CompiledOperation]],
+        routes: Routes,
         services: dict[str, t.Any],
         limiter: RateLimiter,
         journal: Journal,
@@ -265,12 +268,6 @@ class FastPath:
     ) -> None:
         self.app = app
         self.routes = routes
-        # The candidates for a request: its method's routes with as many path segments as its path
-        # (a route matches only paths of its own length, and so do its rivals).
-        self._by_shape: dict[tuple[str, int], list[CompiledOperation]] = {}
-        for method, operations in routes.items():
-            for operation in operations:
-                self._by_shape.setdefault((method, operation.facts.path.count("/")), []).append(operation)
         self.services = services
         self.backends = services["backends"]
         self.limiter = limiter
@@ -312,7 +309,7 @@ class FastPath:
 
     def _match(self, scope: Scope) -> tuple[CompiledOperation, dict[str, str]]:
         path = scope["path"]
-        for operation in self._by_shape.get((scope["method"], path.count("/")), ()):
+        for operation in self.routes.get((scope["method"], path.count("/")), ()):
             found = operation.regex.match(path)
             if found is not None:
                 if any(rival.match(path) for rival in operation.rivals):

@@ -224,7 +224,7 @@ class PreferencesBackend:
         return values, overrides, own.updated_at
 
     def _dto(self, subscriber: Subscriber, channels: list[str], criticality: str) -> dict[str, Any]:
-        preferences = self._by_subscriber.get(subscriber.id) or SubscriberPreferences()
+        preferences = self._by_subscriber.get(subscriber.id, _NO_CHOICES)
         global_values = {channel: preferences.global_choices.channels.get(channel, True) for channel in channels}
         global_dto: dict[str, Any] = {"enabled": any(global_values.values()), "channels": global_values}
         if preferences.schedule is not None:
