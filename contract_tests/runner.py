@@ -136,11 +136,34 @@ def preflight(url: str, api_key: str, spec_path: Path = DEFAULT_SPEC, *, timeout
 # --- the run --------------------------------------------------------------------------------------
 
 
+def refusal_config(spec_path: Path = DEFAULT_SPEC) -> list[str]:
+    """Schemathesis configuration lines that let ``positive_data_acceptance`` accept, for one
+    operation at a time, the statuses Novu gives to schema-valid requests that the state refuses
+    (the responses the spec marks ``x-valid-input-refusal``). Every other status stays refused, and
+    every other operation keeps the check's defaults."""
+    from schemathesis.config import PositiveDataAcceptanceConfig
+
+    from mock_server.spec import load_spec
+
+    defaults = PositiveDataAcceptanceConfig().expected_statuses
+    lines: list[str] = []
+    for operation_id, statuses in sorted(load_spec(Path(spec_path).resolve()).valid_input_refusals.items()):
+        expected = [*defaults, *(str(status) for status in statuses)]
+        lines += [
+            "",
+            "[[operations]]",
+            f'include-operation-id = "{operation_id}"',
+            "checks.positive_data_acceptance.expected-statuses = [" + ", ".join(f'"{s}"' for s in expected) + "]",
+        ]
+    return lines
+
+
 def _config_file(directory: Path, options: ContractOptions) -> Path:
     lines = [f'hooks = "{HOOKS_MODULE}"']
     if options.read_only:
         # The coverage phase would also try undeclared methods (PUT, DELETE...) on every path.
         lines += ["", "[phases.coverage]", "unexpected-methods = []"]
+    lines += refusal_config(options.spec)
     path = directory / "schemathesis.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -93,6 +93,25 @@ class Spec:
                 mapping.update(dict.fromkeys(schema["enum"], channel))
         return mapping
 
+    @functools.cached_property
+    def valid_input_refusals(self) -> dict[str, list[int]]:
+        """operationId -> the statuses Novu gives to some schema-valid requests because of the state
+        they meet (a 400 for set-primary on a channel without primaries, say): the responses marked
+        ``x-valid-input-refusal: true``. The contract suite accepts these for positive data too."""
+        refusals: dict[str, list[int]] = {}
+        for item in self.document.get("paths", {}).values():
+            for method, operation in item.items():
+                if method not in HTTP_METHODS:
+                    continue
+                marked = sorted(
+                    int(code)
+                    for code, response in operation.get("responses", {}).items()
+                    if self.resolve(response).get("x-valid-input-refusal")
+                )
+                if marked:
+                    refusals[operation["operationId"]] = marked
+        return refusals
+
     def enum(self, name: str) -> list[str]:
         return list(self.document["components"]["schemas"][name]["enum"])
 
