@@ -137,3 +137,21 @@ def test_empty_name_and_identifier_are_kept(integrations) -> None:
     assert (created.name, created.identifier) == ("", "")
     unnamed = integrations.create(provider_id="acme-mail", channel="email")
     assert unnamed.name == "Acme-mail" and unnamed.identifier.startswith("acme-mail-")
+
+
+def test_removing_an_integration_removes_its_channel_connections_and_endpoints() -> None:
+    """Novu's RemoveIntegration deletes the integration's channel connections and endpoints too."""
+    from fixtures.factories import seed_environment
+
+    backend = next(iter(Backends({"k": "Development"})))
+    seed_environment(backend, seed=3, index=0)
+    slack = backend.integrations.by_identifier("slack-prod")
+
+    def tied(service) -> list:
+        return [record for record in service.all() if record.integration_identifier == slack.identifier]
+
+    assert tied(backend.channel_connections) and tied(backend.channel_endpoints), "the fixtures connect Slack"
+    others = len(backend.channel_endpoints.all()) - len(tied(backend.channel_endpoints))
+    backend.integrations.remove(slack.id)
+    assert tied(backend.channel_connections) == [] and tied(backend.channel_endpoints) == []
+    assert len(backend.channel_endpoints.all()) == others, "endpoints of other integrations stay"
