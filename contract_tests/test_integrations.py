@@ -162,7 +162,7 @@ def test_auto_configure(client, created) -> None:
     assert response.status_code == 201
     body = response.json()["data"]
     assert body["success"] is True
-    assert body["integration"]["configurations"]["inboundWebhookEnabled"] is True
+    assert body["configurations"]["inboundWebhookEnabled"] is True
 
     twilio = created(providerId="twilio", channel="sms")
     unsupported = client.post(f"/v1/integrations/{twilio['_id']}/auto-configure").json()["data"]

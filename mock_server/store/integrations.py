@@ -294,7 +294,7 @@ class IntegrationsBackend:
             return {
                 "success": True,
                 "message": "Integration auto-configured successfully",
-                "integration": integration.to_dto(),
+                "configurations": clone(integration.configurations),
             }
 
     def chat_oauth_target(self, identifier: str) -> Integration:
