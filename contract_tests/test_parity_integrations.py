@@ -146,6 +146,17 @@ def test_any_provider_id_is_accepted_and_named_after_itself(create) -> None:
     assert integration["identifier"].startswith("contract-acme-")
 
 
+def test_channel_may_be_left_out(client, create) -> None:
+    """apps/api/src/app/integrations/dtos/create-integration-request.dto.ts (``channel`` is
+    ``@IsOptional``) and create-integration.usecase.ts (the channel is stored only when given): the
+    integration has no channel, and so no primary ("Channel undefined does not support primary")."""
+    integration = create(providerId="sendgrid")
+    assert "channel" not in integration and integration["priority"] == 0
+    response = client.post(f"/v1/integrations/{integration['_id']}/set-primary")
+    assert response.status_code == 400
+    assert response.json()["message"] == "Channel undefined does not support primary"
+
+
 def test_an_empty_name_is_kept(create) -> None:
     """apps/api/src/app/integrations/usecases/create-integration/create-integration.usecase.ts:
     the default name applies only when ``name`` is absent (``??``), so an empty one is kept."""

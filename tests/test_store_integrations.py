@@ -155,3 +155,10 @@ def test_removing_an_integration_removes_its_channel_connections_and_endpoints()
     backend.integrations.remove(slack.id)
     assert tied(backend.channel_connections) == [] and tied(backend.channel_endpoints) == []
     assert len(backend.channel_endpoints.all()) == others, "endpoints of other integrations stay"
+
+
+def test_an_integration_may_have_no_channel(integrations) -> None:
+    created = integrations.create(provider_id="sendgrid", channel=None, active=True)
+    assert "channel" not in created.to_dto() and (created.priority, created.primary) == (0, False)
+    with pytest.raises(BadRequest, match="Channel undefined does not support primary"):
+        integrations.set_primary(created.id)

@@ -19,7 +19,7 @@ async def get_active_integrations(backend: Backend) -> list[dict[str, Any]]:
 async def create_integration(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     return backend.integrations.create(
         provider_id=body["providerId"],
-        channel=body["channel"],
+        channel=body.get("channel"),
         name=body.get("name"),
         identifier=body.get("identifier"),
         credentials=body.get("credentials"),

@@ -48,7 +48,7 @@ class Integration:
     name: str
     identifier: str
     provider_id: str
-    channel: str
+    channel: str | None  # None: created without one (Novu's DTO no longer requires it)
     credentials: dict[str, Any]
     active: bool
     primary: bool
@@ -66,7 +66,7 @@ class Integration:
             "_environmentId": self.environment_id,
             "_organizationId": self.organization_id,
             "providerId": self.provider_id,
-            "channel": self.channel,
+            **({"channel": self.channel} if self.channel is not None else {}),
             "active": self.active,
             "name": self.name,
             "identifier": self.identifier,
@@ -98,6 +98,11 @@ class Integration:
         if self.credentials:
             document["credentials"] = providers.stored_credentials(self.credentials)
         return document
+
+
+def _js(value: str | None) -> str:
+    """A value as a JavaScript template literal writes it (``undefined`` for none)."""
+    return "undefined" if value is None else value
 
 
 def _parse_time(value: str) -> datetime:
@@ -146,7 +151,7 @@ class IntegrationsBackend:
         self,
         *,
         provider_id: str,
-        channel: str,
+        channel: str | None,
         name: str | None = None,
         identifier: str | None = None,
         credentials: dict[str, Any] | None = None,
@@ -161,11 +166,14 @@ class IntegrationsBackend:
         (even empty); absent, the provider's display name and its slug plus a short id."""
         with self._lock:
             self._ensure_this_environment(environment_id)
-            same_provider = any(i.provider_id == provider_id and i.channel == channel for i in self._by_id.values())
+            # (without a channel, Novu's query leaves the channel out and so matches any)
+            same_provider = any(
+                i.provider_id == provider_id and (channel is None or i.channel == channel) for i in self._by_id.values()
+            )
             if same_provider and provider_id == providers.NOVU_IN_APP and channel == "in_app":
                 raise BadRequest("One environment can only have one In app provider")
             if same_provider and provider_id in (providers.NOVU_EMAIL, providers.NOVU_SMS):
-                raise Conflict(f"Integration with novu provider for {channel.lower()} channel already exists")
+                raise Conflict(f"Integration with novu provider for {_js(channel).lower()} channel already exists")
             if identifier:
                 self._ensure_identifier_free(identifier)
             name = providers.default_name(provider_id) if name is None else name
@@ -270,7 +278,7 @@ class IntegrationsBackend:
                 )
             integration = self.get(integration_id)
             if integration.channel not in PRIMARY_CHANNELS:
-                raise BadRequest(f"Channel {integration.channel} does not support primary")
+                raise BadRequest(f"Channel {_js(integration.channel)} does not support primary")
             if integration.primary:
                 return integration
             moment = now()
@@ -340,7 +348,7 @@ class IntegrationsBackend:
                 name=record["name"],
                 identifier=record["identifier"],
                 provider_id=record["providerId"],
-                channel=record["channel"],
+                channel=record.get("channel"),
                 credentials=clone(record.get("credentials") or {}),
                 active=record["active"],
                 primary=record["primary"],
