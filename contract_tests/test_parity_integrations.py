@@ -157,6 +157,14 @@ def test_channel_may_be_left_out(client, create) -> None:
     assert response.json()["message"] == "Channel undefined does not support primary"
 
 
+def test_kind_is_delivery_unless_told(client, create) -> None:
+    """apps/api/src/app/integrations/usecases/create-integration/create-integration.usecase.ts (``kind``
+    defaults to "delivery") with create-integration-request.dto.ts (``kind`` is ``@IsEnum``)."""
+    assert create(providerId="ses", channel="email")["kind"] == "delivery"
+    wrong = client.post("/v1/integrations", json={"providerId": "ses", "channel": "email", "kind": "robot"})
+    assert wrong.status_code == 422 and "kind" in wrong.json()["errors"]
+
+
 def test_an_empty_name_is_kept(create) -> None:
     """apps/api/src/app/integrations/usecases/create-integration/create-integration.usecase.ts:
     the default name applies only when ``name`` is absent (``??``), so an empty one is kept."""

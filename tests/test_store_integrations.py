@@ -162,3 +162,10 @@ def test_an_integration_may_have_no_channel(integrations) -> None:
     assert "channel" not in created.to_dto() and (created.priority, created.primary) == (0, False)
     with pytest.raises(BadRequest, match="Channel undefined does not support primary"):
         integrations.set_primary(created.id)
+
+
+def test_agent_integrations_have_no_channel(integrations) -> None:
+    integrations.create(provider_id="novu", channel="in_app")
+    agent = integrations.create(provider_id="novu", channel="in_app", kind="agent")
+    assert agent.kind == "agent" and agent.channel is None, "no channel, so the one-Inbox rule does not apply"
+    assert integrations.create(provider_id="ses", channel="email").kind == "delivery"

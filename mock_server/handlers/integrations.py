@@ -27,6 +27,7 @@ async def create_integration(backend: Backend, body: dict[str, Any]) -> dict[str
         conditions=body.get("conditions"),
         configurations=body.get("configurations"),
         environment_id=body.get("_environmentId"),
+        kind=body.get("kind"),
     ).to_dto()
 
 

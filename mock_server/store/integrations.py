@@ -159,6 +159,7 @@ class IntegrationsBackend:
         conditions: list[dict[str, Any]] | None = None,
         configurations: dict[str, Any] | None = None,
         environment_id: str | None = None,
+        kind: str | None = None,
         created_at: datetime | None = None,
         rng: random.Random | None = None,
     ) -> Integration:
@@ -166,10 +167,15 @@ class IntegrationsBackend:
         (even empty); absent, the provider's display name and its slug plus a short id."""
         with self._lock:
             self._ensure_this_environment(environment_id)
+            kind = kind or "delivery"
+            if kind == "agent":
+                # agent runtimes have no channel; the Novu-provider rules are about channels
+                channel = None
             # (without a channel, Novu's query leaves the channel out and so matches any)
             same_provider = any(
                 i.provider_id == provider_id and (channel is None or i.channel == channel) for i in self._by_id.values()
             )
+            same_provider = same_provider and kind != "agent"
             if same_provider and provider_id == providers.NOVU_IN_APP and channel == "in_app":
                 raise BadRequest("One environment can only have one In app provider")
             if same_provider and provider_id in (providers.NOVU_EMAIL, providers.NOVU_SMS):
@@ -195,6 +201,7 @@ class IntegrationsBackend:
                 updated_at=moment,
                 configurations=clone(configurations or {}),
                 conditions=clone(conditions or []),
+                kind=kind,
             )
             if active and channel in PRIMARY_CHANNELS:
                 highest = self._highest_active(channel)
