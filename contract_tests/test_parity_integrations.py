@@ -157,6 +157,14 @@ def test_channel_may_be_left_out(client, create) -> None:
     assert response.json()["message"] == "Channel undefined does not support primary"
 
 
+def test_the_tool_channel_is_accepted_without_primary(client, create) -> None:
+    """apps/api/src/app/integrations/dtos/create-integration-request.dto.ts (``@IsEnum(ChannelTypeEnum)``,
+    whose values now include ``tool``, as novu-py 3.19's CreateIntegrationRequestDtoChannel shows)
+    with create-integration.usecase.ts (only email and sms rank integrations)."""
+    integration = create(providerId="contract-tool", channel="tool", active=True)
+    assert (integration["channel"], integration["priority"], integration["primary"]) == ("tool", 0, False)
+
+
 def test_kind_is_delivery_unless_told(client, create) -> None:
     """apps/api/src/app/integrations/usecases/create-integration/create-integration.usecase.ts (``kind``
     defaults to "delivery") with create-integration-request.dto.ts (``kind`` is ``@IsEnum``)."""
