@@ -312,6 +312,17 @@ def test_conditions_take_primary_away(client, create) -> None:
     assert data["primary"] is False and data["conditions"][0]["children"][0]["value"] == "acme"
 
 
+def test_rules_take_the_place_of_conditions(client, create) -> None:
+    """apps/api/src/app/integrations/usecases/update-integration/update-integration.usecase.ts:
+    non-empty JSONLogic ``rules`` are stored and clear ``conditions``; null clears the rules."""
+    integration = create(providerId="ses", channel="email", conditions=[CONDITION])
+    rules = {"==": [{"var": "tenant.identifier"}, "acme"]}
+    data = client.put(f"/v1/integrations/{integration['_id']}", json={"rules": rules}).json()["data"]
+    assert data["rules"] == rules and data["conditions"] == []
+    cleared = client.put(f"/v1/integrations/{integration['_id']}", json={"rules": None}).json()["data"]
+    assert cleared["rules"] is None
+
+
 def test_update_replaces_credentials(client, create) -> None:
     """apps/api/src/app/integrations/usecases/update-integration/update-integration.usecase.ts
     (``$set`` of the whole ``credentials``), seen through remove-integration.usecase.ts (the delete

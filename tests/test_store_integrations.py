@@ -169,3 +169,13 @@ def test_agent_integrations_have_no_channel(integrations) -> None:
     agent = integrations.create(provider_id="novu", channel="in_app", kind="agent")
     assert agent.kind == "agent" and agent.channel is None, "no channel, so the one-Inbox rule does not apply"
     assert integrations.create(provider_id="ses", channel="email").kind == "delivery"
+
+
+def test_rules_replace_conditions(integrations) -> None:
+    condition = {"isNegated": False, "type": "GROUP", "value": "AND", "children": []}
+    created = integrations.create(provider_id="ses", channel="email", conditions=[condition])
+    assert "rules" not in created.to_dto()
+    integrations.update(created.id, {"rules": {"==": [{"var": "tenant.identifier"}, "acme"]}})
+    assert created.conditions == [] and created.to_dto()["rules"]["=="][1] == "acme"
+    integrations.update(created.id, {"rules": None})
+    assert created.to_dto()["rules"] is None

@@ -28,6 +28,7 @@ async def create_integration(backend: Backend, body: dict[str, Any]) -> dict[str
         configurations=body.get("configurations"),
         environment_id=body.get("_environmentId"),
         kind=body.get("kind"),
+        rules=body.get("rules"),
     ).to_dto()
 
 

@@ -36,6 +36,10 @@ AUTO_CONFIGURE_UNSUPPORTED = (
 )
 
 
+# Rules never set (the document has no `rules`), unlike rules set to null by an update.
+NO_RULES: Any = type("NoRules", (), {"__repr__": lambda self: "NO_RULES"})()
+
+
 def is_object_id(value: str) -> bool:
     return len(value) == 24 and all(ch in "0123456789abcdefABCDEF" for ch in value)
 
@@ -58,6 +62,8 @@ class Integration:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     priority: int = 0
     kind: str = "delivery"
+    # JSONLogic choosing the integration at send time; NO_RULES until set (an update may set null)
+    rules: Any = NO_RULES
 
     def _document(self) -> dict[str, Any]:
         """The stored document as Novu's database hands it out (empty objects left out)."""
@@ -81,6 +87,8 @@ class Integration:
         }
         if self.configurations:
             document["configurations"] = clone(self.configurations)
+        if self.rules is not NO_RULES:
+            document["rules"] = clone(self.rules)
         return document
 
     def to_dto(self) -> dict[str, Any]:
@@ -160,6 +168,7 @@ class IntegrationsBackend:
         configurations: dict[str, Any] | None = None,
         environment_id: str | None = None,
         kind: str | None = None,
+        rules: dict[str, Any] | None = None,
         created_at: datetime | None = None,
         rng: random.Random | None = None,
     ) -> Integration:
@@ -202,6 +211,7 @@ class IntegrationsBackend:
                 configurations=clone(configurations or {}),
                 conditions=clone(conditions or []),
                 kind=kind,
+                rules=clone(rules) if rules else NO_RULES,
             )
             if active and channel in PRIMARY_CHANNELS:
                 highest = self._highest_active(channel)
@@ -237,11 +247,16 @@ class IntegrationsBackend:
             for key in ("credentials", "configurations", "conditions"):
                 if changes.get(key) is not None:
                     updates[key] = clone(changes[key])
+            if "rules" in changes:
+                # non-empty rules replace the legacy conditions; empty or null ones clear the rules
+                updates["rules"] = clone(changes["rules"]) if changes["rules"] else None
+                if updates["rules"]:
+                    updates["conditions"] = []
             if not updates:
                 raise BadRequest("No properties found for update")
             was_primary = integration.primary
             active_changed = "active" in updates and updates["active"] != integration.active
-            for key in ("name", "identifier", "active", "credentials", "configurations", "conditions"):
+            for key in ("name", "identifier", "active", "credentials", "configurations", "conditions", "rules"):
                 if key in updates:
                     setattr(integration, key, updates[key])
             if active_changed and integration.channel in PRIMARY_CHANNELS:
@@ -255,7 +270,7 @@ class IntegrationsBackend:
                 else:
                     self._renumber(integration.channel, besides=integration)
                     integration.priority, integration.primary = 0, False
-            if updates.get("conditions") and was_primary:
+            if (updates.get("conditions") or updates.get("rules")) and was_primary:
                 # an integration chosen by conditions is no longer the channel's primary
                 integration.primary = False
                 self._renumber(integration.channel, first=integration)
@@ -365,6 +380,7 @@ class IntegrationsBackend:
                 conditions=clone(record.get("conditions") or []),
                 priority=record.get("priority", 0),
                 kind=record.get("kind", "delivery"),
+                rules=clone(record["rules"]) if "rules" in record else NO_RULES,
             )
             by_id[integration.id] = integration
             identifiers.add(integration.identifier)
