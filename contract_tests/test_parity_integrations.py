@@ -183,7 +183,8 @@ def test_identifier_taken_in_the_environment_is_409(client, create) -> None:
     """apps/api/src/app/integrations/e2e/create-integration.e2e.ts ("should not allow to create
     integration with same identifier"): 409 "Integration with identifier already exists"."""
     first = create(providerId="ses", channel="email")
-    again = client.post("/v1/integrations", json={"providerId": "ses", "channel": "email", "identifier": first["identifier"]})
+    body = {"providerId": "ses", "channel": "email", "identifier": first["identifier"]}
+    again = client.post("/v1/integrations", json=body)
     assert again.status_code == 409
     assert again.json()["message"] == "Integration with identifier already exists"
 
@@ -191,7 +192,8 @@ def test_identifier_taken_in_the_environment_is_409(client, create) -> None:
 def test_another_environment_in_the_body_is_403(client) -> None:
     """apps/api/src/app/integrations/integrations.controller.ts (assertEnvironmentScopedForApiKey):
     an API key naming another environment's ``_environmentId`` is refused with 403."""
-    response = client.post("/v1/integrations", json={"providerId": "ses", "channel": "email", "_environmentId": MISSING_ID})
+    body = {"providerId": "ses", "channel": "email", "_environmentId": MISSING_ID}
+    response = client.post("/v1/integrations", json=body)
     assert response.status_code == 403
     assert "scoped to a single environment" in response.json()["message"]
 
@@ -208,9 +210,10 @@ def test_a_second_novu_inbox_is_400(client, created_at) -> None:
     """apps/api/src/app/integrations/e2e/create-integration.e2e.ts and create-integration.usecase.ts:
     one environment holds one Novu Inbox (``novu`` on ``in_app``): 400 "One environment can only
     have one In app provider"."""
+    inbox = {"providerId": "novu", "channel": "in_app", "identifier": _identifier()}
     if not any(i["providerId"] == "novu" and i["channel"] == "in_app" for i in _list(client)):
-        created_at("/v1/integrations", "_id").create({"providerId": "novu", "channel": "in_app", "identifier": _identifier()})
-    response = client.post("/v1/integrations", json={"providerId": "novu", "channel": "in_app", "identifier": _identifier()})
+        created_at("/v1/integrations", "_id").create(inbox)
+    response = client.post("/v1/integrations", json={**inbox, "identifier": _identifier()})
     assert response.status_code == 400
     assert response.json()["message"] == "One environment can only have one In app provider"
 
@@ -219,9 +222,10 @@ def test_a_second_novu_email_integration_is_409(client, created_at) -> None:
     """apps/api/src/app/integrations/usecases/create-integration/create-integration.usecase.ts: one
     Novu email integration per environment: 409 "Integration with novu provider for email channel
     already exists"."""
+    novu_email = {"providerId": "novu-email", "channel": "email", "identifier": _identifier()}
     if not any(i["providerId"] == "novu-email" for i in _list(client)):
-        created_at("/v1/integrations", "_id").create({"providerId": "novu-email", "channel": "email", "identifier": _identifier()})
-    response = client.post("/v1/integrations", json={"providerId": "novu-email", "channel": "email", "identifier": _identifier()})
+        created_at("/v1/integrations", "_id").create(novu_email)
+    response = client.post("/v1/integrations", json={**novu_email, "identifier": _identifier()})
     assert response.status_code == 409
     assert response.json()["message"] == "Integration with novu provider for email channel already exists"
 
@@ -428,7 +432,8 @@ def test_delete_answer_never_shows_a_secret_in_clear(client, create) -> None:
     """apps/api/src/app/integrations/usecases/remove-integration/remove-integration.usecase.ts (the
     stored documents) with libs/application-generic encryptCredentials: secret fields such as
     ``apiKey`` are stored encrypted, plain ones (``from``) as sent."""
-    kept = create(providerId="sendgrid", channel="email", credentials={"apiKey": "SG.contract-secret", "from": "a@contract.test"})
+    credentials = {"apiKey": "SG.contract-secret", "from": "a@contract.test"}
+    kept = create(providerId="sendgrid", channel="email", credentials=credentials)
     other = create(providerId="ses", channel="email")
     remaining = {i["_id"]: i for i in client.delete(f"/v1/integrations/{other['_id']}").json()["data"]}
     credentials = remaining[kept["_id"]]["credentials"]

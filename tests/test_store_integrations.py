@@ -62,7 +62,8 @@ def test_remove_answers_the_rest(integrations) -> None:
 
 
 def test_credentials_are_kept_but_never_echoed(integrations) -> None:
-    created = integrations.create(provider_id="sendgrid", channel="email", credentials={"apiKey": "SG.secret", "from": "a@b.c"})
+    credentials = {"apiKey": "SG.secret", "from": "a@b.c"}
+    created = integrations.create(provider_id="sendgrid", channel="email", credentials=credentials)
     assert created.credentials == {"apiKey": "SG.secret", "from": "a@b.c"}
     assert "credentials" not in created.to_dto() and created.to_dto()["id"] == created.id
     assert created.to_list_dto()["credentials"] == {} and "id" not in created.to_list_dto()
@@ -108,7 +109,8 @@ def test_priorities_follow_novus_numbering(integrations) -> None:
 
 
 def test_update_rules(integrations) -> None:
-    one = integrations.create(provider_id="sendgrid", channel="email", active=True, credentials={"apiKey": "a", "from": "x"})
+    credentials = {"apiKey": "a", "from": "x"}
+    one = integrations.create(provider_id="sendgrid", channel="email", active=True, credentials=credentials)
     for nothing in ({}, {"check": True}, {"name": ""}, {"identifier": one.identifier}):
         with pytest.raises(BadRequest, match="No properties found for update"):
             integrations.update(one.id, nothing)

@@ -32,7 +32,8 @@ OTHER_ENVIRONMENT = (
     "Use an API key from the target environment, or authenticate with a session token."
 )
 AUTO_CONFIGURE_UNSUPPORTED = (
-    "A support of auto-configuration of inbound webhook is not implemented by provider, manual configuration is required"
+    "A support of auto-configuration of inbound webhook is not implemented by provider, "
+    "manual configuration is required"
 )
 
 
