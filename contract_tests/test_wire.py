@@ -44,17 +44,17 @@ def test_missing_or_unknown_key_is_401(target) -> None:
 def test_health_check_needs_no_key(target) -> None:
     response = httpx.get(f"{target.url}/v1/health-check")
     assert response.status_code == 200
-    assert response.json()["status"] == "ok"
+    assert response.json()["data"]["status"] == "ok"
 
 
 def test_schema_violations_are_422_keyed_by_field(client) -> None:
-    response = client.post("/v1/integrations", json={"providerId": "carrier-pigeon", "channel": 7, "active": "yes"})
+    response = client.post("/v1/integrations", json={"providerId": 42, "channel": 7, "active": "yes"})
     body = _assert_error(response, 422, "/v1/integrations")
     assert set(body["errors"]) >= {"providerId", "channel", "active"}
-    assert body["errors"]["providerId"]["value"] == "carrier-pigeon"
+    assert body["errors"]["providerId"]["value"] == 42
     assert all(entry["messages"] for entry in body["errors"].values())
     missing = client.post("/v1/integrations", json={"name": "no provider"})
-    assert set(_assert_error(missing, 422, "/v1/integrations")["errors"]) == {"providerId", "channel"}
+    assert set(_assert_error(missing, 422, "/v1/integrations")["errors"]) == {"providerId"}
 
 
 def test_malformed_and_non_json_bodies(client) -> None:
@@ -107,7 +107,7 @@ def test_idempotent_replay_and_refusals(client) -> None:
     assert again.status_code == 201
     assert again.headers["Idempotency-Replay"] == "true"
     assert again.json() == first.json(), "the kept response, not a second integration"
-    assert sum(i["identifier"] == body["identifier"] for i in client.get("/v1/integrations").json()) == 1
+    assert sum(i["identifier"] == body["identifier"] for i in client.get("/v1/integrations").json()["data"]) == 1
 
     other = client.post("/v1/integrations", json={**body, "name": "changed"}, headers={"idempotency-key": key})
     refusal = _assert_error(other, 422, "/v1/integrations")
@@ -124,7 +124,7 @@ def test_idempotent_replay_and_refusals(client) -> None:
 
 def test_errors_are_kept_and_replayed_too(client) -> None:
     key = f"contract-{uuid.uuid4()}"
-    body = {"providerId": "nope", "channel": "email"}
+    body = {"providerId": "ses", "channel": "nope"}
     first = client.post("/v1/integrations", json=body, headers={"idempotency-key": key})
     second = client.post("/v1/integrations", json=body, headers={"idempotency-key": key})
     assert first.status_code == second.status_code == 422

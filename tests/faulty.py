@@ -96,8 +96,9 @@ def mock_app(**settings):
 
 def _each_item(change: Callable[[dict], None]) -> Rewrite:
     def rewrite(status: int, body):
-        if 200 <= status < 300 and isinstance(body, list):
-            for item in body:
+        items = body.get("data") if isinstance(body, dict) else body
+        if 200 <= status < 300 and isinstance(items, list):
+            for item in items:
                 change(item)
         return status, body
 

@@ -36,14 +36,14 @@ def test_environments_are_isolated(client, other_client) -> None:
     mine_id, theirs_id = mine.json()["data"]["_id"], theirs.json()["data"]["_id"]
     assert other_client.delete(f"/v1/integrations/{mine_id}").status_code == 404
     assert client.put(f"/v1/integrations/{theirs_id}", json={"name": "x"}).status_code == 404
-    assert {i["_environmentId"] for i in client.get("/v1/integrations").json()} == {mine.json()["data"]["_environmentId"]}
+    assert {i["_environmentId"] for i in client.get("/v1/integrations").json()["data"]} == {mine.json()["data"]["_environmentId"]}
 
 
 def test_fixtures_are_on_by_default_and_can_be_turned_off(client) -> None:
-    assert len(client.get("/v1/integrations").json()) >= 10
+    assert len(client.get("/v1/integrations").json()["data"]) >= 10
     empty = create_app(Settings(api_keys={KEY: "Development"}, fixtures=False))
     with TestClient(empty, headers={"Authorization": f"ApiKey {KEY}"}) as http:
-        assert http.get("/v1/integrations").json() == []
+        assert http.get("/v1/integrations").json() == {"data": []}
 
 
 def test_rate_limit_answers_429_with_retry_after() -> None:
@@ -75,7 +75,7 @@ def test_chunked_body_over_the_limit_is_413() -> None:
         assert plain.status_code == 413 and plain.json()["statusCode"] == 413
         keyed = http.post("/v1/integrations", content=chunks(), headers={"idempotency-key": "k"})
         assert keyed.status_code == 413
-        assert http.get("/v1/integrations").json() == [], "nothing was created"
+        assert http.get("/v1/integrations").json() == {"data": []}, "nothing was created"
 
 
 def test_validation_errors_name_every_field(client) -> None:

@@ -62,7 +62,7 @@ def test_serve_answers_over_http(loop) -> None:
                 time.sleep(0.1)
         assert health.status_code == 200
         listed = httpx.get(f"http://127.0.0.1:{port}/v1/integrations", headers={"Authorization": "ApiKey cli-key"})
-        assert listed.status_code == 200 and len(listed.json()) >= 10
+        assert listed.status_code == 200 and len(listed.json()["data"]) >= 10
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)

@@ -10,7 +10,7 @@ from tests.conftest import KEY
 
 
 def _identifiers(client) -> set[str]:
-    return {integration["identifier"] for integration in client.get("/v1/integrations").json()}
+    return {integration["identifier"] for integration in client.get("/v1/integrations").json()["data"]}
 
 
 def test_admin_document_is_valid_openapi_and_names_the_services(client) -> None:
@@ -38,7 +38,7 @@ def test_admin_needs_a_known_key(app) -> None:
 
 
 def test_reset_goes_back_to_the_same_seeded_fixtures(client) -> None:
-    seeded = client.get("/v1/integrations").json()
+    seeded = client.get("/v1/integrations").json()["data"]
     created = client.post("/v1/integrations", json={"providerId": "ses", "channel": "email", "identifier": "temp"})
     assert created.status_code == 201
     client.delete(f"/v1/integrations/{seeded[0]['_id']}")
@@ -49,20 +49,20 @@ def test_reset_goes_back_to_the_same_seeded_fixtures(client) -> None:
     assert set(counts) == {"integrations", "workflows", "subscribers", "preferences", "channel_connections",
                            "channel_endpoints", "inbox"}  # fmt: skip
     assert all(counts.values()), f"the fixtures seed every service: {counts}"
-    assert client.get("/v1/integrations").json() == seeded, "same ids, timestamps and fields as at start"
+    assert client.get("/v1/integrations").json()["data"] == seeded, "same ids, timestamps and fields as at start"
 
 
 def test_reset_empty_leaves_no_data(client) -> None:
     counts = client.post("/_mock/reset", params={"empty": "true"}).json()["services"]
     assert counts and set(counts.values()) == {0}
-    assert client.get("/v1/integrations").json() == []
+    assert client.get("/v1/integrations").json()["data"] == []
     assert client.get("/_mock/state").json()["services"] == {name: [] for name in counts}
 
 
 def test_reset_touches_only_the_keys_environment(client, other_client) -> None:
-    theirs = other_client.get("/v1/integrations").json()
+    theirs = other_client.get("/v1/integrations").json()["data"]
     client.post("/_mock/reset", params={"empty": "true"})
-    assert other_client.get("/v1/integrations").json() == theirs
+    assert other_client.get("/v1/integrations").json()["data"] == theirs
 
 
 def test_export_then_import_restores_everything(client) -> None:
@@ -70,27 +70,27 @@ def test_export_then_import_restores_everything(client) -> None:
     assert exported["version"] == 1
     records = exported["services"]["integrations"]
     assert records and any(record["credentials"] for record in records), "credentials are kept in the export"
-    before = client.get("/v1/integrations").json()
+    before = client.get("/v1/integrations").json()["data"]
 
     client.post("/v1/integrations", json={"providerId": "ses", "channel": "email", "identifier": "after-export"})
     client.delete(f"/v1/integrations/{before[0]['_id']}")
     imported = client.put("/_mock/state", json=exported)
     assert imported.status_code == 200
     assert imported.json() == {"services": {name: len(items) for name, items in exported["services"].items()}}
-    assert client.get("/v1/integrations").json() == before
+    assert client.get("/v1/integrations").json()["data"] == before
     assert client.get("/_mock/state").json() == exported
 
 
 def test_an_export_can_be_imported_into_another_environment(client, other_client) -> None:
     exported = client.get("/_mock/state").json()
     assert other_client.put("/_mock/state", json=exported).status_code == 200
-    theirs = other_client.get("/v1/integrations").json()
+    theirs = other_client.get("/v1/integrations").json()["data"]
     assert {i["identifier"] for i in theirs} == _identifiers(client)
     their_environment = other_client.get("/_mock/state").json()["environment"]["id"]
     assert {i["_environmentId"] for i in theirs} == {their_environment}, "records land in the importer's environment"
     # still two separate environments: a change in one is not seen in the other
     client.delete(f"/v1/integrations/{theirs[0]['_id']}")
-    assert theirs[0]["_id"] in {i["_id"] for i in other_client.get("/v1/integrations").json()}
+    assert theirs[0]["_id"] in {i["_id"] for i in other_client.get("/v1/integrations").json()["data"]}
 
 
 def test_a_wrong_document_is_422_and_changes_nothing(client) -> None:

@@ -17,7 +17,7 @@ def _journal(client, **params) -> dict:
 
 def test_each_request_is_recorded_with_its_answer(client) -> None:
     client.get("/v1/integrations")
-    client.post("/v1/integrations", json={"providerId": "not-a-provider", "channel": "email"})
+    client.post("/v1/integrations", json={"providerId": "ses", "channel": "not-a-channel"})
     journal = _journal(client)
     assert journal["total"] == 2 and journal["dropped"] == 0
     listed, refused = journal["requests"]
@@ -26,7 +26,7 @@ def test_each_request_is_recorded_with_its_answer(client) -> None:
     assert listed["matched"] is True and listed["latencyMs"] >= 0 and listed["time"].endswith("Z")
     assert refused["status"] == 422
     assert refused["operationId"] == "IntegrationsController_createIntegration"
-    assert "providerId" in refused["validationErrors"]
+    assert "channel" in refused["validationErrors"]
     assert refused["id"] > listed["id"]
 
 
@@ -52,7 +52,7 @@ def test_unmatched_requests_name_the_nearest_operations(client) -> None:
 
 
 def test_filters_by_path_status_method_and_limit(client) -> None:
-    integration = client.get("/v1/integrations").json()[0]
+    integration = client.get("/v1/integrations").json()["data"][0]
     client.get("/v1/integrations/active")
     client.put(f"/v1/integrations/{integration['_id']}", json={"name": "renamed"})
     client.put("/v1/integrations/" + "0" * 24, json={"name": "ghost"})

@@ -95,7 +95,9 @@ def test_a_novu_py_session_passes_unchanged_and_clean(through_proxy) -> None:
         assert created.identifier == "proxy-mail"
         novu.integrations.list()
         novu.integrations.update(integration_id=created.id, update_integration_request_dto={"name": "Renamed"})
-        assert novu.integrations.set_as_primary(integration_id=created.id).result.primary is True
+        # Novu's set-primary answers 201; novu-py (made from a document that says 200) calls it unexpected.
+        with pytest.raises(novu_py.models.APIError):
+            novu.integrations.set_as_primary(integration_id=created.id)
         novu.integrations.list_active()
         slack = novu.integrations.create(
             create_integration_request_dto={
@@ -121,8 +123,8 @@ def test_a_novu_py_session_passes_unchanged_and_clean(through_proxy) -> None:
 
 
 FAULTS = [
-    (faulty.drops_required_field, "/v1/integrations", "response body 0: '_id' is a required property"),
-    (faulty.mistypes_field, "/v1/integrations", "response body 0/active: 'yes' is not of type 'boolean'"),
+    (faulty.drops_required_field, "/v1/integrations", "response body data/0: '_id' is a required property"),
+    (faulty.mistypes_field, "/v1/integrations", "response body data/0/active: 'yes' is not of type 'boolean'"),
     (faulty.wrong_status, "/v1/integrations/active", "status 202 is not documented"),
 ]
 
@@ -194,7 +196,7 @@ def test_proxy_command_serves(tmp_path) -> None:
 def test_escaped_control_characters_are_forwarded_not_crashed_on(through_proxy) -> None:
     # Schemathesis sends ids like "a%01b": the proxy must forward the target as it came, escapes intact.
     tap, proxy, url = through_proxy(faulty.mock_app())
-    answer = httpx.post(url + "/v1/integrations/a%01b%20c/set-primary?x=%1B", headers=AUTH)
+    answer = httpx.post(url + "/v1/integrations/a%01b%20c/auto-configure?x=%1B", headers=AUTH)
     status, _, body = tap.answers[-1]
     assert (answer.status_code, answer.content) == (status, body) and status == 404
     assert not [entry for entry in proxy.state.journal.entries if entry.location == "upstream"]

@@ -56,11 +56,11 @@ def test_a_missing_handler_stops_the_app(tmp_path) -> None:
 
 def test_envelope_and_status_facts_come_from_the_spec() -> None:
     operations = load_spec(default_spec_path()).operations
-    assert operations["IntegrationsController_listIntegrations"].enveloped is False
-    assert operations["IntegrationsController_getActiveIntegrations"].enveloped is False
+    assert operations["IntegrationsController_listIntegrations"].enveloped is True
+    assert operations["IntegrationsController_getActiveIntegrations"].enveloped is True
+    assert operations["IntegrationsController_setIntegrationAsPrimary"].success_status == 201
     assert operations["IntegrationsController_createIntegration"].enveloped is True
     assert operations["IntegrationsController_createIntegration"].success_status == 201
-    assert operations["IntegrationsController_setIntegrationAsPrimary"].success_status == 200
     assert operations["IntegrationsController_removeIntegration"].enveloped is True
 
 

@@ -26,14 +26,14 @@ def test_nullable_becomes_a_null_alternative_and_property_names_survive() -> Non
 
 
 def test_a_non_conforming_answer_is_a_500_not_a_lie(client, monkeypatch) -> None:
-    original = Integration.to_dto
+    original = Integration.to_list_dto
 
     def broken(self):
         dto = original(self)
         dto["active"] = "yes"  # the spec says boolean
         return dto
 
-    monkeypatch.setattr(Integration, "to_dto", broken)
+    monkeypatch.setattr(Integration, "to_list_dto", broken)
     response = client.get("/v1/integrations")
     assert response.status_code == 500
     assert response.json()["errorId"]

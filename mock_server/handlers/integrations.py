@@ -8,28 +8,27 @@ from mock_server import chat_oauth, wire
 from mock_server.store import Backend
 
 
-def _dtos(integrations) -> list[dict[str, Any]]:
-    return [integration.to_dto() for integration in integrations]
-
-
 async def list_integrations(backend: Backend) -> list[dict[str, Any]]:
-    return _dtos(backend.integrations.list())
+    return [integration.to_list_dto() for integration in backend.integrations.list()]
 
 
 async def get_active_integrations(backend: Backend) -> list[dict[str, Any]]:
-    return _dtos(backend.integrations.active())
+    return [integration.to_list_dto() for integration in backend.integrations.active()]
 
 
 async def create_integration(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     return backend.integrations.create(
         provider_id=body["providerId"],
-        channel=body["channel"],
+        channel=body.get("channel"),
         name=body.get("name"),
         identifier=body.get("identifier"),
         credentials=body.get("credentials"),
         active=body.get("active", False),
         conditions=body.get("conditions"),
         configurations=body.get("configurations"),
+        environment_id=body.get("_environmentId"),
+        kind=body.get("kind"),
+        rules=body.get("rules"),
     ).to_dto()
 
 
@@ -38,7 +37,7 @@ async def update_integration_by_id(backend: Backend, integration_id: str, body: 
 
 
 async def remove_integration(backend: Backend, integration_id: str) -> list[dict[str, Any]]:
-    return _dtos(backend.integrations.remove(integration_id))
+    return [integration.to_stored_dto() for integration in backend.integrations.remove(integration_id)]
 
 
 async def set_integration_as_primary(backend: Backend, integration_id: str) -> dict[str, Any]:

@@ -46,6 +46,7 @@ class Backend:
         self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
         self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock)
         self.channel_endpoints = ChannelEndpointsBackend(self.integrations, self.channel_connections, self.lock)
+        self.integrations.on_remove.append(self._integration_removed)
         self.inbox = InboxBackend(
             environment.id,
             environment.organization_id,
@@ -54,6 +55,13 @@ class Backend:
             workflows=self.workflows,
             preferences=self.preferences,
         )
+
+    def _integration_removed(self, integration) -> None:
+        """Novu deletes an integration's channel connections and endpoints with it."""
+        for service in (self.channel_endpoints, self.channel_connections):
+            for record in service.all():
+                if record.integration_identifier == integration.identifier:
+                    service.delete(record.identifier)
 
     # -- state export / import, generic over services ------------------------------------
     # A service is any attribute with a ``snapshot()`` / ``restore(data)`` pair (plain JSON-able
