@@ -105,8 +105,11 @@ class Subscriber:
     topics: Sequence[str] = field(default_factory=list)
     is_online: bool | None = None
     last_online_at: datetime | None = None
-    # Mongo's version key: Novu's updates never raise it, so it stays what the record came with.
+    # Raised by every change: what caches of rendered DTOs (the inbox's) compare against.
     version: int = 0
+    # Mongo's version key (``__v``): Novu's updates never raise it, so it stays what the record
+    # came with.
+    document_version: int = 0
     # Profile fields (API names) never given: absent from the answers, not null.
     unset: frozenset[str] = _NONE_UNSET
 
@@ -165,7 +168,7 @@ class Subscriber:
             entity["isOnline"] = self.is_online
         if self.last_online_at is not None:
             entity["lastOnlineAt"] = iso(self.last_online_at)
-        entity.update(deleted=False, createdAt=iso(self.created_at), updatedAt=iso(self.updated_at), __v=self.version)
+        entity.update(deleted=False, createdAt=iso(self.created_at), updatedAt=iso(self.updated_at), __v=self.document_version)
         return entity
 
 
@@ -645,7 +648,7 @@ class SubscribersBackend:
                 topics=list(record.get("topics") or []),
                 is_online=record.get("isOnline"),
                 last_online_at=parse_time(record.get("lastOnlineAt"), f"{where}.lastOnlineAt"),
-                version=int(record.get("__v") or 0),
+                document_version=int(record.get("__v") or 0),
                 unset=unset_fields(name for name in PROFILE_FIELDS if name in record),
             )
             self._apply_profile(subscriber, {name: record[name] for name in PROFILE_FIELDS if name in record})
@@ -708,6 +711,7 @@ class SubscribersBackend:
         if not subscriber.unset.isdisjoint(changes):
             subscriber.unset = unset_fields((set(PROFILE_FIELDS) - subscriber.unset) | set(changes))
         subscriber.updated_at = max(at or now(), subscriber.updated_at)
+        subscriber.version += 1
         for name, order in self._order.items():
             key = _sort_key(subscriber, name)
             if key != order_before[name]:
