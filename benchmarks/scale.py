@@ -179,7 +179,7 @@ def start(size: str, timeout: float, servers: list[Server]) -> Server:
     run.load_seconds = wait_for_first_answer(port, server.process, began, timeout)
     run.rss_mb = rss_mb(server.process.pid)
     client = server.client = Client(port)
-    run.subscribers = client.ok("/v1/subscribers", {"page": 0, "limit": 1})["totalCount"]
+    run.subscribers = client.ok("/v2/subscribers", {"limit": 1})["totalCount"]
     run.heaviest, run.heaviest_messages = heaviest_subscriber(client)
     people = sample_subscribers(client, run.subscribers)
     heaviest = quote(run.heaviest, safe="")

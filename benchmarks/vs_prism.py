@@ -152,7 +152,7 @@ def _get_json(base: str, path: str) -> dict:
 
 def build_mix(base: str) -> dict[str, Request]:
     """The requests of every row, on records that exist in the running mock's fixtures."""
-    page = _get_json(base, "/v2/subscribers?limit=100")["data"]["data"]
+    page = _get_json(base, "/v2/subscribers?limit=100")["data"]
     subscriber = next((s for s in page if s.get("email")), None)
     if subscriber is None:
         raise BenchError("the mock's fixtures have no subscriber with an email")

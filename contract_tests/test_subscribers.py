@@ -78,22 +78,22 @@ def test_create_upserts_unless_fail_if_exists(client, subscribers) -> None:
 def test_search_filters_and_cursor_walk(client, subscribers) -> None:
     tag = uuid.uuid4().hex[:8]
     made = [subscribers(email=f"walk{tag}.{n}@example.com", firstName=f"Walker{tag}", lastName=f"N{n}") for n in range(11)]
-    found = client.get("/v2/subscribers", params={"email": f"WALK{tag}", "limit": 100}).json()["data"]
+    found = client.get("/v2/subscribers", params={"email": f"WALK{tag}", "limit": 100}).json()
     assert {s["_id"] for s in found["data"]} == {s["_id"] for s in made}
     assert found["totalCount"] == 11 and found["totalCountCapped"] is False
-    assert client.get("/v2/subscribers", params={"name": f"walker{tag} n1"}).json()["data"]["totalCount"] == 2  # N1, N10
+    assert client.get("/v2/subscribers", params={"name": f"walker{tag} n1"}).json()["totalCount"] == 2  # N1, N10
 
     seen: list[str] = []
     params = {"email": f"walk{tag}", "limit": 4, "orderDirection": "ASC"}
-    page = client.get("/v2/subscribers", params=params).json()["data"]
+    page = client.get("/v2/subscribers", params=params).json()
     assert page["previous"] is None
     while True:
         seen += [s["_id"] for s in page["data"]]
         if page["next"] is None:
             break
-        page = client.get("/v2/subscribers", params={**params, "after": page["next"]}).json()["data"]
+        page = client.get("/v2/subscribers", params={**params, "after": page["next"]}).json()
     assert seen == [s["_id"] for s in made], "creation order, each once"
-    back = client.get("/v2/subscribers", params={**params, "before": seen[-1]}).json()["data"]
+    back = client.get("/v2/subscribers", params={**params, "before": seen[-1]}).json()
     assert [s["_id"] for s in back["data"]] == seen[-5:-1]
 
 
@@ -110,7 +110,8 @@ def test_bad_subscriber_input_is_422(client) -> None:
     response = client.post("/v2/subscribers", json={"subscriberId": _sid(), "email": "not-an-email"})
     assert response.status_code == 422 and "email" in response.json()["errors"]
     assert "subscriberId" in client.post("/v2/subscribers", json={"firstName": "x"}).json()["errors"]
-    assert client.post("/v2/subscribers", json={"subscriberId": "a/b"}).status_code == 422
+    blank = client.post("/v2/subscribers", json={"subscriberId": "   "})
+    assert blank.status_code == 422 and "subscriberId" in blank.json()["errors"]
 
 
 def test_v1_list_pages(client, subscribers) -> None:
@@ -118,16 +119,19 @@ def test_v1_list_pages(client, subscribers) -> None:
     first = client.get("/v1/subscribers", params={"page": 0, "limit": 2})
     assert first.status_code == 200
     body = first.json()
-    assert set(body) == {"page", "pageSize", "totalCount", "hasMore", "data"}
-    assert body["page"] == 0 and body["pageSize"] == 2 and len(body["data"]) == min(2, body["totalCount"])
-    total = body["totalCount"]
-    last_page = (total - 1) // 2
-    tail = client.get("/v1/subscribers", params={"page": last_page, "limit": 2}).json()
-    assert tail["hasMore"] is False and len(tail["data"]) == total - last_page * 2
-    beyond = client.get("/v1/subscribers", params={"page": last_page + 5, "limit": 2}).json()
-    assert beyond["data"] == [] and beyond["hasMore"] is False
-    everyone = [s["_id"] for p in range(last_page + 1) for s in client.get("/v1/subscribers", params={"page": p, "limit": 2}).json()["data"]]
-    assert len(everyone) == len(set(everyone)) == total
+    assert set(body) == {"page", "pageSize", "hasMore", "data"}, "not enveloped, and no total"
+    assert body["page"] == 0 and body["pageSize"] == 2 and len(body["data"]) <= 2
+    assert body["hasMore"] is (len(body["data"]) == 2)
+    everyone: list[str] = []
+    page = 0
+    while True:
+        chunk = client.get("/v1/subscribers", params={"page": page, "limit": 2}).json()
+        everyone += [s["_id"] for s in chunk["data"]]
+        assert chunk["hasMore"] is (len(chunk["data"]) == 2), "more whenever the page is full"
+        if not chunk["hasMore"]:
+            break
+        page += 1
+    assert len(everyone) == len(set(everyone)) >= 1
 
 
 def test_bulk_create(client) -> None:
@@ -140,8 +144,8 @@ def test_bulk_create(client) -> None:
         assert response.status_code == 201, response.text
         body = response.json()["data"]
         assert body["created"] == [{"subscriberId": fresh}]
-        assert body["updated"] == [{"subscriberId": existing}]
-        assert [f["subscriberId"] for f in body["failed"]] == [fresh]
+        assert body["updated"] == [{"subscriberId": existing}, {"subscriberId": fresh}], "a repeat updates"
+        assert body["failed"] == []
         assert client.get(f"/v2/subscribers/{existing}").json()["data"]["firstName"] == "Updated"
         assert client.get(f"/v2/subscribers/{fresh}").json()["data"]["email"] == "fresh@example.com"
     finally:
@@ -164,8 +168,7 @@ def test_credentials_put_patch_delete(client, subscribers, integration) -> None:
                                  "credentials": {"deviceTokens": ["tok-a", "tok-b", "tok-a"]}})
     assert put.status_code == 200, put.text
     [channel] = put.json()["data"]["channels"]
-    assert channel["credentials"]["deviceTokens"] == ["tok-a", "tok-b"]
-    assert channel["_integrationId"] == fcm["_id"] and channel["integrationIdentifier"] == fcm["identifier"]
+    assert channel == {"credentials": {"deviceTokens": ["tok-a", "tok-b"]}, "_integrationId": fcm["_id"], "providerId": "fcm"}
 
     patched = client.patch(path, json={"providerId": "fcm", "integrationIdentifier": fcm["identifier"],
                                        "credentials": {"deviceTokens": ["tok-b", "tok-c"]}})
@@ -183,15 +186,16 @@ def test_credentials_refusals(client, subscribers, integration) -> None:
     slack = integration("slack", "chat")
     sid = subscribers()["subscriberId"]
     path = f"/v1/subscribers/{sid}/credentials"
-    wrong_channel = client.put(path, json={"providerId": "sendgrid", "credentials": {}})
-    assert wrong_channel.status_code == 422 and "providerId" in wrong_channel.json()["errors"]
+    no_integration = client.put(path, json={"providerId": f"{PREFIX}pigeon", "credentials": {}})
+    assert no_integration.status_code == 400 and "do not have active" in no_integration.json()["message"]
     other_provider = client.put(path, json={"providerId": "fcm", "integrationIdentifier": slack["identifier"], "credentials": {}})
-    assert other_provider.status_code == 404
+    assert other_provider.status_code == 400
     unknown = client.put(path, json={"providerId": "slack", "integrationIdentifier": f"{PREFIX}nope", "credentials": {}})
-    assert unknown.status_code == 404
-    assert client.put(f"/v1/subscribers/{_sid()}/credentials", json={"providerId": "slack", "credentials": {}}).status_code == 404
-    assert client.delete(f"{path}/sendgrid").status_code == 404
-    assert client.delete(f"{path}/carrier-pigeon").status_code == 404
+    assert unknown.status_code == 400
+    assert client.put(f"/v1/subscribers/{_sid()}/credentials", json={"providerId": "slack", "credentials": {}}).status_code == 400
+    assert client.put(path, json={"providerId": "slack"}).status_code == 422, "credentials are required"
+    assert client.delete(f"{path}/sendgrid").status_code == 204
+    assert client.delete(f"/v1/subscribers/{_sid()}/credentials/slack").status_code == 404
 
 
 def test_online_status(client, subscribers) -> None:
@@ -232,7 +236,7 @@ def test_preferences_global_and_per_workflow(client, subscribers) -> None:
     assert result["workflow"]["identifier"] == identifier
 
     assert client.patch(path, json={"workflowId": f"{PREFIX}no-such-workflow", "channels": {"email": False}}).status_code == 404
-    assert client.patch(f"{path}/bulk", json={"preferences": []}).status_code == 422
+    assert client.patch(f"{path}/bulk", json={"preferences": []}).status_code == 400
     assert client.get(path, params={"criticality": "sometimes"}).status_code == 422
 
 
@@ -245,7 +249,7 @@ def test_critical_workflows_cannot_be_changed(client, subscribers) -> None:
     identifier = critical[0]["workflow"]["identifier"]
     assert all(critical[0]["channels"].values())
     refused = client.patch(path, json={"workflowId": identifier, "channels": {"email": False}})
-    assert refused.status_code == 409 and identifier in refused.json()["message"]
+    assert refused.status_code == 400 and "can not be updated" in refused.json()["message"]
     everything = client.get(path, params={"criticality": "all"}).json()["data"]["workflows"]
     assert identifier in {w["workflow"]["identifier"] for w in everything}
 
@@ -259,13 +263,13 @@ def test_other_environment_sees_nothing(client, other_client, subscribers) -> No
     assert other_client.get(f"/v2/subscribers/{sid}/preferences").status_code == 404
     assert other_client.patch(f"/v1/subscribers/{sid}/online-status", json={"isOnline": True}).status_code == 404
     assert other_client.delete(f"/v1/subscribers/{sid}/credentials/slack").status_code == 404
-    assert other_client.get("/v2/subscribers", params={"subscriberId": sid}).json()["data"]["data"] == []
+    assert other_client.get("/v2/subscribers", params={"subscriberId": sid}).json()["data"] == []
     assert other_client.get("/v2/subscribers", params={"after": mine["_id"]}).status_code == 404, "a foreign cursor"
     # the same subscriberId in the other environment is another subscriber
     theirs = other_client.post("/v2/subscribers", json={"subscriberId": sid, "firstName": "Twin"})
     try:
         assert theirs.status_code == 201 and theirs.json()["data"]["_id"] != mine["_id"]
-        assert client.get(f"/v2/subscribers/{sid}").json()["data"]["firstName"] is None
+        assert "firstName" not in client.get(f"/v2/subscribers/{sid}").json()["data"]
     finally:
         other_client.delete(f"/v2/subscribers/{sid}")
     assert client.get(f"/v2/subscribers/{sid}").status_code == 200, "still there for its owner"

@@ -23,11 +23,15 @@ class NovuError(Exception):
         *,
         ctx: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message if isinstance(message, str) else json.dumps(message))
         self.message = message
         self.ctx = ctx
         self.headers = headers or {}
+        # Top-level fields Novu adds beside ``message`` when it throws an object (e.g.
+        # ``{"message": "Workflow cannot be found", "workflowId": ...}``).
+        self.extra = extra or {}
 
     def body(self, path: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -38,6 +42,8 @@ class NovuError(Exception):
         }
         if self.ctx:
             body["ctx"] = self.ctx
+        for key, value in self.extra.items():
+            body.setdefault(key, value)
         return body
 
 

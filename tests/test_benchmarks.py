@@ -174,7 +174,7 @@ def test_the_validation_probe_is_refused_by_the_mock(mock_url) -> None:
 
 def test_created_subscribers_under_wrk_are_all_new(wrk, mock_url) -> None:
     def count() -> int:
-        return vs_prism._get_json(mock_url, "/v2/subscribers?limit=1")["data"]["totalCount"]
+        return vs_prism._get_json(mock_url, "/v2/subscribers?limit=1")["totalCount"]
 
     before = count()
     mix = vs_prism.build_mix(mock_url)

@@ -38,8 +38,8 @@ def _views(client, state: dict[str, Any]) -> dict[str, Any]:
         return views[view]
 
     first = get("search", "/v2/subscribers", limit=5, orderBy="updatedAt", orderDirection="ASC")
-    assert first["data"]["next"], "the seeded environment has more than one page"
-    get("search-next", "/v2/subscribers", limit=5, orderBy="updatedAt", orderDirection="ASC", after=first["data"]["next"])
+    assert first["next"], "the seeded environment has more than one page"
+    get("search-next", "/v2/subscribers", limit=5, orderBy="updatedAt", orderDirection="ASC", after=first["next"])
     get("search-email", "/v2/subscribers", email=email[:3])
     get("search-name", "/v2/subscribers", name=next(s["firstName"] for s in state["services"]["subscribers"] if s.get("firstName"))[:2])
     get("v1-page", "/v1/subscribers", page=1, limit=7)
@@ -63,7 +63,7 @@ def test_every_service_exports_its_records(client) -> None:
     assert all(services.values()), {name: len(records) for name, records in services.items()}
     subscribers = services["subscribers"]
     assert any(s["channels"] and s["channels"][0]["credentials"] for s in subscribers), "credentials are exported"
-    assert {s["isOnline"] for s in subscribers} >= {True, False}, "online status is exported"
+    assert {s.get("isOnline") for s in subscribers} >= {True, False}, "online status is exported"
     messages = [m for record in services["inbox"] for m in record["messages"]]
     assert any(m["readAt"] for m in messages) and any(not m["seenAt"] for m in messages)
     assert any(w["inApp"] for w in services["workflows"]), "in-app templates are exported"
@@ -75,7 +75,7 @@ def test_round_trip_through_an_empty_environment_gives_the_same_state_and_answer
 
     emptied = client.post("/_mock/reset", params={"empty": "true"}).json()["services"]
     assert set(emptied) == SERVICES and set(emptied.values()) == {0}
-    assert client.get("/v2/subscribers").json()["data"]["data"] == []
+    assert client.get("/v2/subscribers").json()["data"] == []
 
     imported = client.put("/_mock/state", json=exported)
     assert imported.status_code == 200, imported.text
@@ -93,7 +93,7 @@ def test_the_imported_environment_keeps_working(client) -> None:
 
     created = client.post("/v2/subscribers", json={"subscriberId": "after-import", "email": "zz-after-import@example.com"})
     assert created.status_code == 201
-    found = client.get("/v2/subscribers", params={"email": "zz-after"}).json()["data"]["data"]
+    found = client.get("/v2/subscribers", params={"email": "zz-after"}).json()["data"]
     assert [s["subscriberId"] for s in found] == ["after-import"]
 
     unseen = client.get(f"/v1/subscribers/{subscriber}/notifications/unseen").json()["data"]["count"]

@@ -242,7 +242,7 @@ def test_subscribers_and_the_inbox_survive_a_restart(tmp_path) -> None:
         kept = http.get("/v2/subscribers/kept-subscriber").json()["data"]
         assert kept["isOnline"] is True
         assert kept["channels"][0]["credentials"]["webhookUrl"] == "https://hooks.slack.com/kept"
-        assert [s["subscriberId"] for s in http.get("/v2/subscribers", params={"email": "kept@"}).json()["data"]["data"]] == [
+        assert [s["subscriberId"] for s in http.get("/v2/subscribers", params={"email": "kept@"}).json()["data"]] == [
             "kept-subscriber"
         ], "the search index is rebuilt from the file"
         feed = http.get(f"/v1/subscribers/{subscriber}/notifications/feed", params={"limit": 100}).json()["data"]

@@ -51,7 +51,7 @@ def both():
 
 
 def _seeded_subscriber(client: TestClient) -> dict:
-    return client.get("/v2/subscribers", params={"limit": 1}, headers=AUTH).json()["data"]["data"][0]
+    return client.get("/v2/subscribers", params={"limit": 1}, headers=AUTH).json()["data"][0]
 
 
 def _same(fast: TestClient, general: TestClient, method: str, url: str, **kwargs):

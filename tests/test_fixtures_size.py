@@ -342,12 +342,12 @@ def test_app_with_large_size_fills_the_first_environment_and_reset_loads_it_agai
                                   fixtures_size="large"))  # fmt: skip
         with TestClient(app, headers={"Authorization": "ApiKey dev-key"}) as dev, \
                 TestClient(app, headers={"Authorization": "ApiKey prod-key"}) as prod:  # fmt: skip
-            listed = dev.get("/v1/subscribers", params={"limit": 1}).json()["totalCount"]
+            listed = dev.get("/v2/subscribers", params={"limit": 1}).json()["totalCount"]
             assert listed == 340
-            assert prod.get("/v1/subscribers", params={"limit": 1}).json()["totalCount"] == 40
+            assert prod.get("/v2/subscribers", params={"limit": 1}).json()["totalCount"] == 40
             state = dev.get("/_mock/state").json()["services"]
             person = state["subscribers"][-1]
-            found = dev.get("/v2/subscribers", params={"email": person["email"]}).json()["data"]["data"]
+            found = dev.get("/v2/subscribers", params={"email": person["email"]}).json()["data"]
             assert [s["subscriberId"] for s in found] == [person["subscriberId"]]
             dev.delete(f"/v2/subscribers/{person['subscriberId']}")
             reset = dev.post("/_mock/reset")

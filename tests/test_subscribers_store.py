@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mock_server.errors import Conflict, NotFound
+from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store import Backend, Environment
 from mock_server.store.subscribers import SubscribersBackend, _field_values, _sort_key
 
@@ -198,15 +198,17 @@ def test_v1_pages_in_creation_order(backend) -> None:
     assert backend.subscribers.page(page=9, limit=3)[0] == []
 
 
-def test_bulk_create_reports_created_updated_and_failed(backend) -> None:
-    backend.subscribers.create(subscriber_id="old")
+def test_bulk_create_upserts_item_by_item(backend) -> None:
+    """Novu's bulkWrite of upserts: a repeat updates what the first item created."""
+    backend.subscribers.create(subscriber_id="old", profile={"lastName": "Kept"})
     outcome = backend.subscribers.bulk_create(
         [{"subscriberId": "old", "firstName": "Olga"}, {"subscriberId": "new"}, {"subscriberId": "new", "firstName": "dup"}]
     )
-    assert outcome.created == ["new"] and outcome.updated == ["old"]
-    assert [s for s, _ in outcome.failed] == ["new"] and "more than once" in outcome.failed[0][1]
-    assert backend.subscribers.get("old").first_name == "Olga"
-    assert backend.subscribers.get("new").first_name is None, "the failed repeat changed nothing"
+    assert outcome.created == ["new"] and outcome.updated == ["old", "new"] and outcome.failed == []
+    assert list(outcome.to_dto()) == ["updated", "created", "failed"]
+    old = backend.subscribers.get("old")
+    assert (old.first_name, old.last_name) == ("Olga", "Kept"), "an item sets only the fields it gives"
+    assert backend.subscribers.get("new").first_name == "dup"
 
 
 def _integration(backend: Backend, provider_id: str, channel: str, identifier: str, active: bool = True):
@@ -216,35 +218,48 @@ def _integration(backend: Backend, provider_id: str, channel: str, identifier: s
 def test_credentials_put_replaces_and_patch_merges_tokens(backend) -> None:
     fcm = _integration(backend, "fcm", "push", "fcm-main")
     backend.subscribers.create(subscriber_id="dev")
-    put = lambda tokens, merge=False: backend.subscribers.set_credentials(  # noqa: E731
-        "dev", provider_id="fcm", credentials={"deviceTokens": tokens}, merge=merge
+    put = lambda credentials, merge=False: backend.subscribers.set_credentials(  # noqa: E731
+        "dev", provider_id="fcm", credentials=credentials, merge=merge
     )
-    put(["a", "b", "a"])
+    put({"deviceTokens": ["a", "b", "a"], "title": "dropped"})
     assert backend.subscribers.get("dev").channels[0].credentials == {"deviceTokens": ["a", "b"]}
-    put(["b", "c"], merge=True)
+    put({"deviceTokens": ["b", "c"]}, merge=True)
     channel = backend.subscribers.get("dev").channels[0]
     assert channel.credentials["deviceTokens"] == ["a", "b", "c"]
-    assert (channel.integration_id, channel.integration_identifier) == (fcm.id, "fcm-main")
-    put(["z"])
+    assert channel.integration_id == fcm.id
+    assert channel.to_dto() == {"credentials": {"deviceTokens": ["a", "b", "c"]}, "_integrationId": fcm.id, "providerId": "fcm"}
+    put({"deviceTokens": ["z"]})
     assert backend.subscribers.get("dev").channels[0].credentials == {"deviceTokens": ["z"]}
+    put({"webhookUrl": "https://hooks.example/w"}, merge=True)
+    assert backend.subscribers.get("dev").channels[0].credentials == {"deviceTokens": [], "webhookUrl": "https://hooks.example/w"}, (
+        "Novu empties the tokens of an existing channel when none are given"
+    )
     assert len(backend.subscribers.get("dev").channels) == 1
+    with pytest.raises(BadRequest, match="Device tokens limit exceeded") as refused:
+        put({"deviceTokens": [f"t{n}" for n in range(101)]})
+    assert refused.value.extra == {"currentCount": 101, "limit": 100}
 
 
-def test_credentials_need_an_integration_of_that_provider(backend) -> None:
+def test_credentials_use_the_newest_active_integration_of_the_provider(backend) -> None:
     _integration(backend, "slack", "chat", "slack-a")
+    newer = _integration(backend, "slack", "chat", "slack-b")
     _integration(backend, "fcm", "push", "fcm-off", active=False)
     backend.subscribers.create(subscriber_id="x")
-    with pytest.raises(NotFound, match="not fcm"):
-        backend.subscribers.set_credentials("x", provider_id="fcm", credentials={}, integration_identifier="slack-a")
-    with pytest.raises(NotFound):
-        backend.subscribers.set_credentials("x", provider_id="slack", credentials={}, integration_identifier="nope")
-    with pytest.raises(NotFound, match="no active fcm"):
+    with pytest.raises(BadRequest, match=r"do not have active fcm integration\.$"):
         backend.subscribers.set_credentials("x", provider_id="fcm", credentials={"deviceTokens": ["t"]})
-    backend.subscribers.set_credentials("x", provider_id="slack", credentials={"webhookUrl": "https://hooks.example/1"})
-    with pytest.raises(NotFound):
-        backend.subscribers.delete_credentials("x", "sendgrid", channel="email")
-    backend.subscribers.delete_credentials("x", "slack", channel="chat")
+    with pytest.raises(BadRequest, match="do not have active fcm"):
+        backend.subscribers.set_credentials("x", provider_id="fcm", credentials={}, integration_identifier="slack-a")
+    with pytest.raises(BadRequest, match="SubscriberId: ghost not found"):
+        backend.subscribers.set_credentials("ghost", provider_id="slack", credentials={})
+    chosen = backend.subscribers.set_credentials("x", provider_id="slack", credentials={"webhookUrl": "https://hooks.example/1"})
+    assert chosen.channels[0].integration_id == newer.id
+    backend.subscribers.delete_credentials("x", "sendgrid")
+    backend.subscribers.delete_credentials("x", "no-such-provider")
+    assert len(backend.subscribers.get("x").channels) == 1, "other providers: nothing to remove, no error"
+    backend.subscribers.delete_credentials("x", "slack")
     assert backend.subscribers.get("x").channels == []
+    with pytest.raises(NotFound, match="Subscriber not found for id ghost"):
+        backend.subscribers.delete_credentials("ghost", "slack")
 
 
 def test_going_offline_stamps_last_online_at(backend) -> None:
@@ -288,10 +303,11 @@ def test_preference_precedence_and_criticality(backend) -> None:
     ship = get()["workflows"][0]
     assert ship["channels"] == {"email": True, "sms": True}
     assert ship["overrides"] == [{"channel": "email", "source": "subscriber"}]
-    with pytest.raises(Conflict):
+    with pytest.raises(BadRequest, match="Critical workflow with id: .* can not be updated"):
         backend.preferences.update("q", channels=CHANNELS, choices={"email": False}, workflow_id="reset")
-    with pytest.raises(NotFound):
-        backend.preferences.update("q", channels=CHANNELS, choices={"email": False}, workflow_id="nope")
+    with pytest.raises(NotFound, match="Workflow cannot be found") as unknown:
+        backend.preferences.update("ghost", channels=CHANNELS, choices={"email": False}, workflow_id="nope")
+    assert unknown.value.extra == {"workflowId": "nope"}, "the workflow is looked up before the subscriber"
 
 
 def test_what_a_trigger_delivers_is_what_the_preferences_say(backend) -> None:
@@ -320,14 +336,18 @@ def test_bulk_preferences_are_all_or_nothing(backend) -> None:
     ship = backend.workflows.create(identifier="ship", name="Shipped", channels=["email", "sms"])
     backend.workflows.create(identifier="reset", name="Reset", channels=["email"], critical=True)
     backend.subscribers.create(subscriber_id="r")
-    with pytest.raises(Conflict):
+    with pytest.raises(BadRequest, match="Critical workflows with ids: "):
         backend.preferences.bulk_update("r", [{"workflowId": "ship", "channels": {"sms": False}}, {"workflowId": "reset", "channels": {}}])
+    with pytest.raises(NotFound, match="Workflows with ids: a, b not found"):
+        backend.preferences.bulk_update("r", [{"workflowId": "a", "channels": {}}, {"workflowId": "ship", "channels": {}}, {"workflowId": "b", "channels": {}}])
+    with pytest.raises(BadRequest, match="No preferences provided"):
+        backend.preferences.bulk_update("r", [])
     assert backend.preferences.get("r", channels=CHANNELS)["workflows"][0]["channels"]["sms"] is True
     result = backend.preferences.bulk_update(
         "r", [{"workflowId": ship.id, "channels": {"sms": False}}, {"workflowId": "ship", "channels": {"email": False}}]
     )
-    assert [r["workflow"]["identifier"] for r in result] == ["ship", "ship"]
-    assert result[-1]["channels"] == {"email": False, "sms": False} and result[-1]["enabled"] is False
+    assert [r["workflow"]["identifier"] for r in result] == ["ship"], "one answer per workflow"
+    assert result[0]["channels"] == {"email": False, "sms": True}, "the last entry of a workflow is the one applied"
 
 
 def test_store_is_safe_under_concurrent_writers(backend) -> None:

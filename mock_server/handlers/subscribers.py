@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server import wire
+from mock_server.errors import NotFound
 from mock_server.store import Backend
-from mock_server.store.subscribers import PROFILE_FIELDS
+from mock_server.store.subscribers import PROFILE_FIELDS, check_time_zone
 
 
 def _channel_types() -> list[str]:
@@ -41,36 +42,49 @@ async def search_subscribers(
     ).to_dto()
 
 
+def _profile(body: dict[str, Any]) -> dict[str, Any]:
+    """The profile fields the body gives (null included: it clears). ``subscriberId`` in a
+    patch body is ignored, as Novu ignores it."""
+    profile = {key: value for key, value in body.items() if key in PROFILE_FIELDS}
+    check_time_zone(profile.get("timezone"))
+    return profile
+
+
 async def create_subscriber(backend: Backend, body: dict[str, Any], fail_if_exists: bool = False) -> dict[str, Any]:
+    # Novu trims the subscriberId, and always stores ``data`` (an empty object when not given),
+    # also over the data of a subscriber that exists.
+    profile = _profile(body) | {"data": body.get("data") or {}}
     subscriber, _ = backend.subscribers.create(
-        subscriber_id=body["subscriberId"],
-        profile={key: value for key, value in body.items() if key in PROFILE_FIELDS},
-        fail_if_exists=fail_if_exists,
+        subscriber_id=body["subscriberId"].strip(), profile=profile, fail_if_exists=fail_if_exists
     )
     return subscriber.to_dto()
 
 
 async def get_subscriber(backend: Backend, subscriber_id: str) -> dict[str, Any]:
-    return backend.subscribers.get(subscriber_id).to_dto()
+    return backend.subscribers.get(subscriber_id, missing=f"Subscriber: {subscriber_id} was not found").to_dto()
 
 
 async def patch_subscriber(backend: Backend, subscriber_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    changes = {key: value for key, value in body.items() if key in PROFILE_FIELDS}
-    return backend.subscribers.patch(subscriber_id, changes).to_dto()
+    return backend.subscribers.patch(subscriber_id, _profile(body)).to_dto()
 
 
 async def remove_subscriber(backend: Backend, subscriber_id: str) -> dict[str, Any]:
+    if backend.subscribers.find(subscriber_id) is None:
+        raise NotFound("Subscriber was not found", extra={"externalSubscriberId": subscriber_id})
     backend.subscribers.remove(subscriber_id)
     return {"acknowledged": True, "status": "deleted"}
 
 
 async def get_subscriber_preferences(
-    backend: Backend, subscriber_id: str, criticality: str = "nonCritical"
+    backend: Backend, subscriber_id: str, criticality: str = "nonCritical", context_keys: list[str] | None = None
 ) -> dict[str, Any]:
+    # Novu filters by context keys only behind a feature flag that is off by default: they are
+    # accepted and change nothing (a contexts service would be needed to honour them).
     return backend.preferences.get(subscriber_id, channels=_channel_types(), criticality=criticality)
 
 
 async def update_subscriber_preferences(backend: Backend, subscriber_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    # ``context``: accepted and ignored, as Novu does while its context-preferences flag is off.
     return backend.preferences.update(
         subscriber_id,
         channels=_channel_types(),

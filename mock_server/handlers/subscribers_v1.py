@@ -13,13 +13,13 @@ from mock_server.store import Backend
 
 
 async def list_subscribers(backend: Backend, page: float = 0, limit: float = 10) -> dict[str, Any]:
-    subscribers, total, has_more = backend.subscribers.page(page=int(page), limit=int(limit))
+    # Novu's v1 list: the stored documents, no total; "more" when the page came back full.
+    subscribers, _, _ = backend.subscribers.page(page=int(page), limit=int(limit))
     return {
         "page": int(page),
+        "hasMore": len(subscribers) == int(limit),
         "pageSize": int(limit),
-        "totalCount": total,
-        "hasMore": has_more,
-        "data": [subscriber.to_dto() for subscriber in subscribers],
+        "data": [subscriber.to_entity() for subscriber in subscribers],
     }
 
 
@@ -34,7 +34,7 @@ async def update_subscriber_channel(backend: Backend, subscriber_id: str, body: 
         credentials=body["credentials"],
         integration_identifier=body.get("integrationIdentifier"),
         merge=False,
-    ).to_dto()
+    ).to_entity()
 
 
 async def modify_subscriber_channel(backend: Backend, subscriber_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -44,16 +44,15 @@ async def modify_subscriber_channel(backend: Backend, subscriber_id: str, body: 
         credentials=body["credentials"],
         integration_identifier=body.get("integrationIdentifier"),
         merge=True,
-    ).to_dto()
+    ).to_entity()
 
 
 async def delete_subscriber_credentials(backend: Backend, subscriber_id: str, provider_id: str) -> None:
-    channel = wire.services()["spec"].provider_channels.get(provider_id)
-    backend.subscribers.delete_credentials(subscriber_id, provider_id, channel=channel)
+    backend.subscribers.delete_credentials(subscriber_id, provider_id)
 
 
 async def update_subscriber_online_flag(backend: Backend, subscriber_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return backend.subscribers.set_online(subscriber_id, body["isOnline"]).to_dto()
+    return backend.subscribers.set_online(subscriber_id, body["isOnline"]).to_entity()
 
 
 # -- chat OAuth: opened in a browser, so no API key; the environment comes from the query --------

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mock_server.errors import Conflict, NotFound
+from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store.ids import iso, now, parse_time
 from mock_server.store.subscribers import Subscriber, SubscribersBackend
 from mock_server.store.workflows import Workflow, WorkflowsBackend
@@ -75,7 +75,7 @@ class PreferencesBackend:
     def get(self, subscriber_id: str, *, channels: list[str], criticality: str = "nonCritical") -> dict[str, Any]:
         """GetSubscriberPreferencesDto. ``channels`` are every channel type the API knows."""
         with self._lock:
-            subscriber = self._subscribers.get(subscriber_id)
+            subscriber = self._subscribers.get(subscriber_id, missing=f"Subscriber with id: {subscriber_id} not found")
             return self._dto(subscriber, channels, criticality)
 
     def delivers(self, subscriber: Subscriber, workflow: Workflow, channel: str) -> bool:
@@ -99,9 +99,14 @@ class PreferencesBackend:
         schedule: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> dict[str, Any]:
+        """Novu's order: the workflow is looked up first (404), then the subscriber (404),
+        then a critical workflow is refused (400). ``schedule`` only counts for the global
+        preferences; with a ``workflowId`` it is ignored."""
         with self._lock:
-            subscriber = self._subscribers.get(subscriber_id)
-            workflow = self._changeable(workflow_id) if workflow_id else None
+            workflow = self._workflow(workflow_id) if workflow_id else None
+            subscriber = self._subscribers.get(subscriber_id, missing=f"Subscriber with id: {subscriber_id} is not found")
+            if workflow is not None and workflow.critical:
+                raise BadRequest(f"Critical workflow with id: {workflow.id} can not be updated")
             preferences = self._for(subscriber)
             moment = at or now()
             if choices:
@@ -112,19 +117,40 @@ class PreferencesBackend:
                 )
                 target.channels.update(choices)
                 target.updated_at = moment
-            if schedule is not None:
+            if schedule is not None and workflow is None:
                 preferences.schedule = clone(schedule)
                 preferences.global_choices.updated_at = moment
             return self._dto(subscriber, channels, "nonCritical")
 
     def bulk_update(self, subscriber_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """All or nothing: every workflow is checked before any choice is stored."""
+        """Novu's bulk update, all or nothing: the subscriber (404), an empty list (400), every
+        workflow named (one 404 naming all the unknown ones), no critical one (400 naming
+        their ``_id``s). A workflow named twice (by identifier or ``_id``) is updated once,
+        at its first place, with its last entry."""
         with self._lock:
-            subscriber = self._subscribers.get(subscriber_id)
-            resolved = [(self._changeable(item["workflowId"]), item.get("channels") or {}) for item in items]
+            subscriber = self._subscribers.get(subscriber_id, missing=f"Subscriber with id: {subscriber_id} is not found")
+            if not items:
+                raise BadRequest("No preferences provided for bulk update")
+            found: dict[str, Workflow | None] = {}
+            for item in items:
+                if item["workflowId"] not in found:
+                    try:
+                        found[item["workflowId"]] = self._workflows.get(item["workflowId"])
+                    except NotFound:
+                        found[item["workflowId"]] = None
+            unknown = [item["workflowId"] for item in items if found[item["workflowId"]] is None]
+            if unknown:
+                raise NotFound(f"Workflows with ids: {', '.join(unknown)} not found")
+            chosen: dict[str, tuple[Workflow, dict[str, bool]]] = {}
+            for item in items:
+                workflow = found[item["workflowId"]]
+                chosen[workflow.id] = (workflow, item.get("channels") or {})
+            critical = [workflow.id for workflow, _ in chosen.values() if workflow.critical]
+            if critical:
+                raise BadRequest(f"Critical workflows with ids: {', '.join(critical)} cannot be updated")
             preferences = self._for(subscriber)
             moment = now()
-            for workflow, choices in resolved:
+            for workflow, choices in chosen.values():
                 target = preferences.workflows.setdefault(workflow.id, ChannelChoices())
                 target.channels.update(choices)
                 target.updated_at = moment
@@ -135,7 +161,7 @@ class PreferencesBackend:
                     "channels": values,
                     "workflow": workflow.preference_dto(),
                 }
-                for workflow, _ in resolved
+                for workflow, _ in chosen.values()
                 for values in [self._workflow_channels(preferences, workflow)[0]]
             ]
 
@@ -199,11 +225,11 @@ class PreferencesBackend:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _changeable(self, workflow_id: str) -> Workflow:
-        workflow = self._workflows.get(workflow_id)
-        if workflow.critical:
-            raise Conflict(f"Workflow {workflow.identifier} is critical; its preferences cannot be changed")
-        return workflow
+    def _workflow(self, workflow_id: str) -> Workflow:
+        try:
+            return self._workflows.get(workflow_id)
+        except NotFound:
+            raise NotFound("Workflow cannot be found", extra={"workflowId": workflow_id}) from None
 
     def _for(self, subscriber: Subscriber) -> SubscriberPreferences:
         return self._by_subscriber.setdefault(subscriber.id, SubscriberPreferences())
@@ -226,7 +252,9 @@ class PreferencesBackend:
     def _dto(self, subscriber: Subscriber, channels: list[str], criticality: str) -> dict[str, Any]:
         preferences = self._by_subscriber.get(subscriber.id, _NO_CHOICES)
         global_values = {channel: preferences.global_choices.channels.get(channel, True) for channel in channels}
-        global_dto: dict[str, Any] = {"enabled": any(global_values.values()), "channels": global_values}
+        # The global ``enabled`` is a stored flag of its own, true unless set, which no API in
+        # scope sets; it does not follow the channels.
+        global_dto: dict[str, Any] = {"enabled": True, "channels": global_values}
         if preferences.schedule is not None:
             global_dto["schedule"] = clone(preferences.schedule)
         workflows = []

@@ -13,7 +13,9 @@ Search and paging never scan every subscriber: sorted indexes live beside the re
 from __future__ import annotations
 
 import bisect
+import functools
 import random
+import zoneinfo
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from mock_server.errors import Conflict, NotFound
+from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.integrations import Integration, IntegrationsBackend
 from mock_server.store.values import clone
@@ -39,8 +41,23 @@ PROFILE_FIELDS = {
     "timezone": "timezone",
     "data": "data",
 }
-# Subscribers hold credentials for providers of these channels only.
-CREDENTIAL_CHANNELS = frozenset({"chat", "push"})
+# The credential fields Novu's update-subscriber-channel keeps; any other field sent is dropped.
+STORED_CREDENTIALS = ("webhookUrl", "deviceTokens", "channel")
+# Novu's system limit of device tokens per subscriber channel (after merging).
+MAX_DEVICE_TOKENS = 100
+# No profile field left unset: what records built field by field (fixtures, imports) have.
+_NONE_UNSET: frozenset[str] = frozenset()
+# One shared frozenset per distinct set of unset fields, so a million records share a handful.
+_UNSET_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def unset_fields(given: Iterable[str]) -> frozenset[str]:
+    """The profile fields (API names) not among ``given``: Novu never stored them, so its
+    answers leave them out rather than sending null."""
+    missing = frozenset(PROFILE_FIELDS).difference(given)
+    return _UNSET_SETS.setdefault(missing, missing)
+
+
 SEARCH_FIELDS = ("email", "phone", "subscriberId", "name")
 ORDER_FIELDS = ("_id", "updatedAt")
 # The real API stops counting matches somewhere; so does the mock, and says so.
@@ -57,11 +74,12 @@ class ChannelSettings:
     credentials: dict[str, Any]
 
     def to_dto(self) -> dict[str, Any]:
+        # What Novu pushes into the subscriber's channels: the integration's identifier is
+        # not kept there.
         return {
-            "providerId": self.provider_id,
-            "integrationIdentifier": self.integration_identifier,
             "credentials": clone(self.credentials),
             "_integrationId": self.integration_id,
+            "providerId": self.provider_id,
         }
 
 
@@ -87,35 +105,71 @@ class Subscriber:
     topics: Sequence[str] = field(default_factory=list)
     is_online: bool | None = None
     last_online_at: datetime | None = None
+    # Raised by every change: what caches of rendered DTOs (the inbox's) compare against.
     version: int = 0
+    # Mongo's version key (``__v``): Novu's updates never raise it, so it stays what the record
+    # came with.
+    document_version: int = 0
+    # Profile fields (API names) never given: absent from the answers, not null.
+    unset: frozenset[str] = _NONE_UNSET
 
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
+    def _profile(self, name: str) -> Any:
+        value = getattr(self, PROFILE_FIELDS[name])
+        return clone(value) if name == "data" else value
+
     def to_dto(self) -> dict[str, Any]:
-        return {
+        """The v2 SubscriberResponseDto (Novu's mapSubscriberEntityToDto): no ``__v`` nor
+        ``topics``; ``isOnline`` / ``lastOnlineAt`` null when never set; profile fields never
+        given are left out."""
+        unset = self.unset
+        dto: dict[str, Any] = {"_id": self.id}
+        for name in ("firstName", "lastName", "email", "phone", "avatar"):
+            if name not in unset:
+                dto[name] = self._profile(name)
+        dto.update(
+            subscriberId=self.subscriber_id,
+            createdAt=iso(self.created_at),
+            updatedAt=iso(self.updated_at),
+            _environmentId=self.environment_id,
+            _organizationId=self.organization_id,
+            deleted=False,
+        )
+        if "data" not in unset:
+            dto["data"] = self._profile("data")
+        dto["lastOnlineAt"] = iso(self.last_online_at) if self.last_online_at else None
+        dto["isOnline"] = self.is_online
+        dto["channels"] = [channel.to_dto() for channel in self.channels]
+        for name in ("locale", "timezone"):
+            if name not in unset:
+                dto[name] = self._profile(name)
+        return dto
+
+    def to_entity(self) -> dict[str, Any]:
+        """The stored document as Novu's v1 routes answer it: ``__v`` and ``deleted`` included,
+        fields never given (online status included) left out."""
+        unset = self.unset
+        entity: dict[str, Any] = {
             "_id": self.id,
-            "subscriberId": self.subscriber_id,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "email": self.email,
-            "phone": self.phone,
-            "avatar": self.avatar,
-            "locale": self.locale,
-            "timezone": self.timezone,
-            "data": clone(self.data),
-            "channels": [channel.to_dto() for channel in self.channels],
-            "topics": list(self.topics),
-            "isOnline": self.is_online,
-            "lastOnlineAt": iso(self.last_online_at) if self.last_online_at else None,
             "_organizationId": self.organization_id,
             "_environmentId": self.environment_id,
-            "deleted": False,
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
-            "__v": self.version,
         }
+        for name in PROFILE_FIELDS:
+            if name not in unset:
+                entity[name] = self._profile(name)
+        entity["subscriberId"] = self.subscriber_id
+        entity["channels"] = [channel.to_dto() for channel in self.channels]
+        if self.topics:
+            entity["topics"] = list(self.topics)
+        if self.is_online is not None:
+            entity["isOnline"] = self.is_online
+        if self.last_online_at is not None:
+            entity["lastOnlineAt"] = iso(self.last_online_at)
+        entity.update(deleted=False, createdAt=iso(self.created_at), updatedAt=iso(self.updated_at), __v=self.document_version)
+        return entity
 
 
 @dataclass(slots=True)
@@ -144,10 +198,35 @@ class BulkOutcome:
 
     def to_dto(self) -> dict[str, Any]:
         return {
-            "created": [{"subscriberId": s} for s in self.created],
             "updated": [{"subscriberId": s} for s in self.updated],
-            "failed": [{"subscriberId": s, "message": message} for s, message in self.failed],
+            "created": [{"subscriberId": s} for s in self.created],
+            "failed": [{"message": message, "subscriberId": s} for s, message in self.failed],
         }
+
+
+@functools.cache
+def _time_zones() -> dict[str, str]:
+    """IANA time-zone names by their lower-cased form (Intl, behind class-validator's
+    IsTimeZone, takes them in any case). Empty when this system has no tz database."""
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+def check_time_zone(value: Any) -> None:
+    """Novu's IsTimeZone rule for ``timezone`` (null passes): 422 otherwise."""
+    if value is None or not isinstance(value, str):
+        return
+    zones = _time_zones()
+    if zones and value.lower() not in zones:
+        raise ValidationFailed(field_error("timezone", "timezone must be a valid IANA time-zone", value))
+
+
+def _check_device_tokens(tokens: list[str]) -> None:
+    if len(tokens) > MAX_DEVICE_TOKENS:
+        raise BadRequest(
+            f"Device tokens limit exceeded. Maximum allowed tokens per subscriber channel is {MAX_DEVICE_TOKENS}, "
+            f"but got {len(tokens)} tokens.",
+            extra={"currentCount": len(tokens), "limit": MAX_DEVICE_TOKENS},
+        )
 
 
 def _sort_key(subscriber: Subscriber, order_by: str) -> tuple:
@@ -227,12 +306,18 @@ class SubscribersBackend:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, subscriber_id: str) -> Subscriber:
+    def get(self, subscriber_id: str, *, missing: str | None = None, error: type = NotFound) -> Subscriber:
+        """The subscriber; ``error(missing)`` when there is none (Novu words this differently
+        route by route: the callers pass their route's sentence)."""
         with self._lock:
             subscriber = self._by_subscriber_id.get(subscriber_id)
         if subscriber is None:
-            raise NotFound(f"Subscriber {subscriber_id} was not found")
+            raise error(missing or f"Subscriber {subscriber_id} was not found")
         return subscriber
+
+    def find(self, subscriber_id: str) -> Subscriber | None:
+        with self._lock:
+            return self._by_subscriber_id.get(subscriber_id)
 
     def page(self, *, page: int, limit: int) -> tuple[list[Subscriber], int, bool]:
         """v1 page style, creation order: (subscribers, total count, has more)."""
@@ -306,13 +391,15 @@ class SubscribersBackend:
         created_at: datetime | None = None,
         rng: random.Random | None = None,
     ) -> tuple[Subscriber, bool]:
-        """Create, or update the fields given when the subscriber exists: (subscriber, created)."""
+        """Create, or set the fields given when the subscriber exists: (subscriber, created).
+        Fields not in ``profile`` stay unset (absent from the answers)."""
+        profile = profile or {}
         with self._lock:
             existing = self._by_subscriber_id.get(subscriber_id)
             if existing is not None:
                 if fail_if_exists:
-                    raise Conflict(f"Subscriber {subscriber_id} already exists")
-                return self._change(existing, profile or {}), False
+                    raise Conflict(f'Subscriber with id "{subscriber_id}" already exists')
+                return self._change(existing, profile), False
             moment = created_at or now()
             record_id = object_id(moment, rng)
             while record_id in self._by_id or record_id in self._retired:
@@ -324,20 +411,23 @@ class SubscribersBackend:
                 subscriber_id=subscriber_id,
                 created_at=moment,
                 updated_at=moment,
+                unset=unset_fields(profile),
             )
-            self._apply_profile(subscriber, profile or {})
+            self._apply_profile(subscriber, profile)
             self._by_subscriber_id[subscriber_id] = subscriber
             self._by_id[subscriber.id] = subscriber
             self._index(subscriber)
             return subscriber, True
 
     def patch(self, subscriber_id: str, changes: dict[str, Any]) -> Subscriber:
+        """Set the fields given (null clears); nothing given or nothing different changes
+        nothing, ``updatedAt`` included."""
         with self._lock:
             return self._change(self.get(subscriber_id), changes)
 
     def remove(self, subscriber_id: str) -> None:
         with self._lock:
-            subscriber = self.get(subscriber_id)
+            subscriber = self.get(subscriber_id)  # the caller words the 404
             self._unindex(subscriber)
             del self._by_subscriber_id[subscriber_id]
             del self._by_id[subscriber.id]
@@ -346,15 +436,13 @@ class SubscribersBackend:
                 listener(subscriber)
 
     def bulk_create(self, items: list[dict[str, Any]]) -> BulkOutcome:
+        """One upsert per item, in order (Novu's bulkWrite): an item sets the fields it gives.
+        A subscriberId met again later in the same request updates what the first created,
+        so it is reported in ``created`` and in ``updated``."""
         outcome = BulkOutcome()
-        seen: set[str] = set()
         with self._lock:
             for item in items:
                 subscriber_id = item["subscriberId"]
-                if subscriber_id in seen:
-                    outcome.failed.append((subscriber_id, f"subscriberId {subscriber_id} appears more than once in this request"))
-                    continue
-                seen.add(subscriber_id)
                 profile = {key: value for key, value in item.items() if key in PROFILE_FIELDS}
                 _, created = self.create(subscriber_id=subscriber_id, profile=profile)
                 (outcome.created if created else outcome.updated).append(subscriber_id)
@@ -437,49 +525,55 @@ class SubscribersBackend:
         merge: bool = False,
         at: datetime | None = None,
     ) -> Subscriber:
-        """PUT (``merge=False``) replaces the provider's credentials; PATCH merges device tokens."""
+        """Novu's update-subscriber-channel. The integration is the newest active one of the
+        provider (with that identifier when given); only ``webhookUrl``, ``deviceTokens`` and
+        ``channel`` are kept. A channel the subscriber already has for that integration gets
+        the fields given over its own, and its device tokens become the ones given (PUT,
+        ``merge=False``) or the union with its own (PATCH); none given empties them."""
         with self._lock:
-            subscriber = self.get(subscriber_id)
-            integration = self._integration_for(provider_id, integration_identifier)
+            subscriber = self.get(subscriber_id, missing=f"SubscriberId: {subscriber_id} not found", error=BadRequest)
+            integration = self._credentials_integration(provider_id, integration_identifier)
+            incoming = {name: clone(credentials[name]) for name in STORED_CREDENTIALS if credentials.get(name) is not None}
+            if "deviceTokens" in incoming:
+                incoming["deviceTokens"] = list(dict.fromkeys(incoming["deviceTokens"]))
             current = next(
                 (c for c in subscriber.channels if c.provider_id == provider_id and c.integration_id == integration.id),
                 None,
             )
-            incoming = clone(credentials)
-            if "deviceTokens" in incoming:
-                incoming["deviceTokens"] = list(dict.fromkeys(incoming["deviceTokens"]))
             if current is None:
+                _check_device_tokens(incoming.get("deviceTokens") or [])
                 subscriber.channels = [
                     *subscriber.channels, ChannelSettings(provider_id, integration.id, integration.identifier, incoming)
                 ]
-            elif merge:
-                tokens = current.credentials.get("deviceTokens", []) + incoming.pop("deviceTokens", [])
-                current.credentials.update(incoming)
-                if tokens:
-                    current.credentials["deviceTokens"] = list(dict.fromkeys(tokens))
+            elif current.credentials == incoming:
+                return subscriber
             else:
-                current.credentials = incoming
-            return self._change(subscriber, {}, at)
+                tokens: list[str] = []
+                if "deviceTokens" in incoming and incoming["deviceTokens"]:
+                    kept = (current.credentials.get("deviceTokens") or []) if merge else []
+                    tokens = list(dict.fromkeys([*kept, *incoming["deviceTokens"]]))
+                    _check_device_tokens(tokens)
+                current.credentials = {**current.credentials, **incoming, "deviceTokens": tokens}
+            return self._change(subscriber, {}, at, touch=True)
 
-    def delete_credentials(self, subscriber_id: str, provider_id: str, *, channel: str | None) -> None:
-        """``channel`` is the provider's channel (None for an unknown provider)."""
+    def delete_credentials(self, subscriber_id: str, provider_id: str) -> None:
+        """Every channel of that provider goes; a provider the subscriber holds nothing for
+        (or no provider at all) changes nothing and is no error."""
         with self._lock:
-            subscriber = self.get(subscriber_id)
-            if channel not in CREDENTIAL_CHANNELS:
-                raise NotFound(f"{provider_id} is not a chat or push provider; subscribers hold no credentials for it")
+            subscriber = self.get(subscriber_id, missing=f"Subscriber not found for id {subscriber_id}")
             kept = [c for c in subscriber.channels if c.provider_id != provider_id]
             if len(kept) != len(subscriber.channels):
                 subscriber.channels = kept
-                self._change(subscriber, {})
+                self._change(subscriber, {}, touch=True)
 
     def set_online(self, subscriber_id: str, is_online: bool, *, at: datetime | None = None) -> Subscriber:
         with self._lock:
-            subscriber = self.get(subscriber_id)
+            subscriber = self.get(subscriber_id, missing="Subscriber not found")
             moment = at or now()
             if not is_online:
                 subscriber.last_online_at = moment
             subscriber.is_online = is_online
-            return self._change(subscriber, {}, moment)
+            return self._change(subscriber, {}, moment, touch=True)
 
     def store_oauth_webhook(self, subscriber_id: str, integration: Integration, webhook_url: str) -> Subscriber:
         """The end of a chat OAuth: the subscriber's incoming-webhook URL for that integration."""
@@ -493,7 +587,7 @@ class SubscribersBackend:
                 ]
             else:
                 current.credentials["webhookUrl"] = webhook_url
-            return self._change(subscriber, {})
+            return self._change(subscriber, {}, touch=True)
 
     def oauth_integration(self, provider_id: str, integration_identifier: str | None) -> Integration:
         with self._lock:
@@ -509,7 +603,7 @@ class SubscribersBackend:
     def snapshot(self) -> list[dict[str, Any]]:
         """Every subscriber as its API DTO, in creation order (credentials included)."""
         with self._lock:
-            return [self._by_id[key[-1]].to_dto() for key in self._order["_id"]]
+            return [self._by_id[key[-1]].to_entity() for key in self._order["_id"]]
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
         """Replace every subscriber by ``records`` (a ``snapshot()``; None empties the service).
@@ -554,7 +648,8 @@ class SubscribersBackend:
                 topics=list(record.get("topics") or []),
                 is_online=record.get("isOnline"),
                 last_online_at=parse_time(record.get("lastOnlineAt"), f"{where}.lastOnlineAt"),
-                version=int(record.get("__v") or 0),
+                document_version=int(record.get("__v") or 0),
+                unset=unset_fields(name for name in PROFILE_FIELDS if name in record),
             )
             self._apply_profile(subscriber, {name: record[name] for name in PROFILE_FIELDS if name in record})
             by_id[subscriber.id] = subscriber
@@ -583,13 +678,38 @@ class SubscribersBackend:
             raise NotFound(f"This environment has no active {provider_id} integration; create one first")
         return next((i for i in candidates if i.primary), candidates[0])
 
-    def _change(self, subscriber: Subscriber, changes: dict[str, Any], at: datetime | None = None) -> Subscriber:
+    def _credentials_integration(self, provider_id: str, identifier: str | None) -> Integration:
+        """The newest active integration of the provider (with that identifier when given):
+        400 when there is none, as Novu's update-subscriber-channel answers."""
+        candidates = [
+            i for i in self._integrations.list()
+            if i.provider_id == provider_id and i.active and (not identifier or i.identifier == identifier)
+        ]  # fmt: skip
+        if not candidates:
+            raise BadRequest(
+                f"Subscribers environment ({self.environment_id}) do not have active {provider_id} integration."
+            )
+        return max(candidates, key=lambda i: (i.created_at, i.id))
+
+    def _change(
+        self, subscriber: Subscriber, changes: dict[str, Any], at: datetime | None = None, *, touch: bool = False
+    ) -> Subscriber:
         """Every write goes through here: the indexes see the old keys that changed leave and the
-        new ones come (a new first name moves one search key, not all of them)."""
+        new ones come (a new first name moves one search key, not all of them). Profile
+        ``changes`` that change nothing write nothing (Novu skips the update, so ``updatedAt``
+        stays); ``touch`` is for the callers that changed something else themselves."""
+        changes = {
+            name: value for name, value in changes.items()
+            if name in PROFILE_FIELDS and (name in subscriber.unset or subscriber._profile(name) != value)
+        }  # fmt: skip
+        if not changes and not touch:
+            return subscriber
         order_before = {name: _sort_key(subscriber, name) for name in self._order}
         moved = [name for name, inputs in _SEARCHED_IN.items() if not inputs.isdisjoint(changes)]
         text_before = {name: _field_values(subscriber, name) for name in moved}
         self._apply_profile(subscriber, changes)
+        if not subscriber.unset.isdisjoint(changes):
+            subscriber.unset = unset_fields((set(PROFILE_FIELDS) - subscriber.unset) | set(changes))
         subscriber.updated_at = max(at or now(), subscriber.updated_at)
         subscriber.version += 1
         for name, order in self._order.items():

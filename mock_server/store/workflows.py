@@ -7,7 +7,9 @@ There is no workflow API in the mock yet; workflows come from the fixtures (or a
 from __future__ import annotations
 
 import random
+import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +17,36 @@ from typing import Any
 from mock_server.errors import Conflict, NotFound
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.values import clone
+
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def base62(hex_id: str) -> str:
+    """The bytes of a hex id as a base-62 number (leading zero bytes as leading zeros), the
+    encoding Novu's slugs end with."""
+    raw = bytes.fromhex(hex_id)
+    number = int.from_bytes(raw, "big")
+    digits = ""
+    while number:
+        number, rest = divmod(number, 62)
+        digits = _BASE62[rest] + digits
+    zeros = len(raw) - len(raw.lstrip(b"\0"))
+    return "0" * zeros + digits
+
+
+def slugify(text: str) -> str:
+    """Novu's slugify for names: accents dropped, ``&`` read as "and", camelCase split,
+    lower case, every run of other characters one dash, a lone ``s``/``t`` after a dash
+    joined back (possessives), no dash at either end."""
+    text = unicodedata.normalize("NFKD", text.replace("&", " and ")).encode("ascii", "ignore").decode()
+    text = re.sub(r"([A-Z]{2,})(\d+)", r"\1 \2", text)
+    text = re.sub(r"([a-z\d]+)([A-Z]{2,})", r"\1 \2", text)
+    text = re.sub(r"([a-z\d])([A-Z])", r"\1 \2", text)
+    text = re.sub(r"([A-Z]+)([A-Z][a-rt-z\d]+)", r"\1 \2", text)
+    text = re.sub(r"[^a-z\d]+", "-", text.lower())
+    text = re.sub(r"([a-zA-Z\d]+)-([ts])(-|$)", r"\1\2\3", text)
+    return re.sub(r"-{2,}", "-", text).strip("-")
 
 
 @dataclass(slots=True)
@@ -64,8 +96,14 @@ class Workflow:
         return self.defaults.get(channel, True)
 
     def info_dto(self) -> dict[str, Any]:
-        """The short form subscriber preferences carry."""
-        return {"slug": self.identifier, "identifier": self.identifier, "name": self.name, "updatedAt": iso(self.updated_at)}
+        """The short form subscriber preferences carry; the slug is Novu's
+        ``<slugified name>_wf_<base-62 _id>``."""
+        return {
+            "slug": f"{slugify(self.name)}_wf_{base62(self.id)}",
+            "identifier": self.identifier,
+            "name": self.name,
+            "updatedAt": iso(self.updated_at),
+        }
 
     def preference_dto(self) -> dict[str, Any]:
         """The form the bulk preference answer carries."""
