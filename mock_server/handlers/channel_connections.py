@@ -19,6 +19,12 @@ def cursor_query(after, before, limit, order_by, order_direction, include_cursor
     )
 
 
+def present_keys(context_keys: list[str] | None) -> list[str] | None:
+    """``contextKeys`` as Novu reads them: absent is no filter, empty values are dropped (so
+    ``contextKeys=`` asks for records without a context)."""
+    return None if context_keys is None else [key for key in context_keys if key != ""]
+
+
 async def list_channel_connections(
     backend: Backend,
     limit: float,
@@ -39,7 +45,7 @@ async def list_channel_connections(
         channel=channel,
         provider_id=provider_id,
         integration_identifier=integration_identifier,
-        context_keys=context_keys,
+        context_keys=present_keys(context_keys),
     )
     return page.to_dto(lambda connection: connection.to_dto())
 
