@@ -6,7 +6,7 @@ from typing import Any
 from jsonschema import Draft4Validator
 
 from mock_server import wire
-from mock_server.handlers.channel_connections import cursor_query
+from mock_server.handlers.channel_connections import cursor_query, present_keys
 from mock_server.spec import Spec
 from mock_server.store import Backend
 
@@ -47,7 +47,7 @@ async def list_channel_endpoints(
     page = backend.channel_endpoints.list(
         cursor_query(after, before, limit, order_by, order_direction, include_cursor),
         subscriber_id=subscriber_id,
-        context_keys=context_keys,
+        context_keys=present_keys(context_keys),
         channel=channel,
         provider_id=provider_id,
         integration_identifier=integration_identifier,
