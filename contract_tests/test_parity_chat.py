@@ -6,6 +6,11 @@ Runnable against a real Novu: everything created is named `contract-...` and del
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
 import pytest
 
 from contract_tests.chat_fixtures import _id, connections, integration, subscriber  # noqa: F401  (fixtures)
@@ -464,3 +469,48 @@ def test_link_user_url_needs_a_subscriber(client, slack) -> None:
     """apps/api/src/app/integrations/dtos/generate-link-user-oauth-url-request.dto.ts (subscriberId @IsNotEmpty)."""
     assert client.post(LINK_USER_OAUTH, json={"integrationIdentifier": slack["identifier"]}).status_code == 422
     assert client.post(LINK_USER_OAUTH, json={"integrationIdentifier": slack["identifier"], "subscriberId": ""}).status_code == 422
+
+
+# -- the subscriber's own (legacy) chat OAuth --------------------------------------------
+
+
+def _subscriber_oauth_query(target, subscriber_id: str, environment_id: str, **extra) -> dict:
+    digest = hmac.new(target.api_key.encode(), subscriber_id.encode(), hashlib.sha256).hexdigest()
+    return {"environmentId": environment_id, "hmacHash": digest, **extra}
+
+
+def test_subscriber_oauth_with_a_wrong_hmac_is_400(client, target, slack, subscriber) -> None:
+    """apps/api/src/app/subscribers/usecases/chat-oauth/chat-oauth.usecase.ts (validateEncryption)."""
+    owner = subscriber()
+    environment_id = client.get(f"/v2/subscribers/{owner}").json()["data"]["_environmentId"]
+    query = _subscriber_oauth_query(target, owner, environment_id, integrationIdentifier=slack["identifier"], hmacHash="0" * 64)
+    with httpx.Client(base_url=target.url, timeout=30) as browser:  # a browser opens it: no API key
+        response = browser.get(f"/v1/subscribers/{owner}/credentials/slack/oauth", params=query)
+    assert response.status_code == 400
+    assert response.json()["message"] == "Hmac is enabled on the integration, please provide a valid HMAC hash"
+
+
+def test_subscriber_oauth_without_an_oauth_client_is_the_one_404(client, target, integration, subscriber) -> None:
+    """apps/api/src/app/subscribers/usecases/chat-oauth/chat-oauth.usecase.ts (CHAT_INTEGRATION_NOT_FOUND_MESSAGE)."""
+    bare = integration("slack", "chat", apiKey="not-an-oauth-client")
+    owner = subscriber()
+    environment_id = client.get(f"/v2/subscribers/{owner}").json()["data"]["_environmentId"]
+    query = _subscriber_oauth_query(target, owner, environment_id, integrationIdentifier=bare["identifier"])
+    with httpx.Client(base_url=target.url, timeout=30) as browser:
+        response = browser.get(f"/v1/subscribers/{owner}/credentials/slack/oauth", params=query)
+    assert response.status_code == 404
+    assert response.json()["message"] == "Chat integration not found"
+
+
+def test_subscriber_oauth_redirects_to_slack_for_an_incoming_webhook(client, target, slack, subscriber) -> None:
+    """apps/api/src/app/subscribers/usecases/chat-oauth/chat-oauth.usecase.ts (getOAuthUrl: scope
+    incoming-webhook, an empty user_scope, a state)."""
+    owner = subscriber()
+    environment_id = client.get(f"/v2/subscribers/{owner}").json()["data"]["_environmentId"]
+    query = _subscriber_oauth_query(target, owner, environment_id, integrationIdentifier=slack["identifier"])
+    with httpx.Client(base_url=target.url, timeout=30) as browser:
+        response = browser.get(f"/v1/subscribers/{owner}/credentials/slack/oauth", params=query)
+    assert response.status_code == 302
+    sent = parse_qs(urlsplit(response.headers["Location"]).query, keep_blank_values=True)
+    assert sent["scope"] == ["incoming-webhook"] and sent["user_scope"] == [""] and sent["state"][0]
+    assert sent["client_id"] == ["123.456"]
