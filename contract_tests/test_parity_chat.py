@@ -381,13 +381,22 @@ def test_endpoint_update_must_keep_the_shape_of_its_type(client, slack, subscrib
 
 
 def test_unknown_endpoint_is_404(client) -> None:
-    """apps/api/src/app/channel-endpoints/usecases/update-channel-endpoint/update-channel-endpoint.usecase.ts."""
+    """apps/api/src/app/channel-endpoints/usecases/{get,update,delete}-channel-endpoint/*.usecase.ts."""
     missing = _id("none-")
     response = client.patch(f"{ENDPOINTS}/{missing}", json={"endpoint": {"userId": "U1"}})
     assert response.status_code == 404
-    assert response.json()["message"].startswith(f'Channel endpoint with identifier "{missing}" not found')
-    assert client.get(f"{ENDPOINTS}/{missing}").status_code == 404
+    assert response.json()["message"].startswith(f'Channel endpoint with identifier "{missing}" not found in environment "')
+    got = client.get(f"{ENDPOINTS}/{missing}")
+    assert got.status_code == 404
+    assert got.json()["message"] == f"Channel endpoint with identifier '{missing}' not found"
     assert client.delete(f"{ENDPOINTS}/{missing}").status_code == 404
+
+
+def test_endpoint_list_refuses_both_cursors(client) -> None:
+    """apps/api/src/app/channel-endpoints/usecases/list-channel-endpoints/list-channel-endpoints.usecase.ts."""
+    response = client.get(ENDPOINTS, params={"after": "a", "before": "b"})
+    assert response.status_code == 400
+    assert response.json()["message"] == 'Cannot specify both "before" and "after" cursors at the same time.'
 
 
 # -- chat OAuth URLs ---------------------------------------------------------------------

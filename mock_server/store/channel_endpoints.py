@@ -86,18 +86,13 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
         # ``get(subscriber_id)`` raising NotFound, ``create(subscriber_id=...)``.
         self._subscribers = subscribers
 
-    def _not_found(self, identifier: str) -> NotFound:
-        return NotFound(
-            f'Channel endpoint with identifier "{identifier}" not found in environment "{self._integrations.environment_id}"'
-        )
-
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, identifier: str) -> ChannelEndpoint:
         with self._lock:
             record = self._by_identifier.get(identifier)
         if record is None:
-            raise self._not_found(identifier)
+            raise NotFound(f"Channel endpoint with identifier '{identifier}' not found")
         return record
 
     def list(
@@ -182,7 +177,12 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
     def update(self, identifier: str, *, endpoint: Any, fits: Callable[[str, Any], bool]) -> ChannelEndpoint:
         """``fits(type, endpoint)``: whether ``endpoint`` has exactly the shape of ``type``."""
         with self._lock:
-            record = self.get(identifier)
+            record = self._by_identifier.get(identifier)
+            if record is None:
+                raise NotFound(
+                    f'Channel endpoint with identifier "{identifier}" not found in environment '
+                    f'"{self._integrations.environment_id}"'
+                )
             if not fits(record.type, endpoint):
                 raise BadRequest(f'Endpoint must match the required format for type "{record.type}"')
             record.endpoint = clone(endpoint)
