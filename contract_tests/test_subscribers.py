@@ -295,7 +295,7 @@ def test_chat_oauth_redirect_and_callback(client, target, subscribers, integrati
         assert urlsplit(sent["redirect_uri"][0]).path == f"{base}/callback"
         state = sent["state"][0]
 
-        assert browser.get(base, params={**query, "hmacHash": "0" * 64}).status_code == 403
+        assert browser.get(base, params={**query, "hmacHash": "0" * 64}).status_code == 400
         tampered = browser.get(f"{base}/callback", params={"code": "c-1", "state": state[:-2] + "xx"})
         assert tampered.status_code == 403 and tampered.json()["statusCode"] == 403
         other_subscriber = browser.get(f"/v1/subscribers/{_sid()}/credentials/slack/oauth/callback", params={"code": "c-1", "state": state})
@@ -330,9 +330,9 @@ def test_chat_oauth_refusals(target, subscribers, integration) -> None:
     query = {"environmentId": subscriber["_environmentId"], "hmacHash": _hmac(target.api_key, sid)}
     with httpx.Client(base_url=target.url, timeout=30) as browser:
         assert browser.get(f"/v1/subscribers/{sid}/credentials/slack/oauth",
-                           params={**query, "integrationIdentifier": no_client_id["identifier"]}).status_code == 409
+                           params={**query, "integrationIdentifier": no_client_id["identifier"]}).status_code == 404
         assert browser.get(f"/v1/subscribers/{sid}/credentials/discord/oauth", params=query).status_code == 404
         assert browser.get(f"/v1/subscribers/{sid}/credentials/slack/oauth",
                            params={**query, "environmentId": "f" * 24}).status_code == 404
         assert browser.get(f"/v1/subscribers/{sid}/credentials/slack/oauth",
-                           params={**query, "hmacHash": "short"}).status_code == 422
+                           params={**query, "hmacHash": "short"}).status_code == 400

@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from mock_server.errors import BadRequest, Conflict
+from mock_server.errors import BadRequest, NotFound
 
 SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 MSTEAMS_ADMIN_CONSENT_URL = "https://login.microsoftonline.com/{tenant}/adminconsent"
@@ -30,6 +30,10 @@ CALLBACK_PATH = "/v1/integrations/chat/oauth/callback"
 # https://slack.com/oauth/v2/authorize -> <mock>/_mock/oauth/slack/oauth/v2/authorize
 STANDIN_PREFIX = "/_mock/oauth"
 STANDIN_PROVIDERS = {"slack": SLACK_AUTHORIZE_URL, "msteams": MSTEAMS_ADMIN_CONSENT_URL}
+SLACK_PROVIDERS = frozenset({"slack", "novu-slack"})
+NOVU_MANAGED_SLACK = "novu-slack"
+# Stands for the OAuth client of Novu's own Slack app (its integrations carry no credentials).
+NOVU_MANAGED_SLACK_CLIENT_ID = "novu-managed-slack-app"
 # Settings.oauth_consent values: the mock's stand-in pages, or the real provider's.
 CONSENT_MOCK = "mock"
 CONSENT_PROVIDER = "provider"
@@ -82,7 +86,8 @@ def authorize_url(
     if standin_base is None:
         return url
     parts = urlsplit(url)
-    return f"{standin_base.rstrip('/')}{STANDIN_PREFIX}/{provider_id}{parts.path}?{parts.query}"
+    page = "slack" if provider_id in SLACK_PROVIDERS else provider_id
+    return f"{standin_base.rstrip('/')}{STANDIN_PREFIX}/{page}{parts.path}?{parts.query}"
 
 
 def _provider_url(
@@ -96,13 +101,8 @@ def _provider_url(
     user_scope: list[str] | None,
     link_user: bool,
 ) -> str:
-    client_id = credentials.get("clientId")
-    if not client_id:
-        raise Conflict(
-            f"Integration {integration_identifier} has no clientId in its credentials; "
-            "set credentials.clientId with PUT /v1/integrations/{integrationId} first"
-        )
-    if provider_id == "slack":
+    client_id = oauth_client_id(provider_id, credentials)
+    if provider_id in SLACK_PROVIDERS:
         query = {"client_id": client_id}
         if link_user:
             query["user_scope"] = ",".join(user_scope or SLACK_DEFAULT_USER_SCOPES)
@@ -123,6 +123,20 @@ def _provider_url(
         return f"{MSTEAMS_USER_AUTHORIZE_URL.format(tenant=tenant)}?{urlencode(query)}"
     query = {"client_id": client_id, "redirect_uri": redirect_uri, "state": state}
     return f"{MSTEAMS_ADMIN_CONSENT_URL.format(tenant=tenant)}?{urlencode(query)}"
+
+
+def oauth_client_id(provider_id: str, credentials: dict[str, Any]) -> str:
+    """The OAuth client of an integration, refused as Novu refuses it: 404, with the provider's
+    name (the message ends with a space in Novu). Novu's own Slack app has its client built in."""
+    client_id = credentials.get("clientId")
+    if client_id:
+        return client_id
+    if provider_id == NOVU_MANAGED_SLACK:
+        return NOVU_MANAGED_SLACK_CLIENT_ID
+    name = "MS Teams" if provider_id == "msteams" else "Slack"
+    if not credentials:
+        raise NotFound(f"{name} integration missing credentials ")
+    raise NotFound(f"{name} integration missing required OAuth credentials (clientId) ")
 
 
 def _digest(*parts: str) -> str:

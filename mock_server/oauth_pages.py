@@ -96,7 +96,7 @@ def _page(title: str, lines: list[str]) -> HTMLResponse:
 def complete(backend: Backend, state: dict[str, Any], exchanged: dict[str, Any]) -> list[str]:
     """Create what the signed ``state`` asks for, atomically; returns lines describing what was made."""
     with backend.lock:
-        integration = backend.integrations.chat_oauth_target(state["integrationIdentifier"])
+        integration = backend.channel_connections.oauth_integration(state["integrationIdentifier"])
         user_type = USER_ENDPOINT_TYPES[integration.provider_id]
         made = []
         connection_identifier = state.get("connectionIdentifier")
@@ -108,12 +108,16 @@ def complete(backend: Backend, state: dict[str, Any], exchanged: dict[str, Any])
                 identifier=connection_identifier,
                 subscriber_id=state.get("subscriberId"),
                 context=state.get("context"),
-                connection_mode=state.get("connectionMode") or "subscriber",
+                connection_mode=state.get("connectionMode"),
             )
             connection_identifier = connection.identifier
             workspace = connection.workspace.get("name") or connection.workspace["id"]
             made.append(f"Channel connection {connection.identifier} to {workspace} created.")
         if state.get("subscriberId") and (state.get("mode") == "link_user" or state.get("autoLinkUser")):
+            if not connection_identifier:
+                # A user linked without naming a workspace joins the subscriber's, else a shared one.
+                found = backend.channel_connections.find_for(integration.identifier, state["subscriberId"], state.get("context"))
+                connection_identifier = found.identifier if found else None
             endpoint = backend.channel_endpoints.create(
                 subscriber_id=state["subscriberId"],
                 integration_identifier=integration.identifier,
@@ -138,7 +142,7 @@ async def callback(request: Request) -> HTMLResponse:
         backend: Backend = services["backends"][state["environmentId"]]
     except KeyError:
         raise NotFound("The environment this OAuth state was issued for no longer exists") from None
-    integration = backend.integrations.chat_oauth_target(state["integrationIdentifier"])
+    integration = backend.channel_connections.oauth_integration(state["integrationIdentifier"])
     exchanged = chat_oauth.exchange_code(integration.provider_id, code, tenant=request.query_params.get("tenant") or None)
     made = complete(backend, state, exchanged)
     # Like Novu, send the user on to the app's own page when the integration names one.

@@ -1,9 +1,11 @@
 """Subscriber chat OAuth (Slack incoming webhooks): the link's HMAC, the signed state, the code.
 
 The link a subscriber opens carries no API key: ``hmacHash`` is the hex HMAC-SHA256 of the
-subscriberId keyed with the environment's secret key, as in the real API. The ``state`` sent to
-the provider is signed and expires; a bad one is refused with 403 (the request is well formed,
-it just may not do this).
+subscriberId keyed with the environment's secret key, as in the real API, and a wrong one is
+refused as Novu refuses it (400). Novu's legacy use case (apps/api/src/app/subscribers/usecases/
+chat-oauth/chat-oauth.usecase.ts) answers every integration it cannot use with the same 404,
+"Chat integration not found". The ``state`` sent to the provider is signed and expires; a bad
+one is refused with 403 (the request is well formed, it just may not do this).
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from mock_server.errors import Conflict, Forbidden, NotFound
+from mock_server.errors import BadRequest, Forbidden, NotFound
 
 # Subscribers link their own Slack workspace through an incoming webhook; no other provider does.
 OAUTH_PROVIDERS = frozenset({"slack"})
 SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 SLACK_WEBHOOK_SCOPE = "incoming-webhook"
 CLOSE_WINDOW_PAGE = "<!DOCTYPE html><html><body><script>window.close();</script></body></html>"
+# Novu's one answer for an environment, provider or integration it cannot use (it tells nothing
+# to an unauthenticated caller about which one is missing).
+CHAT_INTEGRATION_NOT_FOUND = "Chat integration not found"
 
 
 def hmac_hash(api_key: str, subscriber_id: str) -> str:
@@ -30,7 +35,7 @@ def hmac_hash(api_key: str, subscriber_id: str) -> str:
 
 def check_hmac(api_key: str, subscriber_id: str, given: str) -> None:
     if not hmac.compare_digest(hmac_hash(api_key, subscriber_id).encode(), given.encode()):
-        raise Forbidden("hmacHash does not match this subscriber and environment")
+        raise BadRequest("Hmac is enabled on the integration, please provide a valid HMAC hash")
 
 
 class SubscriberStateSigner:
@@ -55,17 +60,15 @@ class SubscriberStateSigner:
 
 def check_provider(provider_id: str) -> None:
     if provider_id not in OAUTH_PROVIDERS:
-        raise NotFound(f"Provider {provider_id} has no subscriber OAuth flow; only {', '.join(sorted(OAUTH_PROVIDERS))} has")
+        raise NotFound(CHAT_INTEGRATION_NOT_FOUND)
 
 
 def authorize_url(*, credentials: dict[str, Any], integration_identifier: str, redirect_uri: str, state: str) -> str:
     client_id = credentials.get("clientId")
     if not client_id:
-        raise Conflict(
-            f"Integration {integration_identifier} has no clientId in its credentials; "
-            "set credentials.clientId with PUT /v1/integrations/{integrationId} first"
-        )
-    query = {"client_id": client_id, "scope": SLACK_WEBHOOK_SCOPE, "redirect_uri": redirect_uri, "state": state}
+        raise NotFound(CHAT_INTEGRATION_NOT_FOUND)
+    query = {"client_id": client_id, "scope": SLACK_WEBHOOK_SCOPE, "user_scope": "", "redirect_uri": redirect_uri,
+             "state": state}  # fmt: skip
     return f"{SLACK_AUTHORIZE_URL}?{urlencode(query)}"
 
 

@@ -31,6 +31,9 @@ from mock_server.errors import BadRequest, MethodNotAllowed, ValidationFailed
 # Keywords of OpenAPI 3.0 schema objects that are not JSON Schema (draft 4) validation keywords.
 _OPENAPI_ONLY = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly"})
 _MAPS_OF_SCHEMAS = frozenset({"properties", "patternProperties", "definitions"})
+# On a request body schema: Novu checks this body in the use case's command, not in its validation
+# pipe, so a body that fails the schema is a 400 listing the failures rather than a 422.
+REFUSED_AS_BAD_REQUEST = "x-refused-as-bad-request"
 
 
 def to_json_schema(node: t.Any) -> t.Any:
@@ -204,7 +207,12 @@ class NovuBodyValidator(JSONRequestBodyValidator):
             raise BadRequest("Request body must not be empty")
         compiled = self._validator
         if not compiled.fast.is_valid(body):
-            raise ValidationFailed(field_errors(compiled.explaining.iter_errors(body)))
+            errors = field_errors(compiled.explaining.iter_errors(body))
+            if isinstance(self._schema, dict) and self._schema.get(REFUSED_AS_BAD_REQUEST):
+                # A body Novu does not validate in its pipe but in the use case's command
+                # (BaseCommand.create): 400 with the list of what failed, no field map.
+                raise BadRequest([message for entry in errors.values() for message in entry["messages"]])
+            raise ValidationFailed(errors)
         return body
 
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from mock_server.chat_oauth import StateSigner, authorize_url
-from mock_server.errors import BadRequest, Conflict
+from mock_server.errors import BadRequest, NotFound
 from tests.fakes import Clock
 
 
@@ -59,6 +59,9 @@ def test_msteams_url_uses_the_tenant() -> None:
     assert (url.netloc, url.path) == ("login.microsoftonline.com", "/t-1/adminconsent")
 
 
-def test_missing_client_id_is_a_conflict() -> None:
-    with pytest.raises(Conflict, match="clientId"):
-        authorize_url(provider_id="slack", credentials={}, integration_identifier="s", state="S", redirect_uri="r")
+def test_missing_client_id_is_a_404_naming_the_provider() -> None:
+    common = dict(integration_identifier="s", state="S", redirect_uri="r")
+    with pytest.raises(NotFound, match=r"^Slack integration missing credentials $"):
+        authorize_url(provider_id="slack", credentials={}, **common)
+    with pytest.raises(NotFound, match=r"^MS Teams integration missing required OAuth credentials \(clientId\) $"):
+        authorize_url(provider_id="msteams", credentials={"tenantId": "t"}, **common)

@@ -19,16 +19,18 @@ from tests.fakes import Clock
 def _connections(client, **query) -> list[dict]:
     response = client.get("/v1/channel-connections", params={"limit": 100, **query})
     assert response.status_code == 200, response.text
-    return response.json()["data"]["data"]
+    return response.json()["data"]
 
 
 def _endpoints(client, **query) -> list[dict]:
     response = client.get("/v1/channel-endpoints", params={"limit": 100, **query})
     assert response.status_code == 200, response.text
-    return response.json()["data"]["data"]
+    return response.json()["data"]
 
 
 def _oauth_url(client, path: str, body: dict) -> str:
+    if body.get("subscriberId"):  # Novu refuses a URL for a subscriber that does not exist (404)
+        client.post("/v2/subscribers", json={"subscriberId": body["subscriberId"]})
     response = client.post(path, json=body)
     assert response.status_code == 201, response.text
     return response.json()["data"]["url"]
@@ -62,21 +64,21 @@ def test_slack_round_trip_creates_the_connection_and_links_the_user(client) -> N
     assert connection["providerId"] == "slack" and connection["channel"] == "chat"
     assert connection["integrationIdentifier"] == "slack-prod"
     assert connection["workspace"]["id"].startswith("T") and connection["workspace"]["name"]
-    assert connection["auth"]["accessToken"].startswith("xoxb-")
+    assert connection["auth"] == {"hasAccessToken": True}, "the exchanged token is kept, never shown"
     # autoLinkUser defaults to true for subscriber connections: the user who clicked is linked
     [endpoint] = _endpoints(client, subscriberId="flow-sub-1")
     assert endpoint["type"] == "slack_user"
     assert endpoint["connectionIdentifier"] == "flow-slack-1"
     assert endpoint["endpoint"]["userId"].startswith("U")
 
-    # the connection is usable by endpoints without naming it
-    channel = client.post(
-        "/v1/channel-endpoints",
-        json={"subscriberId": "flow-sub-1", "integrationIdentifier": "slack-prod", "type": "slack_channel",
-              "endpoint": {"channelId": "C0FLOW"}},
-    )
-    assert channel.status_code == 201, channel.text
-    assert channel.json()["data"]["connectionIdentifier"] == "flow-slack-1"
+    # an endpoint uses the connection only when it names it (Novu looks up no default)
+    body = {"subscriberId": "flow-sub-1", "integrationIdentifier": "slack-prod", "type": "slack_channel",
+            "endpoint": {"channelId": "C0FLOW"}}
+    unnamed = client.post("/v1/channel-endpoints", json=body)
+    assert unnamed.status_code == 201, unnamed.text
+    assert unnamed.json()["data"]["connectionIdentifier"] is None
+    named = client.post("/v1/channel-endpoints", json={**body, "connectionIdentifier": "flow-slack-1"})
+    assert named.json()["data"]["connectionIdentifier"] == "flow-slack-1"
 
 
 def test_msteams_round_trip_with_a_shared_context_connection(client) -> None:
@@ -94,7 +96,7 @@ def test_msteams_round_trip_with_a_shared_context_connection(client) -> None:
     callback_query = parse_qs(urlsplit(str(page.url)).query)
     assert callback_query["admin_consent"] == ["True"] and callback_query["tenant"] == [tenant]
 
-    [connection] = _connections(client, connectionMode="shared", contextKeys=["tenant:acme"])
+    [connection] = _connections(client, integrationIdentifier="msteams-prod", contextKeys=["tenant:acme"])
     assert connection["providerId"] == "msteams"
     assert connection["subscriberId"] is None, "shared connections store no subscriber"
     assert connection["contextKeys"] == ["tenant:acme"]
@@ -117,13 +119,15 @@ def test_msteams_round_trip_with_a_shared_context_connection(client) -> None:
     assert endpoint["contextKeys"] == ["tenant:acme"]
 
 
-def test_link_user_needs_a_connection_first(client) -> None:
-    refused = client.post(
+def test_link_user_needs_no_connection_up_front(client) -> None:
+    link = _oauth_url(
+        client,
         "/v1/integrations/channel-endpoints/oauth",
-        json={"integrationIdentifier": "slack-prod", "subscriberId": "nobody-connected"},
+        {"integrationIdentifier": "slack-prod", "subscriberId": "nobody-connected"},
     )
-    assert refused.status_code == 409
-    assert "channel connection" in refused.json()["message"]
+    assert client.get(link, follow_redirects=True).status_code == 200
+    [endpoint] = _endpoints(client, subscriberId="nobody-connected")
+    assert endpoint["type"] == "slack_user" and endpoint["connectionIdentifier"] is None
 
 
 def _state_swapped(url: str, state: str) -> str:
@@ -180,17 +184,20 @@ def test_state_is_bound_to_its_environment(client, other_client) -> None:
     assert _connections(other_client, subscriberId="env-1") == []
 
 
-def test_second_connection_for_the_same_subscriber_is_refused_up_front(client) -> None:
+def test_a_connected_subscriber_still_gets_a_url_and_the_callback_refuses_the_second(client) -> None:
     body = {"integrationIdentifier": "slack-prod", "subscriberId": "twice"}
     url = _oauth_url(client, "/v1/integrations/channel-connections/oauth", body)
     assert client.get(url, follow_redirects=True).status_code == 200
     again = client.post("/v1/integrations/channel-connections/oauth", json=body)
-    assert again.status_code == 409
-    assert "already exists" in again.json()["message"]
+    assert again.status_code == 201, "Novu does not look for an existing connection here"
+    second = client.get(again.json()["data"]["url"], follow_redirects=True)
+    assert second.status_code == 409
+    assert "already exists" in second.json()["message"]
+    assert len(_connections(client, subscriberId="twice")) == 1
 
 
 def test_standin_refuses_an_unknown_client(client) -> None:
-    url = _oauth_url(client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-prod"})
+    url = _oauth_url(client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-prod", "context": {"tenant": "t"}})
     parts = urlsplit(url)
     query = {key: values[0] for key, values in parse_qs(parts.query).items()}
     response = client.get(parts.path, params={**query, "client_id": "123.not-ours"}, follow_redirects=False)
@@ -206,9 +213,9 @@ def provider_client():
 
 
 def test_provider_setting_points_urls_at_the_real_pages(provider_client) -> None:
-    slack = _oauth_url(provider_client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-prod"})
+    slack = _oauth_url(provider_client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-prod", "context": {"tenant": "t"}})
     assert slack.startswith("https://slack.com/oauth/v2/authorize?")
-    teams = _oauth_url(provider_client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "msteams-prod"})
+    teams = _oauth_url(provider_client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "msteams-prod", "context": {"tenant": "t"}})
     assert urlsplit(teams).netloc == "login.microsoftonline.com" and urlsplit(teams).path.endswith("/adminconsent")
     # the redirect still comes back to the mock, whose callback simulates the code exchange
     assert parse_qs(urlsplit(slack).query)["redirect_uri"] == ["http://testserver/v1/integrations/chat/oauth/callback"]

@@ -136,10 +136,9 @@ BREAKS = {
         lambda s: s["preferences"][0].setdefault("workflows", []).append(
             {"workflowId": _first_critical({"services": s})["identifier"], "channels": {"email": False}}),
         lambda s: _first_critical({"services": s})["identifier"]),
-    "connection of a non-chat integration": (
-        lambda s: s["channel_connections"][0].update(
-            integrationIdentifier=next(i for i in s["integrations"] if i["channel"] == "email")["identifier"]),
-        lambda s: "chat integration"),
+    "connection of an unknown integration": (
+        lambda s: s["channel_connections"][0].update(integrationIdentifier="no-such-integration"),
+        lambda s: "no-such-integration"),
     "two connections for one owner": (
         lambda s: _twin(s["channel_connections"], identifier="twin-connection"), lambda s: "twin-connection"),
     "endpoint naming a missing connection": (

@@ -107,7 +107,7 @@ def test_a_novu_py_session_passes_unchanged_and_clean(through_proxy) -> None:
         ).result  # fmt: skip
         with pytest.warns(DeprecationWarning):  # novu-py marks this endpoint deprecated
             novu.integrations.generate_chat_o_auth_url(
-                generate_chat_oauth_url_request_dto={"integration_identifier": "proxy-slack", "subscriber_id": "someone"}
+                generate_chat_oauth_url_request_dto={"integration_identifier": "proxy-slack", "context": {"tenant": "proxy"}}
             )
         novu.integrations.delete(integration_id=slack.id)
         novu.integrations.delete(integration_id=created.id)

@@ -7,15 +7,22 @@ from mock_server.store.cursor import CursorQuery
 
 
 def cursor_query(after, before, limit, order_by, order_direction, include_cursor) -> CursorQuery:
-    """The cursor parameters as Connexion passes them (defaults filled in from the spec)."""
+    """The cursor parameters as Connexion passes them (defaults filled in from the spec). Novu
+    reads an empty ``after`` / ``before`` as absent."""
     return CursorQuery(
-        after=after,
-        before=before,
+        after=after or None,
+        before=before or None,
         limit=int(limit),
         order_by=order_by,
         order_direction=order_direction,
         include_cursor=include_cursor,
     )
+
+
+def present_keys(context_keys: list[str] | None) -> list[str] | None:
+    """``contextKeys`` as Novu reads them: absent is no filter, empty values are dropped (so
+    ``contextKeys=`` asks for records without a context)."""
+    return None if context_keys is None else [key for key in context_keys if key != ""]
 
 
 async def list_channel_connections(
@@ -27,7 +34,6 @@ async def list_channel_connections(
     after: str | None = None,
     before: str | None = None,
     subscriber_id: str | None = None,
-    connection_mode: str | None = None,
     channel: str | None = None,
     provider_id: str | None = None,
     integration_identifier: str | None = None,
@@ -36,11 +42,10 @@ async def list_channel_connections(
     page = backend.channel_connections.list(
         cursor_query(after, before, limit, order_by, order_direction, include_cursor),
         subscriber_id=subscriber_id,
-        connection_mode=connection_mode,
         channel=channel,
         provider_id=provider_id,
         integration_identifier=integration_identifier,
-        context_keys=context_keys,
+        context_keys=present_keys(context_keys),
     )
     return page.to_dto(lambda connection: connection.to_dto())
 
@@ -53,7 +58,7 @@ async def create_channel_connection(backend: Backend, body: dict[str, Any]) -> d
         identifier=body.get("identifier"),
         subscriber_id=body.get("subscriberId"),
         context=body.get("context"),
-        connection_mode=body.get("connectionMode", "subscriber"),
+        connection_mode=body.get("connectionMode"),
     ).to_dto()
 
 

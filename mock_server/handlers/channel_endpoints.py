@@ -6,10 +6,9 @@ from typing import Any
 from jsonschema import Draft4Validator
 
 from mock_server import wire
-from mock_server.handlers.channel_connections import cursor_query
+from mock_server.handlers.channel_connections import cursor_query, present_keys
 from mock_server.spec import Spec
 from mock_server.store import Backend
-from mock_server.validation import field_errors
 
 
 @functools.cache
@@ -23,13 +22,11 @@ def _shape_validators(spec: Spec) -> dict[str, Draft4Validator]:
     return validators
 
 
-def shape_problem(endpoint_type: str, endpoint: dict[str, Any]) -> str | None:
-    """Why ``endpoint`` does not have the shape of ``endpoint_type``, or None when it does."""
-    validator = _shape_validators(wire.services()["spec"])[endpoint_type]
-    errors = field_errors(validator.iter_errors(endpoint))
-    if not errors:
-        return None
-    return "; ".join(f"endpoint.{field}: {' '.join(entry['messages'])}" for field, entry in errors.items())
+def fits(endpoint_type: str, endpoint: Any) -> bool:
+    """Whether ``endpoint`` has exactly the shape of ``endpoint_type`` (the spec schema marked
+    with that ``x-endpoint-type``); a type without a schema here fits nothing."""
+    validator = _shape_validators(wire.services()["spec"]).get(endpoint_type)
+    return validator is not None and validator.is_valid(endpoint)
 
 
 async def list_channel_endpoints(
@@ -50,7 +47,7 @@ async def list_channel_endpoints(
     page = backend.channel_endpoints.list(
         cursor_query(after, before, limit, order_by, order_direction, include_cursor),
         subscriber_id=subscriber_id,
-        context_keys=context_keys,
+        context_keys=present_keys(context_keys),
         channel=channel,
         provider_id=provider_id,
         integration_identifier=integration_identifier,
@@ -68,6 +65,7 @@ async def create_channel_endpoint(backend: Backend, body: dict[str, Any]) -> dic
         identifier=body.get("identifier"),
         connection_identifier=body.get("connectionIdentifier"),
         context=body.get("context"),
+        create_subscriber_if_missing=body.get("createSubscriberIfMissing", False),
     ).to_dto()
 
 
@@ -76,7 +74,7 @@ async def get_channel_endpoint(backend: Backend, identifier: str) -> dict[str, A
 
 
 async def update_channel_endpoint(backend: Backend, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
-    return backend.channel_endpoints.update(identifier, endpoint=body["endpoint"], shape_problem=shape_problem).to_dto()
+    return backend.channel_endpoints.update(identifier, endpoint=body["endpoint"], fits=fits).to_dto()
 
 
 async def delete_channel_endpoint(backend: Backend, identifier: str) -> None:

@@ -60,7 +60,7 @@ def _oauth_url(backend: Backend, integration, body: dict[str, Any], *, mode: str
             "connectionIdentifier": body.get("connectionIdentifier"),
             "context": body.get("context"),
             "mode": mode,
-            "connectionMode": body.get("connectionMode", "subscriber"),
+            "connectionMode": body.get("connectionMode"),
             **state,
         }
     )
@@ -80,46 +80,33 @@ def _oauth_url(backend: Backend, integration, body: dict[str, Any], *, mode: str
     return {"url": url}
 
 
-async def get_chat_oauth_url(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    if body.get("mode") == "link_user":
-        integration, connection = backend.channel_endpoints.oauth_link_target(
-            integration_identifier=body["integrationIdentifier"],
-            subscriber_id=body["subscriberId"],
-            context=body.get("context"),
-            connection_identifier=body.get("connectionIdentifier"),
-        )
-        return _oauth_url(
-            backend, integration, body, mode="link_user", state={"connectionIdentifier": connection.identifier}
-        )
-    integration = backend.channel_connections.oauth_connect_target(
-        integration_identifier=body["integrationIdentifier"],
-        identifier=body.get("connectionIdentifier"),
+def _checked_target(backend: Backend, body: dict[str, Any]):
+    """The integration of a chat OAuth URL, after Novu's checks (404 / 400 / 404 for the subscriber)."""
+    integration = backend.channel_connections.oauth_integration(body["integrationIdentifier"])
+    backend.channel_connections.check_oauth_request(
+        integration,
         subscriber_id=body.get("subscriberId"),
         context=body.get("context"),
-        connection_mode=body.get("connectionMode", "subscriber"),
+        connection_mode=body.get("connectionMode"),
+        scope=body.get("scope"),
     )
-    return _oauth_url(backend, integration, body, mode="connect", state={"autoLinkUser": body.get("autoLinkUser", False)})
+    return integration
+
+
+async def get_chat_oauth_url(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    mode = body.get("mode") or "connect"
+    integration = _checked_target(backend, body)
+    return _oauth_url(backend, integration, body, mode=mode, state={"autoLinkUser": body.get("autoLinkUser", False)})
 
 
 async def generate_connect_oauth_url(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    mode = body.get("connectionMode", "subscriber")
-    integration = backend.channel_connections.oauth_connect_target(
-        integration_identifier=body["integrationIdentifier"],
-        identifier=body.get("connectionIdentifier"),
-        subscriber_id=body.get("subscriberId"),
-        context=body.get("context"),
-        connection_mode=mode,
-    )
+    integration = _checked_target(backend, body)
     # Linking the user who clicked is the default for subscriber-owned connections.
-    auto_link = body.get("autoLinkUser", mode == "subscriber")
+    auto_link = body.get("autoLinkUser", body.get("connectionMode", "subscriber") == "subscriber")
     return _oauth_url(backend, integration, body, mode="connect", state={"autoLinkUser": auto_link})
 
 
 async def generate_link_user_oauth_url(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    integration, connection = backend.channel_endpoints.oauth_link_target(
-        integration_identifier=body["integrationIdentifier"],
-        subscriber_id=body["subscriberId"],
-        context=body.get("context"),
-        connection_identifier=body.get("connectionIdentifier"),
-    )
-    return _oauth_url(backend, integration, body, mode="link_user", state={"connectionIdentifier": connection.identifier})
+    # This operation takes neither a connection mode nor bot scopes (Novu passes none on).
+    integration = _checked_target(backend, {k: v for k, v in body.items() if k not in ("connectionMode", "scope")})
+    return _oauth_url(backend, integration, body, mode="link_user", state={})

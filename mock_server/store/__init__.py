@@ -44,8 +44,10 @@ class Backend:
             environment.id, environment.organization_id, self.lock, integrations=self.integrations
         )
         self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
-        self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock)
-        self.channel_endpoints = ChannelEndpointsBackend(self.integrations, self.channel_connections, self.lock)
+        self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock, subscribers=self.subscribers)
+        self.channel_endpoints = ChannelEndpointsBackend(
+            self.integrations, self.channel_connections, self.lock, subscribers=self.subscribers
+        )
         self.integrations.on_remove.append(self._integration_removed)
         self.inbox = InboxBackend(
             environment.id,

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
-from mock_server.errors import NotFound
+from mock_server.errors import BadRequest, NotFound
 from mock_server.store.cursor import CursorQuery, Page, paginate
 from mock_server.store.values import clone
 
@@ -49,14 +49,33 @@ class RecordsByIdentifier(Generic[R]):
             return list(self._by_identifier.values())
 
     def _page(self, query: CursorQuery, keep: Callable[[R], bool]) -> Page[R]:
-        """The records ``keep`` accepts, as the cursor page ``query`` asks for."""
+        """The records ``keep`` accepts, as the cursor page ``query`` asks for. As in Novu's list
+        use cases, ``before`` and ``after`` together are refused (400), a cursor that names no
+        record of the environment gives an empty page, and a cursor record the filters leave
+        out still marks where the page starts (a keyset query on its sort value)."""
+        if query.before and query.after:
+            raise BadRequest('Cannot specify both "before" and "after" cursors at the same time.')
         with self._lock:
-            return paginate(
-                [record for record in self._by_identifier.values() if keep(record)],
+            cursor = query.before or query.after
+            if cursor and cursor not in self._by_identifier:
+                return Page(items=[], next=None, previous=None, total_count=0)
+            kept = [record for record in self._by_identifier.values() if keep(record)]
+            outside = cursor is not None and not keep(self._by_identifier[cursor])
+            page = paginate(
+                [*kept, self._by_identifier[cursor]] if outside else kept,
                 query,
                 key=lambda record: record.identifier,
                 sort_value=lambda record, order_by: record.sort_value(order_by),
                 what=self.NOUN.lower(),
+            )
+            if not outside:
+                return page
+            items = [record for record in page.items if record.identifier != cursor]
+            return Page(
+                items=items,
+                next=page.next if page.next != cursor else None,
+                previous=page.previous if page.previous != cursor else None,
+                total_count=len(kept),
             )
 
     def snapshot(self) -> list[dict[str, Any]]:

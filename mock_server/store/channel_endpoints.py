@@ -1,61 +1,30 @@
-"""Channel endpoints: where a subscriber is reached (a Slack channel, a Teams user, a webhook, a phone)."""
+"""Channel endpoints: where a subscriber is reached (a Slack channel, a Teams user, a webhook, a phone).
+
+The rules follow Novu's create/update use cases (apps/api/src/app/channel-endpoints/usecases): the
+integration and the subscriber must exist, a named connection must be one of the integration's,
+and nothing else ties a type to an integration or to a connection.
+"""
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from collections.abc import Callable
-import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mock_server.errors import Conflict, NotFound
-from mock_server.store.channel_connections import (
-    ChannelConnection,
-    ChannelConnectionsBackend,
-    context_from_keys,
-    describe_resource,
-)
+from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store.by_identifier import RecordsByIdentifier
+from mock_server.store.channel_connections import ChannelConnectionsBackend, context_from_keys
 from mock_server.store.cursor import CursorQuery, Page, context_keys
 from mock_server.store.ids import iso, now, parse_time, short_id
-from mock_server.store.integrations import Integration, IntegrationsBackend
+from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.values import clone
 
-
-@dataclass(frozen=True, slots=True)
-class EndpointRule:
-    """Which integrations can deliver to an endpoint type, and whether it needs a workspace connection."""
-
-    providers: frozenset[str] = frozenset()
-    channel: str | None = None
-    needs_connection: bool = False
-
-    def accepts(self, integration: Integration) -> bool:
-        if self.providers:
-            return integration.provider_id in self.providers
-        return integration.channel == self.channel
-
-    def wanted(self) -> str:
-        if self.providers:
-            return " or ".join(sorted(self.providers)) + " integration"
-        return f"{self.channel} integration"
-
-
-_SLACK = frozenset({"slack", "novu-slack"})
-_MSTEAMS = frozenset({"msteams"})
-RULES: dict[str, EndpointRule] = {
-    "slack_channel": EndpointRule(providers=_SLACK, needs_connection=True),
-    "slack_user": EndpointRule(providers=_SLACK, needs_connection=True),
-    "ms_teams_channel": EndpointRule(providers=_MSTEAMS, needs_connection=True),
-    "ms_teams_user": EndpointRule(providers=_MSTEAMS, needs_connection=True),
-    "webhook": EndpointRule(channel="chat"),
-    "phone": EndpointRule(channel="sms"),
-}
-
 # The endpoint a "link user" OAuth flow creates, per provider.
-USER_ENDPOINT_TYPES = {"slack": "slack_user", "msteams": "ms_teams_user"}
+USER_ENDPOINT_TYPES = {"slack": "slack_user", "novu-slack": "slack_user", "msteams": "ms_teams_user"}
 
 _SEQUENCE = itertools.count()
 
@@ -64,7 +33,7 @@ _SEQUENCE = itertools.count()
 class ChannelEndpoint:
     identifier: str
     type: str
-    endpoint: dict[str, Any]
+    endpoint: Any
     integration_identifier: str
     provider_id: str
     channel: str
@@ -77,9 +46,9 @@ class ChannelEndpoint:
     sequence: int = field(default_factory=lambda: next(_SEQUENCE))
 
     def sort_value(self, order_by: str) -> Any:
-        # creation order breaks ties between equal timestamps
-        value = {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.identifier)
-        return value, self.sequence
+        # creation order breaks ties (and orders by a field records do not have, as Mongo's _id does)
+        value = {"createdAt": self.created_at, "updatedAt": self.updated_at, "identifier": self.identifier}.get(order_by)
+        return (value is not None, value or 0), self.sequence
 
     def to_dto(self) -> dict[str, Any]:
         return {
@@ -87,8 +56,8 @@ class ChannelEndpoint:
             "channel": self.channel,
             "providerId": self.provider_id,
             "integrationIdentifier": self.integration_identifier,
-            "connectionIdentifier": self.connection_identifier,
-            "subscriberId": self.subscriber_id,
+            "connectionIdentifier": self.connection_identifier or None,
+            "subscriberId": self.subscriber_id or None,
             "contextKeys": list(self.context_keys),
             "type": self.type,
             "endpoint": clone(self.endpoint),
@@ -104,14 +73,27 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
     RECORD_SCHEMA = "GetChannelEndpointResponseDto"
 
     def __init__(
-        self, integrations: IntegrationsBackend, connections: ChannelConnectionsBackend, lock: threading.RLock
+        self,
+        integrations: IntegrationsBackend,
+        connections: ChannelConnectionsBackend,
+        lock: threading.RLock,
+        *,
+        subscribers: Any = None,
     ) -> None:
         super().__init__(lock)
         self._integrations = integrations
         self._connections = connections
-        connections.on_delete.append(self._connection_deleted)
+        # ``get(subscriber_id)`` raising NotFound, ``create(subscriber_id=...)``.
+        self._subscribers = subscribers
 
     # -- reads ---------------------------------------------------------------------------
+
+    def get(self, identifier: str) -> ChannelEndpoint:
+        with self._lock:
+            record = self._by_identifier.get(identifier)
+        if record is None:
+            raise NotFound(f"Channel endpoint with identifier '{identifier}' not found")
+        return record
 
     def list(
         self,
@@ -124,79 +106,18 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
         integration_identifier: str | None = None,
         connection_identifier: str | None = None,
     ) -> Page[ChannelEndpoint]:
+        """Filters as Novu's list use case applies them (an empty value filters nothing;
+        ``contextKeys`` are matched exactly, in any order)."""
         wanted_keys = frozenset(context_keys) if context_keys is not None else None
         return self._page(
             query,
-            lambda endpoint: (subscriber_id is None or endpoint.subscriber_id == subscriber_id)
+            lambda endpoint: (not subscriber_id or endpoint.subscriber_id == subscriber_id)
             and (wanted_keys is None or frozenset(endpoint.context_keys) == wanted_keys)
-            and (channel is None or endpoint.channel == channel)
-            and (provider_id is None or endpoint.provider_id == provider_id)
-            and (integration_identifier is None or endpoint.integration_identifier == integration_identifier)
-            and (connection_identifier is None or endpoint.connection_identifier == connection_identifier),
+            and (not channel or endpoint.channel == channel)
+            and (not provider_id or endpoint.provider_id == provider_id)
+            and (not integration_identifier or endpoint.integration_identifier == integration_identifier)
+            and (not connection_identifier or endpoint.connection_identifier == connection_identifier),
         )
-
-    # -- rules ---------------------------------------------------------------------------
-
-    def connection_for(
-        self,
-        integration: Integration,
-        *,
-        endpoint_type: str,
-        subscriber_id: str,
-        context: dict[str, Any] | None,
-        connection_identifier: str | None,
-    ) -> ChannelConnection | None:
-        """The connection an endpoint of ``endpoint_type`` uses; 404 / 409 when there is none to use."""
-        with self._lock:
-            if connection_identifier:
-                connection = self._connections.get(connection_identifier)
-                if connection.integration_identifier != integration.identifier:
-                    raise Conflict(
-                        f"Channel connection {connection_identifier} belongs to integration "
-                        f"{connection.integration_identifier}, not {integration.identifier}"
-                    )
-                return connection
-            if not RULES[endpoint_type].needs_connection:
-                return None
-            connection = self._connections.find_for(integration.identifier, subscriber_id, context)
-            if connection is None:
-                raise Conflict(
-                    f"A {endpoint_type} endpoint needs a channel connection of integration {integration.identifier}, "
-                    f"and there is none for {describe_resource(subscriber_id, context_keys(context))}: create one "
-                    "(POST /v1/channel-connections or the OAuth flow) or name one in connectionIdentifier"
-                )
-            return connection
-
-    def integration_for(self, integration_identifier: str, endpoint_type: str) -> Integration:
-        integration = self._integrations.by_identifier(integration_identifier)
-        rule = RULES[endpoint_type]
-        if not rule.accepts(integration):
-            raise Conflict(
-                f"Integration {integration_identifier} ({integration.channel}, {integration.provider_id}) cannot "
-                f"deliver to a {endpoint_type} endpoint; it needs a {rule.wanted()}"
-            )
-        return integration
-
-    def oauth_link_target(
-        self,
-        *,
-        integration_identifier: str,
-        subscriber_id: str,
-        context: dict[str, Any] | None,
-        connection_identifier: str | None,
-    ) -> tuple[Integration, ChannelConnection]:
-        """The integration and connection a "link user" OAuth URL is for; refused now if there is none."""
-        with self._lock:
-            integration = self._integrations.chat_oauth_target(integration_identifier)
-            connection = self.connection_for(
-                integration,
-                endpoint_type=USER_ENDPOINT_TYPES[integration.provider_id],
-                subscriber_id=subscriber_id,
-                context=context,
-                connection_identifier=connection_identifier,
-            )
-            assert connection is not None  # user endpoints always need one
-            return integration, connection
 
     # -- writes --------------------------------------------------------------------------
 
@@ -206,26 +127,35 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
         subscriber_id: str,
         integration_identifier: str,
         endpoint_type: str,
-        endpoint: dict[str, Any],
+        endpoint: Any,
         identifier: str | None = None,
         connection_identifier: str | None = None,
         context: dict[str, Any] | None = None,
+        create_subscriber_if_missing: bool = False,
         created_at: datetime | None = None,
         rng: random.Random | None = None,
     ) -> ChannelEndpoint:
+        """In Novu's order: integration (404), subscriber (404 unless it may be created), identifier
+        taken (409), the named connection of that integration (404). Slack and Teams endpoints
+        without ``connectionIdentifier`` are stored without a connection."""
         with self._lock:
-            integration = self.integration_for(integration_identifier, endpoint_type)
-            if identifier and identifier in self._by_identifier:
-                raise Conflict(f"Channel endpoint with identifier {identifier} already exists")
-            connection = self.connection_for(
-                integration,
-                endpoint_type=endpoint_type,
-                subscriber_id=subscriber_id,
-                context=context,
-                connection_identifier=connection_identifier,
-            )
-            if not identifier:
-                identifier = self._generate_identifier(integration.identifier, subscriber_id, rng)
+            try:
+                integration = self._integrations.by_identifier(integration_identifier)
+            except NotFound:
+                raise NotFound(f"Integration not found: {integration_identifier}") from None
+            keys = context_keys(context)
+            self._ensure_subscriber(subscriber_id, create_subscriber_if_missing)
+            identifier = identifier or self._generate_identifier(rng)
+            if identifier in self._by_identifier:
+                raise Conflict(
+                    f'Channel endpoint with identifier "{identifier}" already exists in environment '
+                    f'"{self._integrations.environment_id}"'
+                )
+            connection = None
+            if connection_identifier:
+                connection = self._connections._by_identifier.get(connection_identifier)
+                if connection is None or connection.integration_identifier != integration.identifier:
+                    raise NotFound(f"Channel connection not found: {connection_identifier}")
             moment = created_at or now()
             record = ChannelEndpoint(
                 identifier=identifier,
@@ -237,22 +167,24 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
                 connection_identifier=connection.identifier if connection else None,
                 subscriber_id=subscriber_id,
                 context=clone(context or {}),
-                context_keys=context_keys(context),
+                context_keys=keys,
                 created_at=moment,
                 updated_at=moment,
             )
             self._by_identifier[identifier] = record
             return record
 
-    def update(
-        self, identifier: str, *, endpoint: dict[str, Any], shape_problem: Callable[[str, dict[str, Any]], str | None]
-    ) -> ChannelEndpoint:
-        """``shape_problem(type, endpoint)`` says why ``endpoint`` does not fit a type (None when it fits)."""
+    def update(self, identifier: str, *, endpoint: Any, fits: Callable[[str, Any], bool]) -> ChannelEndpoint:
+        """``fits(type, endpoint)``: whether ``endpoint`` has exactly the shape of ``type``."""
         with self._lock:
-            record = self.get(identifier)
-            problem = shape_problem(record.type, endpoint)
-            if problem:
-                raise Conflict(f"Channel endpoint {identifier} is a {record.type} endpoint: {problem}")
+            record = self._by_identifier.get(identifier)
+            if record is None:
+                raise NotFound(
+                    f'Channel endpoint with identifier "{identifier}" not found in environment '
+                    f'"{self._integrations.environment_id}"'
+                )
+            if not fits(record.type, endpoint):
+                raise BadRequest(f'Endpoint must match the required format for type "{record.type}"')
             record.endpoint = clone(endpoint)
             record.updated_at = now()
             return record
@@ -267,8 +199,8 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
     def restore(self, records: list[dict[str, Any]] | None) -> None:
         """Replace every endpoint by ``records`` (a ``snapshot()``; None empties the service).
         Integrations and connections are restored before; each record is checked as ``create``
-        checks it: unique identifier, an integration that delivers to its type, the connection
-        it names (or that its type needs) of that integration."""
+        checks it: unique identifier, an integration of the environment, the connection it
+        names (one of that integration's)."""
         by_identifier: dict[str, ChannelEndpoint] = {}
         with self._lock:
             for index, record in enumerate(records or []):
@@ -276,7 +208,7 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
                 identifier = record["identifier"]
                 if identifier in by_identifier:
                     raise Conflict(f"Channel endpoint identifier {identifier} is used twice; it must be unique")
-                if not record.get("integrationIdentifier") or not record.get("subscriberId"):
+                if not record.get("integrationIdentifier") or record.get("subscriberId") is None:
                     raise Conflict(f"Channel endpoint {identifier} needs an integrationIdentifier and a subscriberId")
                 context = record.get("context")
                 if context is not None and not isinstance(context, dict):
@@ -284,16 +216,16 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
                 keys = context_keys(context) if context is not None else list(record["contextKeys"])
                 context = clone(context) if context is not None else context_from_keys(keys)
                 try:
-                    integration = self.integration_for(record["integrationIdentifier"], record["type"])
-                    connection = self.connection_for(
-                        integration,
-                        endpoint_type=record["type"],
-                        subscriber_id=record["subscriberId"],
-                        context=context,
-                        connection_identifier=record.get("connectionIdentifier"),
-                    )
-                except NotFound as error:
-                    raise Conflict(f"Channel endpoint {identifier}: {error.message}") from None
+                    integration = self._integrations.by_identifier(record["integrationIdentifier"])
+                except NotFound:
+                    raise Conflict(f"Channel endpoint {identifier} uses integration {record['integrationIdentifier']}, "
+                                   "which is not among the integrations") from None  # fmt: skip
+                connection_identifier = record.get("connectionIdentifier")
+                if connection_identifier:
+                    connection = self._connections._by_identifier.get(connection_identifier)
+                    if connection is None or connection.integration_identifier != integration.identifier:
+                        raise Conflict(f"Channel endpoint {identifier} names channel connection {connection_identifier}, "
+                                       f"which is not one of integration {integration.identifier}")  # fmt: skip
                 by_identifier[identifier] = ChannelEndpoint(
                     identifier=identifier,
                     type=record["type"],
@@ -301,7 +233,7 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
                     integration_identifier=integration.identifier,
                     provider_id=integration.provider_id,
                     channel=integration.channel,
-                    connection_identifier=connection.identifier if connection else None,
+                    connection_identifier=connection_identifier or None,
                     subscriber_id=record["subscriberId"],
                     context=context,
                     context_keys=keys,
@@ -312,15 +244,23 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _connection_deleted(self, connection_identifier: str) -> None:
-        for identifier in [i for i, e in self._by_identifier.items() if e.connection_identifier == connection_identifier]:
-            del self._by_identifier[identifier]
+    def _ensure_subscriber(self, subscriber_id: str, create_if_missing: bool) -> None:
+        """Novu checks a non-empty subscriberId; with ``createSubscriberIfMissing`` a missing one is
+        created (an existing one is never changed)."""
+        if not subscriber_id or self._subscribers is None:
+            return
+        try:
+            self._subscribers.get(subscriber_id)
+        except NotFound:
+            if not create_if_missing:
+                raise NotFound(
+                    f"Subscriber not found: {subscriber_id}. Pass createSubscriberIfMissing: true to create it, "
+                    "or provision it via POST /v1/subscribers."
+                ) from None
+            self._subscribers.create(subscriber_id=subscriber_id)
 
-    def _generate_identifier(self, integration_identifier: str, subscriber_id: str, rng: random.Random | None) -> str:
-        raw = f"{integration_identifier}-{subscriber_id}"
-        stem = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "-" for ch in raw)[:100]
-        stem = stem if stem[:1].isascii() and stem[:1].isalnum() else f"e{stem}"
+    def _generate_identifier(self, rng: random.Random | None) -> str:
         while True:
-            candidate = f"{stem}-{short_id(rng, 6)}"
+            candidate = f"chendp_{short_id(rng, 12)}"
             if candidate not in self._by_identifier:
                 return candidate
