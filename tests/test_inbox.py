@@ -386,7 +386,8 @@ def test_the_feed_answers_are_built_from_the_current_records(app, client) -> Non
 
 
 def test_the_feed_keeps_a_bounded_number_of_answers(monkeypatch) -> None:
-    from mock_server.store import Backends, inbox
+    from mock_server.store import Backends
+    from mock_server.store.inbox import queries as inbox
 
     monkeypatch.setattr(inbox, "FEED_DTOS_KEPT", 5)
     backend = next(iter(Backends({"k": "Dev"})))
