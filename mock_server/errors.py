@@ -65,6 +65,12 @@ class Conflict(NovuError):
     status = 409
 
 
+class UnprocessableEntity(NovuError):
+    """422 without field errors: a rule of the use case (Nest's UnprocessableEntityException)."""
+
+    status = 422
+
+
 class PayloadTooLarge(NovuError):
     status = 413
 

@@ -69,14 +69,32 @@ def test_trigger_delivers_to_every_recipient_and_creates_unknown_subscribers(cli
     assert one["transactionId"] == tx and one["template"]["triggers"][0]["identifier"] == "comment-mention"
 
 
-def test_unknown_workflow_and_reused_transaction_are_refused(client) -> None:
+def test_unknown_workflow_is_refused_and_a_reused_transaction_ignored(client) -> None:
     response = client.post("/v1/events/trigger", json={"name": "no-such-workflow", "to": "inbox-x"})
-    assert response.status_code == 404 and "no-such-workflow" in response.json()["message"]
+    assert response.status_code == 422 and response.json()["message"] == "workflow_not_found"
     tx = trigger(client, "inbox-x", transactionId="order-77")
     assert tx == "order-77"
     again = client.post("/v1/events/trigger", json={"name": "comment-mention", "to": "inbox-x", "transactionId": "order-77"})
-    assert again.status_code == 409
+    assert again.status_code == 201
+    assert again.json()["data"]["status"] == "processed" and again.json()["data"]["transactionId"] == "order-77"
     assert len(feed_all(client, "inbox-x")) == 1
+
+
+def test_a_tenant_is_not_found_and_nothing_is_delivered(client) -> None:
+    response = client.post("/v1/events/trigger", json={"name": "comment-mention", "to": "inbox-tenant", "tenant": "acme"})
+    data = response.json()["data"]
+    assert response.status_code == 201 and data["status"] == "no_tenant_found" and data["transactionId"].startswith("txn_")
+    assert "activityFeedLink" not in data
+    assert client.get("/v2/subscribers/inbox-tenant").status_code == 404
+
+
+def test_topics_reach_nobody_and_an_actor_object_is_stored(client) -> None:
+    body = {"name": "comment-mention", "to": [{"type": "Topic", "topicKey": "nobody"}, "inbox-topic"],
+            "actor": {"subscriberId": "inbox-actor", "firstName": "Act"}}  # fmt: skip
+    data = client.post("/v1/events/trigger", json=body).json()["data"]
+    assert data["status"] == "processed" and "/activity/requests?selectedLogId=" in data["activityFeedLink"]
+    assert len(feed_all(client, "inbox-topic")) == 1
+    assert client.get("/v2/subscribers/inbox-actor").json()["data"]["firstName"] == "Act"
 
 
 def test_v1_and_v2_are_one_inbox(client) -> None:

@@ -4,19 +4,19 @@ export come from its parts (``queries``, ``changes``, ``state``) over shared ``i
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sortedcontainers import SortedList
 
-from mock_server.errors import Conflict, NotFound
+from mock_server.errors import Conflict, NotFound, UnprocessableEntity
+from mock_server.store.ids import object_id
 from mock_server.store.inbox.changes import InboxChanges
 from mock_server.store.inbox.queries import InboxQueries
 from mock_server.store.inbox.records import Message, Notification
 from mock_server.store.inbox.render import _render_data, render
 from mock_server.store.inbox.state import InboxState
-from mock_server.store.subscribers import PROFILE_FIELDS
+from mock_server.store.subscribers import PROFILE_FIELDS, Subscriber
 from mock_server.store.values import clone
 from mock_server.store.workflows import InAppTemplate, Workflow
 
@@ -39,6 +39,47 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
 
     # -- trigger ------------------------------------------------------------------------------
 
+    def trigger_event(
+        self,
+        *,
+        workflow_id: str,
+        recipients: list[dict[str, Any]],
+        payload: dict[str, Any] | None = None,
+        transaction_id: str | None = None,
+        tenant: Any = None,
+        actor: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
+        """``POST /v1/events/trigger`` as Novu's API answers it: (status, transactionId).
+
+        An unknown workflow is 422 ``workflow_not_found``. A tenant is looked up before anything
+        is queued; the mock keeps no tenants, so naming one answers ``no_tenant_found`` and
+        nothing happens. A ``transactionId`` used before is acknowledged as ``processed`` and
+        ignored (Novu's worker drops a trigger whose transactionId has jobs already).
+        """
+        with self._lock:
+            self._workflow_of(workflow_id)
+            transaction_id = transaction_id or self.new_transaction_id()
+            if tenant:
+                return "no_tenant_found", transaction_id
+            if transaction_id in self._transactions:
+                return "processed", transaction_id
+            if actor is not None:
+                self._upsert(actor, self.clock(), None)
+            self.trigger(
+                workflow_id=workflow_id, recipients=recipients, payload=payload, transaction_id=transaction_id
+            )
+            return "processed", transaction_id
+
+    def new_transaction_id(self, moment: datetime | None = None, rng: random.Random | None = None) -> str:
+        """Novu's generated transaction ids: ``txn_`` and an ObjectId."""
+        return f"txn_{object_id(moment or self.clock(), rng)}"
+
+    def _workflow_of(self, workflow_id: str) -> Workflow:
+        try:
+            return self._workflows.get(workflow_id)
+        except NotFound:
+            raise UnprocessableEntity("workflow_not_found") from None
+
     def trigger(
         self,
         *,
@@ -53,28 +94,15 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
         subscriber has not turned off, one in-app message. Unknown subscribers are created."""
         payload = payload or {}
         with self._lock:
-            try:
-                workflow = self._workflows.get(workflow_id)
-            except NotFound:
-                raise NotFound(
-                    f"workflow_not_found: no workflow with identifier {workflow_id} in this environment"
-                ) from None
+            workflow = self._workflow_of(workflow_id)
             if transaction_id is not None and transaction_id in self._transactions:
                 raise Conflict(f"transactionId property is not unique: {transaction_id} was used before")
-            transaction_id = transaction_id or (uuid.UUID(int=rng.getrandbits(128)).hex if rng else uuid.uuid4().hex)
             moment = at or self.clock()
+            transaction_id = transaction_id or self.new_transaction_id(moment, rng)
             self._transactions.add(transaction_id)
             self._by_transaction.setdefault(transaction_id, set())
             for recipient in _unique_recipients(recipients):
-                profile = {k: v for k, v in recipient.items() if k in PROFILE_FIELDS}
-                try:
-                    subscriber = self._subscribers.get(recipient["subscriberId"])
-                    if profile:
-                        subscriber = self._subscribers.patch(subscriber.subscriber_id, profile)
-                except NotFound:
-                    subscriber, _ = self._subscribers.create(
-                        subscriber_id=recipient["subscriberId"], profile=profile, created_at=moment, rng=rng
-                    )
+                subscriber = self._upsert(recipient, moment, rng)
                 notification = Notification(
                     id=self._new_id(moment, rng),
                     environment_id=self.environment_id,
@@ -92,6 +120,17 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                 if "in_app" in workflow.channels and self._preferences.delivers(subscriber, workflow, "in_app"):
                     self._deliver(notification, rng)
             return transaction_id
+
+    def _upsert(self, recipient: dict[str, Any], moment: datetime, rng: random.Random | None) -> Subscriber:
+        """The subscriber a recipient (or actor) names, created when new; profile fields given are stored."""
+        profile = {k: v for k, v in recipient.items() if k in PROFILE_FIELDS}
+        try:
+            subscriber = self._subscribers.get(recipient["subscriberId"])
+        except NotFound:
+            return self._subscribers.create(
+                subscriber_id=recipient["subscriberId"], profile=profile, created_at=moment, rng=rng
+            )[0]
+        return self._subscribers.patch(subscriber.subscriber_id, profile) if profile else subscriber
 
     def _deliver(self, notification: Notification, rng: random.Random | None) -> Message:
         template = self.template_for(notification.workflow)
