@@ -247,7 +247,11 @@ def selected_operations(options: ContractOptions) -> list[tuple[str, str, str, l
     """(method, path, operationId, tags) of what the run would test, chosen by Schemathesis' own filters."""
     import schemathesis
 
-    schema = schemathesis.openapi.from_path(str(Path(options.spec).resolve()))
+    from schemathesis.config import SchemathesisConfig
+
+    # An explicit default configuration: left alone, Schemathesis reads ./schemathesis.toml, whose
+    # per-operation sections (the refusals) make it ignore the include filters below.
+    schema = schemathesis.openapi.from_path(str(Path(options.spec).resolve()), config=SchemathesisConfig())
     # Chained includes are ORed, as the CLI does with --include-tag and --include-operation-id.
     if options.include_tags:
         schema = schema.include(tag=list(options.include_tags))

@@ -49,6 +49,12 @@ class Unauthorized(NovuError):
     status = 401
 
 
+class PaymentRequired(NovuError):
+    """402: the organization's plan does not allow it (e.g. a snooze longer than the plan's)."""
+
+    status = 402
+
+
 class Forbidden(NovuError):
     status = 403
 

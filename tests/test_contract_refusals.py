@@ -40,7 +40,7 @@ def test_marked_responses_are_read_per_operation(tmp_path) -> None:
     document = yaml.safe_load(default_spec_path().read_text())
     document["components"]["responses"]["Conflict"]["x-valid-input-refusal"] = True
     referring = Spec(document).valid_input_refusals
-    assert referring and all(statuses == [409] for statuses in referring.values())
+    assert referring and all(409 in statuses for statuses in referring.values())
 
 
 def test_the_config_widens_the_check_for_the_marked_operation_only(tmp_path) -> None:

@@ -176,6 +176,7 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
         self._by_transaction.setdefault(message.transaction_id, set()).add(message.id)
         self._messages_order.add(message.key)
         notification.message_ids.append(message.id)
+        notification.in_app_sent = True
         return message
 
 

@@ -3,34 +3,43 @@ changes; deletes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from mock_server.errors import Conflict, NotFound
-from mock_server.store.ids import iso
+from mock_server.errors import BadRequest, NotFound, PaymentRequired, ValidationFailed, field_error
+from mock_server.store.inbox import refusals
 from mock_server.store.inbox.filters import InboxFilter
 from mock_server.store.inbox.indexes import InboxIndexes
 from mock_server.store.inbox.records import Message
 from mock_server.store.values import clone
 
+MIN_SNOOZE_AHEAD = timedelta(minutes=1)
+MAX_SNOOZE_AHEAD = timedelta(hours=24)  # PLATFORM_MAX_SNOOZE_DURATION of the free plan
+
 
 class InboxChanges(InboxIndexes):
     def mark_as(self, subscriber_id: str, message_ids: list[str], mark_as: str) -> list[Message]:
-        """All or nothing: every id must be a message of this subscriber."""
+        """v1 mark-as: the subscriber's messages among ``message_ids`` change; the answer lists every
+        message of the environment with one of those ids (Novu finds them by id alone), oldest first.
+        Ids of no message are left out."""
         with self._lock:
-            messages = [self.message(subscriber_id, message_id) for message_id in dict.fromkeys(message_ids)]
+            subscriber = self._subscriber(subscriber_id, refusals.mark_as_without_subscriber)
+            found = sorted(
+                (self._messages[i] for i in dict.fromkeys(message_ids) if i in self._messages), key=lambda m: m.key
+            )
             moment = self.clock()
-            for message in messages:
-                with self._tracked(message):
-                    self._mark(message, mark_as, moment)
-            return messages
+            for message in found:
+                if message.subscriber.id == subscriber.id:
+                    with self._tracked(message):
+                        self._mark(message, mark_as, moment)
+            return found
 
     def mark_all(self, subscriber_id: str, mark_as: str, feed_ids: list[str] | None = None) -> int:
         """Every message the feed lists (not snoozed); the number whose state changed.
         The mock has no feeds, so a ``feedIdentifier`` matches no message."""
         with self._lock:
             moment = self.clock()
-            _, keys = self._own(subscriber_id)
+            _, keys = self._own(subscriber_id, refusals.mark_all_without_subscriber)
             if feed_ids:
                 return 0
             changed = 0
@@ -65,9 +74,12 @@ class InboxChanges(InboxIndexes):
     def act(
         self, subscriber_id: str, message_id: str, action_type: str, status: str, payload: dict[str, Any] | None
     ) -> Message:
-        """v1: record what the subscriber did with a button; ``done`` completes it, ``pending`` reopens it."""
+        """v1: record what was done with a button; ``done`` completes it, ``pending`` reopens it.
+        Like Novu's UpdateMessageActions, the message is found by id in the environment alone."""
         with self._lock:
-            message = self.message(subscriber_id, message_id)
+            message = self._messages.get(message_id)
+            if message is None:
+                raise NotFound(f"Message {message_id} not found")
             with self._tracked(message):
                 message.completed[action_type] = status == "done"
                 message.action_result = {"type": action_type, "payload": clone(payload or {})}
@@ -84,6 +96,20 @@ class InboxChanges(InboxIndexes):
             with self._tracked(message):
                 return self._update(message, notification_id, change, options)
 
+    def snooze(self, subscriber_id: str, notification_id: str, until: datetime, raw: Any) -> dict[str, Any]:
+        """The v2 snooze as Novu checks it, before anything else: SnoozeNotificationRequestDto wants
+        ``snoozeUntil`` (``raw`` as sent) at least a minute ahead (a 422 of the body), and
+        SnoozeNotification at most the plan's longest snooze ahead: 24 hours on the free plan (402).
+        (Fixtures snooze through ``update``, without these limits.)"""
+        ahead = until - self.clock()
+        if ahead < MIN_SNOOZE_AHEAD:
+            raise ValidationFailed(
+                field_error("snoozeUntil", "Snooze time must be at least 60 seconds in the future", raw)
+            )
+        if ahead > MAX_SNOOZE_AHEAD:
+            raise PaymentRequired("Snooze Duration Limit Exceeded")
+        return self.update(subscriber_id, notification_id, "snooze", until=until)
+
     def _update(self, message: Message, notification_id: str, change: str, options: dict[str, Any]) -> dict[str, Any]:
         moment = self.clock()
         if change == "read":
@@ -96,16 +122,13 @@ class InboxChanges(InboxIndexes):
         elif change == "unarchive":
             message.archived_at = None
         elif change == "snooze":
-            until: datetime = options["until"]
-            if until <= moment:
-                raise Conflict(f"snoozeUntil must be in the future; {iso(until)} is not after {iso(moment)}")
-            message.snoozed_until = until
+            message.snoozed_until = options["until"]
         elif change == "unsnooze":
             message.snoozed_until = None
         elif change in ("complete", "revert"):
             kind = options["action_type"]
             if kind not in message.actions:
-                raise Conflict(f"Notification {notification_id} has no {kind} action")
+                raise BadRequest(f"Could not perform action on the {kind} button because it does not exist.")
             message.completed[kind] = change == "complete"
             message.action_result = {"type": kind, "payload": {}}
         message.updated_at = moment
@@ -148,16 +171,13 @@ class InboxChanges(InboxIndexes):
             self._remove(message)
 
     def delete_transaction(self, transaction_id: str, channel: str | None = None) -> int:
-        """The messages of one trigger go; its notifications (the activity) and everything else stay."""
+        """The messages of one trigger go (of ``channel`` only, when given); its notifications (the
+        activity) and everything else stay."""
         with self._lock:
-            ids = self._by_transaction.get(transaction_id)
-            if transaction_id not in self._transactions or ids is None:
-                raise NotFound(f"Could not find any messages with transactionId {transaction_id}")
-            if not ids:
-                raise NotFound(f"The messages of transaction {transaction_id} were deleted already")
+            ids = self._by_transaction.get(transaction_id) or set()
             chosen = [self._messages[i] for i in ids if channel in (None, "in_app")]
             if not chosen:
-                raise NotFound(f"Transaction {transaction_id} has no {channel} messages")
+                raise NotFound("Invalid transactionId or channel")
             for message in chosen:
                 self._remove(message)
             return len(chosen)

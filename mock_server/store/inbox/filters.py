@@ -70,3 +70,9 @@ def _state(message: Message) -> tuple[bool, bool, bool]:
 
 def _time(moment: datetime | None) -> str | None:
     return iso(moment) if moment else None
+
+
+def no_context_matches(context_keys: list[str] | None) -> bool:
+    """The mock keeps no contexts: every record has none, so only an empty ``contextKeys`` (records
+    without a context) or none at all can match."""
+    return any(key for key in context_keys or [])

@@ -41,6 +41,8 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from mock_server.errors import NotFound
+from mock_server.store.inbox import refusals
+from mock_server.store.inbox.refusals import Refusal
 from mock_server.store.ids import now, object_id
 from mock_server.store.inbox.filters import InboxFilter, Page, _state
 from mock_server.store.inbox.records import Message, Notification
@@ -85,8 +87,16 @@ class InboxIndexes:
         """Notifications: the records a snapshot holds."""
         return len(self._notifications)
 
-    def _own(self, subscriber_id: str) -> tuple[Subscriber, SortedList]:
-        subscriber = self._subscribers.get(subscriber_id)
+    def _subscriber(self, subscriber_id: str, refusal: Refusal = refusals.subscriber_not_found) -> Subscriber:
+        try:
+            return self._subscribers.get(subscriber_id)
+        except NotFound:
+            raise refusal(subscriber_id, self.environment_id) from None
+
+    def _own(
+        self, subscriber_id: str, refusal: Refusal = refusals.subscriber_not_found
+    ) -> tuple[Subscriber, SortedList]:
+        subscriber = self._subscriber(subscriber_id, refusal)
         return subscriber, self._by_subscriber.get(subscriber.id) or SortedList()
 
     def _newest_first(self, keys: SortedList, start: int | None = None) -> Iterator[Message]:
@@ -95,11 +105,12 @@ class InboxIndexes:
             yield self._messages[key[-1]]
 
     def message(self, subscriber_id: str, message_id: str) -> Message:
+        """The in-app message ``message_id`` of the subscriber (the v2 inbox's notification)."""
         with self._lock:
-            subscriber = self._subscribers.get(subscriber_id)
+            subscriber = self._subscriber(subscriber_id)
             message = self._messages.get(message_id)
             if message is None or message.subscriber.id != subscriber.id:
-                raise NotFound(f"Message with id {message_id} not found for subscriber {subscriber_id}")
+                raise NotFound(f"Notification with id: {message_id} is not found.")
             return message
 
     def _remove(self, message: Message) -> None:

@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mock_server.errors import NotFound
+from mock_server.errors import BadRequest, NotFound
+from mock_server.store.inbox import refusals
 from mock_server.store.inbox.filters import InboxFilter, Page
 from mock_server.store.inbox.indexes import InboxIndexes
 from mock_server.store.inbox.records import Message, Notification
 from mock_server.store.subscribers import Subscriber
 
 FEED_DTOS_KEPT = 1024  # ~3 KB each
+
+
+def _refuse_unread_archived(filters: list[InboxFilter]) -> None:
+    """Novu's inbox GetNotifications and NotificationsCount refuse this combination."""
+    if any(where.read is False and where.archived is True for where in filters):
+        raise BadRequest("Filtering for unread and archived notifications is not supported.")
 
 
 class InboxQueries(InboxIndexes):
@@ -29,7 +36,7 @@ class InboxQueries(InboxIndexes):
         is a filter that could not be read: it matches nothing."""
         with self._lock:
             moment = self.clock()
-            subscriber, keys = self._own(subscriber_id)
+            subscriber, keys = self._own(subscriber_id, refusals.feed_without_subscriber)
             start, stop = page * limit, page * limit + limit
             items: list[Message] = []
             total = 0
@@ -71,7 +78,7 @@ class InboxQueries(InboxIndexes):
     def unseen_count(self, subscriber_id: str, *, seen: bool = False, limit: int | None = None) -> int:
         with self._lock:
             moment = self.clock()
-            subscriber, _ = self._own(subscriber_id)
+            subscriber, _ = self._own(subscriber_id, refusals.unseen_without_subscriber)
             count = self._fast_count(subscriber.id, InboxFilter(seen=seen), moment)
             return count if limit is None else min(count, limit)
 
@@ -82,6 +89,7 @@ class InboxQueries(InboxIndexes):
         with self._lock:
             moment = self.clock()
             subscriber, keys = self._own(subscriber_id)
+            _refuse_unread_archived([where])
             start = None
             if after is not None:
                 cursor = self._messages.get(after)
@@ -106,7 +114,8 @@ class InboxQueries(InboxIndexes):
     def count(self, subscriber_id: str, filters: list[InboxFilter]) -> list[int]:
         with self._lock:
             moment = self.clock()
-            subscriber, keys = self._own(subscriber_id)
+            subscriber, keys = self._own(subscriber_id, refusals.count_without_subscriber)
+            _refuse_unread_archived(filters)
             counts = [self._fast_count(subscriber.id, where, moment) for where in filters]
             slow = [index for index, count in enumerate(counts) if count is None]
             for index in slow:
@@ -129,13 +138,10 @@ class InboxQueries(InboxIndexes):
         transaction_ids: list[str] | None = None,
     ) -> Page:
         with self._lock:
+            keys = self._own(subscriber_id)[1] if subscriber_id is not None else None
             if channel not in (None, "in_app"):
                 return Page([], 0, False)
-            if subscriber_id is not None:
-                try:
-                    _, keys = self._own(subscriber_id)
-                except NotFound:
-                    return Page([], 0, False)
+            if keys is not None:
                 if not transaction_ids:
                     return self._newest_page(keys, self._messages, page, limit)
                 candidates: Any = (self._messages[key[-1]] for key in keys.islice(reverse=True))
@@ -160,7 +166,7 @@ class InboxQueries(InboxIndexes):
         search: str | None = None,
         subscriber_ids: list[str] | None = None,
         severity: list[str] | None = None,
-        transaction_id: str | None = None,
+        transaction_ids: list[str] | None = None,
         after: datetime | None = None,
         before: datetime | None = None,
     ) -> Page:
@@ -174,7 +180,7 @@ class InboxQueries(InboxIndexes):
                 candidates = sorted(
                     (self._notifications[i] for i in ids), key=lambda n: (n.created_at, n.id), reverse=True
                 )
-            elif not any((channels, templates, emails, search, severity, transaction_id, after, before)):
+            elif not any((channels, templates, emails, search, severity, transaction_ids, after, before)):
                 return self._newest_page(self._notifications_order, self._notifications, page, limit)
             else:
                 candidates = [self._notifications[key[-1]] for key in self._notifications_order.islice(reverse=True)]
@@ -190,7 +196,7 @@ class InboxQueries(InboxIndexes):
                     return False
                 if severity and workflow.severity not in severity:
                     return False
-                if transaction_id and notification.transaction_id != transaction_id:
+                if transaction_ids and notification.transaction_id not in transaction_ids:
                     return False
                 if after and notification.created_at < after:
                     return False

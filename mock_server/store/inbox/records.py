@@ -3,6 +3,7 @@ with the DTOs each API shows of them."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,29 @@ from mock_server.store.values import clone
 from mock_server.store.workflows import Workflow
 
 ACTION_TYPES = ("primary", "secondary")
+
+
+# the execution details (detail, status) of a step, by how it ended
+_IN_APP_SENT = (("Step queued", "Pending"), ("Message created", "Pending"), ("Message sent", "Success"))
+_FILTERED = (("Step queued", "Pending"), ("Step filtered by subscriber preferences", "Success"))
+_NO_INTEGRATION = (("Step queued", "Pending"), ("Subscriber does not have an active integration", "Failed"))
+# Novu's own providers per channel (those a new environment starts with)
+_PROVIDERS = {"in_app": "novu", "email": "novu-email", "sms": "novu-sms", "chat": "slack", "push": "fcm"}
+
+
+def derived_id(base: str, salt: str) -> str:
+    """An ObjectId-shaped id made from another (same time part), the same every time it is asked."""
+    return base[:8] + hashlib.sha1(f"{base}/{salt}".encode()).hexdigest()[:16]
+
+
+def _profile(dto: dict[str, Any], subscriber: Subscriber) -> dict[str, Any]:
+    """The subscriber's name and avatar added to ``dto`` where set: Novu's schema has them as
+    optional strings, never null."""
+    for key, value in (("firstName", subscriber.first_name), ("lastName", subscriber.last_name),
+                       ("avatar", subscriber.avatar)):  # fmt: skip
+        if value is not None:
+            dto[key] = value
+    return dto
 
 
 @dataclass(slots=True)
@@ -29,6 +53,39 @@ class Notification:
     to: dict[str, Any]
     created_at: datetime
     message_ids: list[str] = field(default_factory=list)
+    # whether the in-app step sent a message (it stays true when the message is deleted later)
+    in_app_sent: bool = False
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """One job per step of the workflow, as the activity shows them. The in-app step sent its
+        message, or was filtered by the subscriber's preferences; the mock keeps no integrations
+        for other channels, so their steps end as Novu's do without one."""
+        jobs = []
+        for position, channel in enumerate(self.workflow.channels):
+            if channel == "in_app" and self.in_app_sent:
+                status, details = "completed", _IN_APP_SENT
+            elif channel == "in_app":
+                status, details = "canceled", _FILTERED
+            else:
+                status, details = "completed", _NO_INTEGRATION
+            job_id = derived_id(self.id, f"job-{position}")
+            jobs.append({
+                "_id": job_id,
+                "type": channel,
+                "executionDetails": [
+                    {"_id": derived_id(job_id, f"detail-{index}"), "createdAt": iso(self.created_at), "status": state,
+                     "detail": detail, "isRetry": False, "isTest": False, "source": "Internal",
+                     **({"providerId": "novu"} if channel == "in_app" else {})}
+                    for index, (detail, state) in enumerate(details)
+                ],
+                "step": {"_id": derived_id(self.workflow.id, f"step-{position}"), "active": True, "filters": [],
+                         "_templateId": derived_id(self.workflow.id, f"template-{position}")},
+                "payload": clone(self.payload),
+                "providerId": _PROVIDERS[channel],
+                "status": status,
+                "updatedAt": iso(self.created_at),
+            })  # fmt: skip
+        return jobs
 
     def to_dto(self) -> dict[str, Any]:
         subscriber = self.subscriber
@@ -62,6 +119,7 @@ class Notification:
             "payload": clone(self.payload),
             "tags": list(self.workflow.tags),
             "to": clone(self.to),
+            "jobs": self.jobs(),
             "severity": self.workflow.severity,
             "critical": self.workflow.critical,
         }
@@ -154,13 +212,7 @@ class Message:
             "payload": clone(self.payload),
             "data": clone(self.data),
             "tags": list(self.workflow.tags),
-            "subscriber": {
-                "_id": subscriber.id,
-                "subscriberId": subscriber.subscriber_id,
-                "firstName": subscriber.first_name,
-                "lastName": subscriber.last_name,
-                "avatar": subscriber.avatar,
-            },
+            "subscriber": _profile({"_id": subscriber.id, "subscriberId": subscriber.subscriber_id}, subscriber),
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
         }
@@ -207,13 +259,7 @@ class Message:
             "transactionId": self.transaction_id,
             "subject": self.subject,
             "body": self.body,
-            "to": {
-                "id": subscriber.id,
-                "subscriberId": subscriber.subscriber_id,
-                "firstName": subscriber.first_name,
-                "lastName": subscriber.last_name,
-                "avatar": subscriber.avatar,
-            },
+            "to": _profile({"id": subscriber.id, "subscriberId": subscriber.subscriber_id}, subscriber),
             "isRead": self.read,
             "isSeen": self.seen,
             "isArchived": self.archived,

@@ -123,6 +123,7 @@ class InboxState(InboxIndexes):
                         raise Conflict(f"id {message.id} is used twice in the inbox; ids must be unique")
                     messages[message.id] = message
                     notification.message_ids.append(message.id)
+                    notification.in_app_sent = True
                 if notification.id in notifications or notification.id in messages:
                     raise Conflict(f"id {notification.id} is used twice in the inbox; ids must be unique")
                 notifications[notification.id] = notification
