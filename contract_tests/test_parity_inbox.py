@@ -370,6 +370,15 @@ def test_a_snooze_beyond_the_plan_is_402(client, made) -> None:
     assert response.status_code == 402 and response.json()["message"] == "Snooze Duration Limit Exceeded"
 
 
+def test_a_changed_notification_comes_back_in_an_envelope(client, made) -> None:
+    """apps/api/src/app/shared/framework/response.interceptor.ts: a result with a truthy `id` is
+    always wrapped in `{"data": ...}`, though an inbox notification has a `data` of its own."""
+    subscriber_id = made.subscriber()
+    (message,) = made.delivered(subscriber_id)
+    body = client.patch(f"/v2/subscribers/{subscriber_id}/notifications/{message['_id']}/read").json()
+    assert set(body) == {"data"} and body["data"]["id"] == message["_id"] and body["data"]["isRead"] is True
+
+
 def test_inbox_recipients_carry_no_null_names(client, made) -> None:
     """subscribers-v2/dtos/inbox-notification.dto.ts (novu-py InboxSubscriberResponseDto):
     firstName, lastName and avatar of `to` are optional strings, never null."""

@@ -70,6 +70,9 @@ def test_trigger_delivers_to_every_recipient_and_creates_unknown_subscribers(cli
     in_app = next(job for job in one["jobs"] if job["type"] == "in_app")
     assert in_app["status"] == "completed" and in_app["providerId"] == "novu"
     assert [d["detail"] for d in in_app["executionDetails"]] == ["Step queued", "Message created", "Message sent"]
+    # the feed item names the job that sent it and its step's template, as the activity does
+    (item,) = feed_all(client, one["subscriber"]["subscriberId"])
+    assert (item["_jobId"], item["_messageTemplateId"]) == (in_app["_id"], in_app["step"]["_templateId"])
 
 
 def test_unknown_workflow_is_refused_and_a_reused_transaction_ignored(client) -> None:
@@ -107,7 +110,7 @@ def test_v1_and_v2_are_one_inbox(client) -> None:
     assert {first["id"], second["id"]} == {item["_id"] for item in feed_all(client, "inbox-one")}
 
     # read through v2, seen by v1
-    assert client.patch(f"/v2/subscribers/inbox-one/notifications/{first['id']}/read").json()["isRead"] is True
+    assert client.patch(f"/v2/subscribers/inbox-one/notifications/{first['id']}/read").json()["data"]["isRead"] is True
     by_id = {item["_id"]: item for item in feed_all(client, "inbox-one")}
     assert by_id[first["id"]]["read"] is True and by_id[first["id"]]["seen"] is True
     assert client.get("/v1/subscribers/inbox-one/notifications/unseen").json()["data"]["count"] == 1
@@ -275,7 +278,7 @@ def test_snooze_hides_until_the_time(app, client) -> None:
     snoozed = client.patch(
         f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/snooze", json={"snoozeUntil": until.isoformat()}
     )
-    assert snoozed.status_code == 200 and snoozed.json()["isSnoozed"] is True
+    assert snoozed.status_code == 200 and snoozed.json()["data"]["isSnoozed"] is True
     assert [n["id"] for n in inbox_all(client, "inbox-snooze")] == [second["id"]]
     assert [n["id"] for n in inbox_all(client, "inbox-snooze", snoozed="true")] == [first["id"]]
     assert [i["_id"] for i in feed_all(client, "inbox-snooze")] == [second["id"]]
@@ -292,7 +295,7 @@ def test_snooze_hides_until_the_time(app, client) -> None:
     too_long = client.patch(url, json={"snoozeUntil": "2030-01-03T00:00:00Z"})
     assert too_long.status_code == 402 and too_long.json()["message"] == "Snooze Duration Limit Exceeded"
     assert client.patch(url, json={"snoozeUntil": (moment + timedelta(hours=23)).isoformat()}).status_code == 200
-    assert client.patch(f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/unsnooze").json()["isSnoozed"] is False
+    assert client.patch(f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/unsnooze").json()["data"]["isSnoozed"] is False
     assert len(inbox_all(client, "inbox-snooze")) == 2
 
 
@@ -301,10 +304,10 @@ def test_archive_and_bulk_operations(client) -> None:
         trigger(client, "inbox-bulk")
     trigger(client, "inbox-bulk", workflow="invoice-ready", payload={"invoiceNumber": "INV-1"})
     items = inbox_all(client, "inbox-bulk")
-    archived = client.patch(f"/v2/subscribers/inbox-bulk/notifications/{items[0]['id']}/archive").json()
+    archived = client.patch(f"/v2/subscribers/inbox-bulk/notifications/{items[0]['id']}/archive").json()["data"]
     assert archived["isArchived"] is True and archived["isRead"] is True
     assert [n["id"] for n in inbox_all(client, "inbox-bulk", archived="true")] == [items[0]["id"]]
-    assert client.patch(f"/v2/subscribers/inbox-bulk/notifications/{items[0]['id']}/unarchive").json()["isArchived"] is False
+    assert client.patch(f"/v2/subscribers/inbox-bulk/notifications/{items[0]['id']}/unarchive").json()["data"]["isArchived"] is False
 
     assert client.post("/v2/subscribers/inbox-bulk/notifications/seen", json={"notificationIds": [items[1]["id"]]}).status_code == 204
     assert [n["isSeen"] for n in inbox_all(client, "inbox-bulk")] == [True, True, False, False]
@@ -328,7 +331,7 @@ def test_actions_without_that_button_are_refused(client) -> None:
     missing = client.patch(f"/v2/subscribers/inbox-act/notifications/{item['id']}/actions/secondary/complete")
     assert missing.status_code == 400
     assert missing.json()["message"] == "Could not perform action on the secondary button because it does not exist."
-    done = client.patch(f"/v2/subscribers/inbox-act/notifications/{item['id']}/actions/primary/complete").json()
+    done = client.patch(f"/v2/subscribers/inbox-act/notifications/{item['id']}/actions/primary/complete").json()["data"]
     assert done["primaryAction"] == {"label": "View invoice", "isCompleted": True}
 
 

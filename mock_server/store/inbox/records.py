@@ -172,6 +172,13 @@ class Message:
     def key(self) -> tuple[datetime, str]:
         return (self.created_at, self.id)
 
+    def in_app_ids(self) -> tuple[str, str]:
+        """The ids of the in-app job that sent this message and of its step's template, as the
+        activity (``Notification.jobs``) shows them."""
+        position = self.workflow.channels.index("in_app") if "in_app" in self.workflow.channels else 0
+        return (derived_id(self.notification_id, f"job-{position}"),
+                derived_id(self.workflow.id, f"template-{position}"))  # fmt: skip
+
     # -- DTOs ---------------------------------------------------------------------------------
 
     def _cta(self) -> dict[str, Any]:
@@ -196,7 +203,8 @@ class Message:
             "_organizationId": self.organization_id,
             "_notificationId": self.notification_id,
             "_subscriberId": subscriber.id,
-            "_jobId": self.notification_id,
+            "_jobId": self.in_app_ids()[0],
+            "_messageTemplateId": self.in_app_ids()[1],
             "_feedId": None,
             "transactionId": self.transaction_id,
             "templateIdentifier": self.workflow.identifier,
@@ -227,6 +235,7 @@ class Message:
             "_organizationId": self.organization_id,
             "_notificationId": self.notification_id,
             "_subscriberId": subscriber.id,
+            "_messageTemplateId": self.in_app_ids()[1],
             "_feedId": None,
             "subscriber": subscriber.to_dto(),
             "templateIdentifier": self.workflow.identifier,
