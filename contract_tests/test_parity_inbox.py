@@ -277,6 +277,15 @@ def test_mark_all_for_a_subscriber_that_does_not_exist_is_404(client) -> None:
     assert response.status_code == 404 and "please provide a valid subscriber identifier" in response.json()["message"]
 
 
+def test_mark_all_answers_the_number_changed_in_an_envelope(client, made) -> None:
+    """apps/api/src/app/shared/framework/response.interceptor.ts: a number is wrapped in
+    `{"data": ...}`; widgets/usecases/mark-all-messages-as answers how many messages changed."""
+    subscriber_id = made.subscriber()
+    made.delivered(subscriber_id)
+    response = client.post(f"/v1/subscribers/{subscriber_id}/messages/mark-all", json={"markAs": "read"})
+    assert response.status_code == 201 and response.json() == {"data": 1}
+
+
 def test_an_action_on_an_unknown_message_is_404(client, made) -> None:
     """apps/api/src/app/widgets/usecases/mark-action-as-done/update-message-actions.usecase.ts."""
     subscriber_id = made.subscriber()

@@ -147,9 +147,9 @@ def test_mark_all_answers_the_number_changed(client) -> None:
     subscriber_id = seeded_ids(client)[3]
     unseen = client.get(f"/v1/subscribers/{subscriber_id}/notifications/unseen").json()["data"]["count"]
     changed = client.post(f"/v1/subscribers/{subscriber_id}/messages/mark-all", json={"markAs": "seen"})
-    assert changed.status_code == 201 and changed.json() == unseen
+    assert changed.status_code == 201 and changed.json() == {"data": unseen}
     assert client.get(f"/v1/subscribers/{subscriber_id}/notifications/unseen").json()["data"]["count"] == 0
-    assert client.post(f"/v1/subscribers/{subscriber_id}/messages/mark-all", json={"markAs": "seen"}).json() == 0
+    assert client.post(f"/v1/subscribers/{subscriber_id}/messages/mark-all", json={"markAs": "seen"}).json() == {"data": 0}
 
 
 FILTER_VALUES = [None, True, False]
