@@ -327,7 +327,8 @@ def test_counting_for_a_subscriber_that_does_not_exist_is_400(client) -> None:
     """apps/api/src/app/inbox/usecases/notifications-count/notifications-count.usecase.ts."""
     subscriber_id = f"nobody-{uuid.uuid4().hex}"
     response = client.get(f"/v2/subscribers/{subscriber_id}/notifications/count", params={"filters": "[{}]"})
-    assert response.status_code == 400 and response.json()["message"].startswith(f"Subscriber {subscriber_id} doesn't exist")
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(f"Subscriber {subscriber_id} doesn't exist")
 
 
 def test_unread_and_archived_together_is_400(client, made) -> None:
