@@ -107,8 +107,8 @@ def wait_for_first_answer(port: int, process: subprocess.Popen, began: float, ti
 def heaviest_subscriber(client: Client) -> tuple[str, int]:
     """Among the recipients of the 500 newest notifications, the one with the most messages."""
     candidates: dict[str, None] = {}
-    for page in range(5):
-        body = client.ok("/v1/notifications", {"page": page, "limit": 100})
+    for page in range(10):
+        body = client.ok("/v1/notifications", {"page": page, "limit": 50})  # Novu's largest activity page
         for notification in body["data"]:
             candidates[notification["subscriber"]["subscriberId"]] = None
         if not body.get("hasMore", True) or not body["data"]:

@@ -55,6 +55,12 @@ class Unauthorized(NovuError):
     status = 401
 
 
+class PaymentRequired(NovuError):
+    """402: the organization's plan does not allow it (e.g. a snooze longer than the plan's)."""
+
+    status = 402
+
+
 class Forbidden(NovuError):
     status = 403
 
@@ -69,6 +75,12 @@ class MethodNotAllowed(NovuError):
 
 class Conflict(NovuError):
     status = 409
+
+
+class UnprocessableEntity(NovuError):
+    """422 without field errors: a rule of the use case (Nest's UnprocessableEntityException)."""
+
+    status = 422
 
 
 class PayloadTooLarge(NovuError):

@@ -22,6 +22,7 @@ OTHER_KEY = "test-key-production"
 AUTH = {"Authorization": f"ApiKey {KEY}"}
 
 _OBJECT_ID = re.compile(r"^([0-9a-f]{24}|[0-9a-f]{32})$")  # object ids, transaction ids
+_EMBEDDED_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{24}(?![0-9a-f])")  # txn_<id>, ids within links
 _MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
@@ -37,6 +38,8 @@ def _shape(value):
         return "<moment>"
     if isinstance(value, str) and value.startswith("errorId"):
         return "<errorId>"
+    if isinstance(value, str):
+        return _EMBEDDED_ID.sub("<id>", value)
     return value
 
 

@@ -67,16 +67,40 @@ def test_trigger_delivers_to_every_recipient_and_creates_unknown_subscribers(cli
     assert sorted(n["subscriber"]["subscriberId"] for n in activity["data"]) == ["inbox-new-1", "inbox-new-2"]
     one = client.get(f"/v1/notifications/{activity['data'][0]['_id']}").json()["data"]
     assert one["transactionId"] == tx and one["template"]["triggers"][0]["identifier"] == "comment-mention"
+    in_app = next(job for job in one["jobs"] if job["type"] == "in_app")
+    assert in_app["status"] == "completed" and in_app["providerId"] == "novu"
+    assert [d["detail"] for d in in_app["executionDetails"]] == ["Step queued", "Message created", "Message sent"]
+    # the feed item names the job that sent it and its step's template, as the activity does
+    (item,) = feed_all(client, one["subscriber"]["subscriberId"])
+    assert (item["_jobId"], item["_messageTemplateId"]) == (in_app["_id"], in_app["step"]["_templateId"])
 
 
-def test_unknown_workflow_and_reused_transaction_are_refused(client) -> None:
+def test_unknown_workflow_is_refused_and_a_reused_transaction_ignored(client) -> None:
     response = client.post("/v1/events/trigger", json={"name": "no-such-workflow", "to": "inbox-x"})
-    assert response.status_code == 404 and "no-such-workflow" in response.json()["message"]
+    assert response.status_code == 422 and response.json()["message"] == "workflow_not_found"
     tx = trigger(client, "inbox-x", transactionId="order-77")
     assert tx == "order-77"
     again = client.post("/v1/events/trigger", json={"name": "comment-mention", "to": "inbox-x", "transactionId": "order-77"})
-    assert again.status_code == 409
+    assert again.status_code == 201
+    assert again.json()["data"]["status"] == "processed" and again.json()["data"]["transactionId"] == "order-77"
     assert len(feed_all(client, "inbox-x")) == 1
+
+
+def test_a_tenant_is_not_found_and_nothing_is_delivered(client) -> None:
+    response = client.post("/v1/events/trigger", json={"name": "comment-mention", "to": "inbox-tenant", "tenant": "acme"})
+    data = response.json()["data"]
+    assert response.status_code == 201 and data["status"] == "no_tenant_found" and data["transactionId"].startswith("txn_")
+    assert "activityFeedLink" not in data
+    assert client.get("/v2/subscribers/inbox-tenant").status_code == 404
+
+
+def test_topics_reach_nobody_and_an_actor_object_is_stored(client) -> None:
+    body = {"name": "comment-mention", "to": [{"type": "Topic", "topicKey": "nobody"}, "inbox-topic"],
+            "actor": {"subscriberId": "inbox-actor", "firstName": "Act"}}  # fmt: skip
+    data = client.post("/v1/events/trigger", json=body).json()["data"]
+    assert data["status"] == "processed" and "/activity/requests?selectedLogId=" in data["activityFeedLink"]
+    assert len(feed_all(client, "inbox-topic")) == 1
+    assert client.get("/v2/subscribers/inbox-actor").json()["data"]["firstName"] == "Act"
 
 
 def test_v1_and_v2_are_one_inbox(client) -> None:
@@ -86,7 +110,7 @@ def test_v1_and_v2_are_one_inbox(client) -> None:
     assert {first["id"], second["id"]} == {item["_id"] for item in feed_all(client, "inbox-one")}
 
     # read through v2, seen by v1
-    assert client.patch(f"/v2/subscribers/inbox-one/notifications/{first['id']}/read").json()["isRead"] is True
+    assert client.patch(f"/v2/subscribers/inbox-one/notifications/{first['id']}/read").json()["data"]["isRead"] is True
     by_id = {item["_id"]: item for item in feed_all(client, "inbox-one")}
     assert by_id[first["id"]]["read"] is True and by_id[first["id"]]["seen"] is True
     assert client.get("/v1/subscribers/inbox-one/notifications/unseen").json()["data"]["count"] == 1
@@ -123,9 +147,9 @@ def test_mark_all_answers_the_number_changed(client) -> None:
     subscriber_id = seeded_ids(client)[3]
     unseen = client.get(f"/v1/subscribers/{subscriber_id}/notifications/unseen").json()["data"]["count"]
     changed = client.post(f"/v1/subscribers/{subscriber_id}/messages/mark-all", json={"markAs": "seen"})
-    assert changed.status_code == 201 and changed.json() == unseen
+    assert changed.status_code == 201 and changed.json() == {"data": unseen}
     assert client.get(f"/v1/subscribers/{subscriber_id}/notifications/unseen").json()["data"]["count"] == 0
-    assert client.post(f"/v1/subscribers/{subscriber_id}/messages/mark-all", json={"markAs": "seen"}).json() == 0
+    assert client.post(f"/v1/subscribers/{subscriber_id}/messages/mark-all", json={"markAs": "seen"}).json() == {"data": 0}
 
 
 FILTER_VALUES = [None, True, False]
@@ -137,6 +161,8 @@ def test_counts_match_lists_for_every_filter(client, position) -> None:
     filters = []
     for read, seen, archived, snoozed in itertools.product(FILTER_VALUES, repeat=4):
         wanted = {k: v for k, v in (("read", read), ("seen", seen), ("archived", archived), ("snoozed", snoozed)) if v is not None}
+        if read is False and archived is True:
+            continue  # Novu refuses this combination (below)
         filters.append(wanted)
     filters += [{"severity": ["high"]}, {"severity": ["low", "medium"]}, {"tags": ["billing"]}, {"tags": ["collaboration"], "read": False}]
     for chunk in range(0, len(filters), 30):
@@ -150,6 +176,10 @@ def test_counts_match_lists_for_every_filter(client, position) -> None:
                 listed = [n for n in listed if set(n["tags"]) & set(wanted["tags"])]
             assert answer["count"] == len(listed), wanted
             assert answer["filter"] == wanted
+    refused = client.get(f"/v2/subscribers/{subscriber_id}/notifications/count",
+                         params={"filters": json.dumps([{"read": False, "archived": True}])})  # fmt: skip
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "Filtering for unread and archived notifications is not supported."
     # the v1 feed: totalCount equals what the pages list, for each filter
     for read, seen in itertools.product(FILTER_VALUES, repeat=2):
         params = {k: json.dumps(v) for k, v in (("read", read), ("seen", seen)) if v is not None}
@@ -165,17 +195,19 @@ def test_feed_payload_filter(client) -> None:
     feed = feed_all(client, "inbox-pay", payload=wanted)
     assert [item["payload"]["orderId"] for item in feed] == ["B2"]
     not_json = base64.b64encode(b"not json").decode()
-    assert feed_all(client, "inbox-pay", payload=not_json) == []
+    refused = client.get("/v1/subscribers/inbox-pay/notifications/feed", params={"payload": not_json})
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "Invalid payload, the JSON object should be encoded to base64 string."
 
 
 def test_deleting_a_subscriber_deletes_its_messages(client) -> None:
     tx = trigger(client, ["inbox-gone", "inbox-stays"])
     assert client.get("/v1/messages", params={"subscriberId": "inbox-gone"}).json()["totalCount"] == 1
     assert client.delete("/v2/subscribers/inbox-gone").status_code == 200
-    assert client.get("/v1/messages", params={"subscriberId": "inbox-gone"}).json()["totalCount"] == 0
+    assert client.get("/v1/messages", params={"subscriberId": "inbox-gone"}).status_code == 404
     left = client.get("/v1/messages", params={"transactionId": tx}).json()["data"]
     assert [m["subscriber"]["subscriberId"] for m in left] == ["inbox-stays"]
-    assert client.get("/v1/subscribers/inbox-gone/notifications/feed").status_code == 404
+    assert client.get("/v1/subscribers/inbox-gone/notifications/feed").status_code == 400
     # created again, the subscriber starts with an empty inbox
     client.post("/v2/subscribers", json={"subscriberId": "inbox-gone"})
     assert feed_all(client, "inbox-gone") == []
@@ -197,11 +229,11 @@ def test_deleting_a_transaction_deletes_its_messages_and_nothing_else(client) ->
     before = all_messages(client)
     doomed = {m["_id"] for m in client.get("/v1/messages", params={"transactionId": tx}).json()["data"]}
     assert len(doomed) == 2
-    notifications_before = client.get("/v1/notifications", params={"limit": 100}).json()["totalCount"]
+    notifications_before = client.get("/v1/notifications", params={"limit": 50}).json()["data"]
     assert client.delete(f"/v1/messages/transaction/{tx}").status_code == 204
     assert all_messages(client) == [m for m in before if m not in doomed]
     assert [i["transactionId"] for i in feed_all(client, "inbox-tx-1")] == [other]
-    assert client.get("/v1/notifications", params={"limit": 100}).json()["totalCount"] == notifications_before
+    assert client.get("/v1/notifications", params={"limit": 50}).json()["data"] == notifications_before
     assert client.delete(f"/v1/messages/transaction/{tx}").status_code == 404
 
 
@@ -224,7 +256,10 @@ def test_disabled_in_app_preference_means_no_in_app_message(client) -> None:
     assert feed_all(client, "inbox-quiet") == []
     assert client.get("/v1/messages", params={"transactionId": tx}).json()["totalCount"] == 0
     # the trigger still reached the subscriber: its notification is in the activity
-    assert client.get("/v1/notifications", params={"transactionId": tx}).json()["totalCount"] == 1
+    (activity,) = client.get("/v1/notifications", params={"transactionId": tx}).json()["data"]
+    in_app = next(job for job in activity["jobs"] if job["type"] == "in_app")
+    assert in_app["status"] == "canceled"
+    assert [d["detail"] for d in in_app["executionDetails"]][-1] == "Step filtered by subscriber preferences"
     # other workflows still deliver, and a critical one delivers whatever the global choice
     trigger(client, "inbox-quiet", workflow="invoice-ready")
     client.patch("/v2/subscribers/inbox-quiet/preferences", json={"channels": {"in_app": False}})
@@ -243,7 +278,7 @@ def test_snooze_hides_until_the_time(app, client) -> None:
     snoozed = client.patch(
         f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/snooze", json={"snoozeUntil": until.isoformat()}
     )
-    assert snoozed.status_code == 200 and snoozed.json()["isSnoozed"] is True
+    assert snoozed.status_code == 200 and snoozed.json()["data"]["isSnoozed"] is True
     assert [n["id"] for n in inbox_all(client, "inbox-snooze")] == [second["id"]]
     assert [n["id"] for n in inbox_all(client, "inbox-snooze", snoozed="true")] == [first["id"]]
     assert [i["_id"] for i in feed_all(client, "inbox-snooze")] == [second["id"]]
@@ -253,12 +288,14 @@ def test_snooze_hides_until_the_time(app, client) -> None:
     assert {n["id"] for n in inbox_all(client, "inbox-snooze")} == {first["id"], second["id"]}
     assert client.get("/v1/subscribers/inbox-snooze/notifications/unseen").json()["data"]["count"] == 2
 
-    past = client.patch(
-        f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/snooze", json={"snoozeUntil": "2029-12-31T00:00:00Z"}
-    )
-    assert past.status_code == 409
-    client.patch(f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/snooze", json={"snoozeUntil": "2031-01-01T00:00:00Z"})
-    assert client.patch(f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/unsnooze").json()["isSnoozed"] is False
+    url = f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/snooze"
+    past = client.patch(url, json={"snoozeUntil": "2029-12-31T00:00:00Z"})
+    assert past.status_code == 422
+    assert past.json()["errors"]["snoozeUntil"]["messages"] == ["Snooze time must be at least 60 seconds in the future"]
+    too_long = client.patch(url, json={"snoozeUntil": "2030-01-03T00:00:00Z"})
+    assert too_long.status_code == 402 and too_long.json()["message"] == "Snooze Duration Limit Exceeded"
+    assert client.patch(url, json={"snoozeUntil": (moment + timedelta(hours=23)).isoformat()}).status_code == 200
+    assert client.patch(f"/v2/subscribers/inbox-snooze/notifications/{first['id']}/unsnooze").json()["data"]["isSnoozed"] is False
     assert len(inbox_all(client, "inbox-snooze")) == 2
 
 
@@ -267,10 +304,10 @@ def test_archive_and_bulk_operations(client) -> None:
         trigger(client, "inbox-bulk")
     trigger(client, "inbox-bulk", workflow="invoice-ready", payload={"invoiceNumber": "INV-1"})
     items = inbox_all(client, "inbox-bulk")
-    archived = client.patch(f"/v2/subscribers/inbox-bulk/notifications/{items[0]['id']}/archive").json()
+    archived = client.patch(f"/v2/subscribers/inbox-bulk/notifications/{items[0]['id']}/archive").json()["data"]
     assert archived["isArchived"] is True and archived["isRead"] is True
     assert [n["id"] for n in inbox_all(client, "inbox-bulk", archived="true")] == [items[0]["id"]]
-    assert client.patch(f"/v2/subscribers/inbox-bulk/notifications/{items[0]['id']}/unarchive").json()["isArchived"] is False
+    assert client.patch(f"/v2/subscribers/inbox-bulk/notifications/{items[0]['id']}/unarchive").json()["data"]["isArchived"] is False
 
     assert client.post("/v2/subscribers/inbox-bulk/notifications/seen", json={"notificationIds": [items[1]["id"]]}).status_code == 204
     assert [n["isSeen"] for n in inbox_all(client, "inbox-bulk")] == [True, True, False, False]
@@ -287,24 +324,27 @@ def test_archive_and_bulk_operations(client) -> None:
     assert inbox_all(client, "inbox-bulk") == [] and feed_all(client, "inbox-bulk") == []
 
 
-def test_actions_without_that_button_conflict(client) -> None:
+def test_actions_without_that_button_are_refused(client) -> None:
     trigger(client, "inbox-act", workflow="invoice-ready", payload={"invoiceNumber": "INV-9"})
     (item,) = inbox_all(client, "inbox-act")
     assert "secondaryAction" not in item
-    assert client.patch(f"/v2/subscribers/inbox-act/notifications/{item['id']}/actions/secondary/complete").status_code == 409
-    done = client.patch(f"/v2/subscribers/inbox-act/notifications/{item['id']}/actions/primary/complete").json()
+    missing = client.patch(f"/v2/subscribers/inbox-act/notifications/{item['id']}/actions/secondary/complete")
+    assert missing.status_code == 400
+    assert missing.json()["message"] == "Could not perform action on the secondary button because it does not exist."
+    done = client.patch(f"/v2/subscribers/inbox-act/notifications/{item['id']}/actions/primary/complete").json()["data"]
     assert done["primaryAction"] == {"label": "View invoice", "isCompleted": True}
 
 
 def test_messages_of_one_subscriber_are_not_anyone_elses(client, other_client) -> None:
     trigger(client, ["inbox-a", "inbox-b"])
     (mine,) = feed_all(client, "inbox-a")
+    # v1 mark-as finds messages by id alone (and lists them) but changes only the subscriber's own
     wrong = client.post("/v1/subscribers/inbox-b/messages/mark-as", json={"messageId": mine["_id"], "markAs": "read"})
-    assert wrong.status_code == 404
+    assert wrong.status_code == 201 and [m["read"] for m in wrong.json()["data"]] == [False]
     assert client.patch(f"/v2/subscribers/inbox-b/notifications/{mine['_id']}/read").status_code == 404
     # another environment sees none of it
     assert other_client.delete(f"/v1/messages/{mine['_id']}").status_code == 404
-    assert other_client.get("/v1/subscribers/inbox-a/notifications/feed").status_code == 404
+    assert other_client.get("/v1/subscribers/inbox-a/notifications/feed").status_code == 400
     assert other_client.get(f"/v1/notifications/{mine['_notificationId']}").status_code == 404
     assert feed_all(client, "inbox-a")[0]["read"] is False
 
@@ -386,7 +426,8 @@ def test_the_feed_answers_are_built_from_the_current_records(app, client) -> Non
 
 
 def test_the_feed_keeps_a_bounded_number_of_answers(monkeypatch) -> None:
-    from mock_server.store import Backends, inbox
+    from mock_server.store import Backends
+    from mock_server.store.inbox import queries as inbox
 
     monkeypatch.setattr(inbox, "FEED_DTOS_KEPT", 5)
     backend = next(iter(Backends({"k": "Dev"})))

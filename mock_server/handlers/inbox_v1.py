@@ -10,6 +10,7 @@ import binascii
 import json
 from typing import Any
 
+from mock_server.errors import BadRequest
 from mock_server.store import Backend
 
 __all__ = [
@@ -22,14 +23,20 @@ __all__ = [
 
 
 def _payload_filter(payload: str | None) -> dict[str, Any] | None | bool:
-    """base64 of a JSON object; anything else is a filter no message can match (``False``)."""
+    """base64 of JSON, decoded as leniently as Node's Buffer does. Text that is not JSON is
+    Novu's 400. An object filters on those payload fields; a number, boolean or null filters
+    nothing (it has no keys); a non-empty string or list matches no message (``False``)."""
     if not payload:
         return None
     try:
-        decoded = json.loads(base64.b64decode(payload, validate=True).decode("utf-8"))
+        decoded = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4), validate=False).decode("utf-8"))
     except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadRequest("Invalid payload, the JSON object should be encoded to base64 string.") from None
+    if isinstance(decoded, dict):
+        return decoded or None
+    if isinstance(decoded, (str, list)) and decoded:
         return False
-    return decoded if isinstance(decoded, dict) else False
+    return None
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:

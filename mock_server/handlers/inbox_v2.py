@@ -11,6 +11,7 @@ from typing import Any
 from mock_server.errors import ValidationFailed, field_error
 from mock_server.store import Backend
 from mock_server.store.ids import parse_moment
+from mock_server.store.inbox.filters import no_context_matches
 from mock_server.store.inbox import InboxFilter
 
 __all__ = [
@@ -73,6 +74,7 @@ async def get_subscriber_notifications(
     severity: list[str] | None = None,
     created_gte: float | None = None,
     created_lte: float | None = None,
+    context_keys: list[str] | None = None,
 ) -> dict[str, Any]:
     applied = {
         "read": read,
@@ -88,6 +90,8 @@ async def get_subscriber_notifications(
     items, has_more = backend.inbox.inbox(
         subscriber_id, where=_filter(applied), limit=int(limit), after=after, offset=int(offset)
     )
+    if no_context_matches(context_keys):
+        items, has_more = [], False  # the mock keeps no contexts: no notification has one
     return {"data": items, "hasMore": has_more, "filter": applied}
 
 
@@ -129,7 +133,7 @@ async def snooze_notification(
     backend: Backend, subscriber_id: str, notification_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     until = parse_moment(body["snoozeUntil"])
-    return _update(backend, subscriber_id, notification_id, "snooze", until=until)
+    return backend.inbox.snooze(subscriber_id, notification_id, until, body["snoozeUntil"])
 
 
 async def unsnooze_notification(backend: Backend, subscriber_id: str, notification_id: str) -> dict[str, Any]:

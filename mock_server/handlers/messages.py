@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.errors import BadRequest
 from mock_server.store import Backend
+from mock_server.store.inbox.filters import no_context_matches
+
+MAX_LIMIT = 1000  # Novu's GetMessages refuses a larger page
 
 
 async def get_messages(
@@ -12,18 +16,24 @@ async def get_messages(
     channel: str | None = None,
     subscriber_id: str | None = None,
     transaction_id: list[str] | None = None,
+    context_keys: list[str] | None = None,
     page: float = 0,
     limit: float = 10,
 ) -> dict[str, Any]:
+    if limit > MAX_LIMIT:
+        raise BadRequest("Limit can not be larger then 1000")
     found = backend.inbox.messages(
         page=int(page), limit=int(limit), channel=channel, subscriber_id=subscriber_id, transaction_ids=transaction_id
     )
+    items, total, has_more = found.items, found.total, found.has_more
+    if no_context_matches(context_keys):
+        items, total, has_more = [], 0, False
     return {
         "page": int(page),
         "pageSize": int(limit),
-        "totalCount": found.total,
-        "hasMore": found.has_more,
-        "data": [message.message_dto() for message in found.items],
+        "totalCount": total,
+        "hasMore": has_more,
+        "data": [message.message_dto() for message in items],
     }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from mock_server.store import Backend
 from mock_server.store.ids import parse_moment
+from mock_server.store.inbox.filters import no_context_matches
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -23,10 +24,16 @@ async def list_notifications(
     severity: list[str] | None = None,
     page: float = 0,
     limit: float = 10,
-    transaction_id: str | None = None,
+    transaction_id: list[str] | None = None,
+    topic_key: str | None = None,
+    subscription_id: str | None = None,
+    context_keys: list[str] | None = None,
     after: str | None = None,
     before: str | None = None,
 ) -> dict[str, Any]:
+    answer: dict[str, Any] = {"page": int(page), "pageSize": int(limit), "hasMore": False, "data": []}
+    if topic_key or subscription_id or no_context_matches(context_keys):
+        return answer  # the mock keeps no topics, subscriptions or contexts: nothing was sent through one
     found = backend.inbox.notifications(
         page=int(page),
         limit=int(limit),
@@ -36,17 +43,11 @@ async def list_notifications(
         search=search,
         subscriber_ids=subscriber_ids,
         severity=severity,
-        transaction_id=transaction_id,
+        transaction_ids=transaction_id,
         after=_moment(after),
         before=_moment(before),
     )
-    return {
-        "page": int(page),
-        "pageSize": int(limit),
-        "totalCount": found.total,
-        "hasMore": found.has_more,
-        "data": [notification.to_dto() for notification in found.items],
-    }
+    return answer | {"hasMore": found.has_more, "data": [notification.to_dto() for notification in found.items]}
 
 
 async def get_notification(backend: Backend, notification_id: str) -> dict[str, Any]:

@@ -1,0 +1,302 @@
+"""The inbox's records, a notification (one trigger for one subscriber) and an in-app message,
+with the DTOs each API shows of them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mock_server.store.ids import iso
+from mock_server.store.subscribers import Subscriber
+from mock_server.store.values import clone
+from mock_server.store.workflows import Workflow
+
+ACTION_TYPES = ("primary", "secondary")
+
+
+# the execution details (detail, status) of a step, by how it ended
+_IN_APP_SENT = (("Step queued", "Pending"), ("Message created", "Pending"), ("Message sent", "Success"))
+_FILTERED = (("Step queued", "Pending"), ("Step filtered by subscriber preferences", "Success"))
+_NO_INTEGRATION = (("Step queued", "Pending"), ("Subscriber does not have an active integration", "Failed"))
+# Novu's own providers per channel (those a new environment starts with)
+_PROVIDERS = {"in_app": "novu", "email": "novu-email", "sms": "novu-sms", "chat": "slack", "push": "fcm"}
+
+
+def derived_id(base: str, salt: str) -> str:
+    """An ObjectId-shaped id made from another (same time part), the same every time it is asked."""
+    return base[:8] + hashlib.sha1(f"{base}/{salt}".encode()).hexdigest()[:16]
+
+
+def _profile(dto: dict[str, Any], subscriber: Subscriber) -> dict[str, Any]:
+    """The subscriber's name and avatar added to ``dto`` where set: Novu's schema has them as
+    optional strings, never null."""
+    for key, value in (("firstName", subscriber.first_name), ("lastName", subscriber.last_name),
+                       ("avatar", subscriber.avatar)):  # fmt: skip
+        if value is not None:
+            dto[key] = value
+    return dto
+
+
+@dataclass(slots=True)
+class Notification:
+    """One trigger for one subscriber (what the activity feed lists)."""
+
+    id: str
+    environment_id: str
+    organization_id: str
+    subscriber: Subscriber
+    workflow: Workflow
+    transaction_id: str
+    payload: dict[str, Any]
+    to: dict[str, Any]
+    created_at: datetime
+    message_ids: list[str] = field(default_factory=list)
+    # whether the in-app step sent a message (it stays true when the message is deleted later)
+    in_app_sent: bool = False
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """One job per step of the workflow, as the activity shows them. The in-app step sent its
+        message, or was filtered by the subscriber's preferences; the mock keeps no integrations
+        for other channels, so their steps end as Novu's do without one."""
+        jobs = []
+        for position, channel in enumerate(self.workflow.channels):
+            if channel == "in_app" and self.in_app_sent:
+                status, details = "completed", _IN_APP_SENT
+            elif channel == "in_app":
+                status, details = "canceled", _FILTERED
+            else:
+                status, details = "completed", _NO_INTEGRATION
+            job_id = derived_id(self.id, f"job-{position}")
+            jobs.append({
+                "_id": job_id,
+                "type": channel,
+                "executionDetails": [
+                    {"_id": derived_id(job_id, f"detail-{index}"), "createdAt": iso(self.created_at), "status": state,
+                     "detail": detail, "isRetry": False, "isTest": False, "source": "Internal",
+                     **({"providerId": "novu"} if channel == "in_app" else {})}
+                    for index, (detail, state) in enumerate(details)
+                ],
+                "step": {"_id": derived_id(self.workflow.id, f"step-{position}"), "active": True, "filters": [],
+                         "_templateId": derived_id(self.workflow.id, f"template-{position}")},
+                "payload": clone(self.payload),
+                "providerId": _PROVIDERS[channel],
+                "status": status,
+                "updatedAt": iso(self.created_at),
+            })  # fmt: skip
+        return jobs
+
+    def to_dto(self) -> dict[str, Any]:
+        subscriber = self.subscriber
+        return {
+            "_id": self.id,
+            "_environmentId": self.environment_id,
+            "_organizationId": self.organization_id,
+            "_subscriberId": subscriber.id,
+            "_templateId": self.workflow.id,
+            "transactionId": self.transaction_id,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.created_at),
+            "channels": list(self.workflow.channels),
+            "subscriber": {
+                "_id": subscriber.id,
+                "subscriberId": subscriber.subscriber_id,
+                **{key: value for key, value in (
+                    ("firstName", subscriber.first_name),
+                    ("lastName", subscriber.last_name),
+                    ("email", subscriber.email),
+                    ("phone", subscriber.phone),
+                ) if value is not None},
+            },
+            "template": {
+                "_id": self.workflow.id,
+                "name": self.workflow.name,
+                "triggers": [
+                    {"type": "event", "identifier": self.workflow.identifier, "variables": [], "subscriberVariables": []}
+                ],
+            },
+            "payload": clone(self.payload),
+            "tags": list(self.workflow.tags),
+            "to": clone(self.to),
+            "jobs": self.jobs(),
+            "severity": self.workflow.severity,
+            "critical": self.workflow.critical,
+        }
+
+
+@dataclass(slots=True)
+class Message:
+    """One in-app message; v1 calls it a message, v2 a notification."""
+
+    id: str
+    environment_id: str
+    organization_id: str
+    notification_id: str
+    subscriber: Subscriber
+    workflow: Workflow
+    transaction_id: str
+    subject: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+    payload: dict[str, Any]
+    data: dict[str, Any]
+    avatar: str | None = None
+    redirect_url: str | None = None
+    # label per action type ("primary", "secondary") and whether it is done
+    actions: dict[str, str] = field(default_factory=dict)
+    completed: dict[str, bool] = field(default_factory=dict)
+    action_result: dict[str, Any] | None = None
+    seen_at: datetime | None = None
+    read_at: datetime | None = None
+    archived_at: datetime | None = None
+    snoozed_until: datetime | None = None
+
+    @property
+    def seen(self) -> bool:
+        return self.seen_at is not None
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    def snoozed(self, moment: datetime) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > moment
+
+    @property
+    def key(self) -> tuple[datetime, str]:
+        return (self.created_at, self.id)
+
+    def in_app_ids(self) -> tuple[str, str]:
+        """The ids of the in-app job that sent this message and of its step's template, as the
+        activity (``Notification.jobs``) shows them."""
+        position = self.workflow.channels.index("in_app") if "in_app" in self.workflow.channels else 0
+        return (derived_id(self.notification_id, f"job-{position}"),
+                derived_id(self.workflow.id, f"template-{position}"))  # fmt: skip
+
+    # -- DTOs ---------------------------------------------------------------------------------
+
+    def _cta(self) -> dict[str, Any]:
+        cta: dict[str, Any] = {"type": "redirect", "data": {"url": self.redirect_url} if self.redirect_url else {}}
+        if self.actions or self.action_result is not None:
+            action: dict[str, Any] = {
+                "status": "done" if any(self.completed.values()) else "pending",
+                "buttons": [{"type": kind, "content": label} for kind, label in self.actions.items()],
+            }
+            if self.action_result is not None:
+                action["result"] = clone(self.action_result)
+            cta["action"] = action
+        return cta
+
+    def feed_dto(self) -> dict[str, Any]:
+        """NotificationFeedItemDto (v1 feed)."""
+        subscriber = self.subscriber
+        return {
+            "_id": self.id,
+            "_templateId": self.workflow.id,
+            "_environmentId": self.environment_id,
+            "_organizationId": self.organization_id,
+            "_notificationId": self.notification_id,
+            "_subscriberId": subscriber.id,
+            "_jobId": self.in_app_ids()[0],
+            "_messageTemplateId": self.in_app_ids()[1],
+            "_feedId": None,
+            "transactionId": self.transaction_id,
+            "templateIdentifier": self.workflow.identifier,
+            "providerId": "novu",
+            "subject": self.subject,
+            "content": self.body,
+            "channel": "in_app",
+            "read": self.read,
+            "seen": self.seen,
+            "archived": self.archived,
+            "cta": self._cta(),
+            "status": "sent",
+            "payload": clone(self.payload),
+            "data": clone(self.data),
+            "tags": list(self.workflow.tags),
+            "subscriber": _profile({"_id": subscriber.id, "subscriberId": subscriber.subscriber_id}, subscriber),
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+        }
+
+    def message_dto(self) -> dict[str, Any]:
+        """MessageResponseDto (v1 messages, mark-as, actions)."""
+        subscriber = self.subscriber
+        dto: dict[str, Any] = {
+            "_id": self.id,
+            "_templateId": self.workflow.id,
+            "_environmentId": self.environment_id,
+            "_organizationId": self.organization_id,
+            "_notificationId": self.notification_id,
+            "_subscriberId": subscriber.id,
+            "_messageTemplateId": self.in_app_ids()[1],
+            "_feedId": None,
+            "subscriber": subscriber.to_dto(),
+            "templateIdentifier": self.workflow.identifier,
+            "createdAt": iso(self.created_at),
+            "deliveredAt": [iso(self.created_at)],
+            "transactionId": self.transaction_id,
+            "subject": self.subject,
+            "content": self.body,
+            "channel": "in_app",
+            "providerId": "novu",
+            "read": self.read,
+            "seen": self.seen,
+            "cta": self._cta(),
+            "status": "sent",
+            "payload": clone(self.payload),
+        }
+        if self.seen_at:
+            dto["lastSeenDate"] = iso(self.seen_at)
+        if self.read_at:
+            dto["lastReadDate"] = iso(self.read_at)
+        if self.snoozed_until:
+            dto["snoozedUntil"] = iso(self.snoozed_until)
+        return dto
+
+    def inbox_dto(self, moment: datetime) -> dict[str, Any]:
+        """InboxNotificationDto (v2)."""
+        subscriber = self.subscriber
+        dto: dict[str, Any] = {
+            "id": self.id,
+            "transactionId": self.transaction_id,
+            "subject": self.subject,
+            "body": self.body,
+            "to": _profile({"id": subscriber.id, "subscriberId": subscriber.subscriber_id}, subscriber),
+            "isRead": self.read,
+            "isSeen": self.seen,
+            "isArchived": self.archived,
+            "isSnoozed": self.snoozed(moment),
+            "snoozedUntil": iso(self.snoozed_until) if self.snoozed(moment) else None,
+            "deliveredAt": [iso(self.created_at)],
+            "createdAt": iso(self.created_at),
+            "readAt": iso(self.read_at) if self.read_at else None,
+            "firstSeenAt": iso(self.seen_at) if self.seen_at else None,
+            "archivedAt": iso(self.archived_at) if self.archived_at else None,
+            "channelType": "in_app",
+            "severity": self.workflow.severity,
+            "tags": list(self.workflow.tags),
+            "data": clone(self.data),
+            "workflow": {
+                "id": self.workflow.id,
+                "identifier": self.workflow.identifier,
+                "name": self.workflow.name,
+                "critical": self.workflow.critical,
+                "severity": self.workflow.severity,
+                "tags": list(self.workflow.tags),
+                "data": clone(self.workflow.data),
+            },
+        }
+        if self.avatar:
+            dto["avatar"] = self.avatar
+        if self.redirect_url:
+            dto["redirect"] = {"url": self.redirect_url, "target": "_self"}
+        for kind, label in self.actions.items():
+            dto[f"{kind}Action"] = {"label": label, "isCompleted": self.completed.get(kind, False)}
+        return dto
