@@ -88,8 +88,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             Path(settings.state_file),
             backends,
             check_services=controls.check_services,
-            delay=settings.state_write_delay,
-            max_wait=settings.state_write_delay * 10,
+            fsync=settings.state_fsync,
         )
         controls.state_file.load()  # a broken file stops the start here, before anything is written
 

@@ -64,8 +64,12 @@ def _serve_parser(subparsers) -> None:
                           help="share of Novu API requests answered with a Novu-shaped 500 or 503, e.g. 0.05")  # fmt: skip
     controls.add_argument("--state-file", type=Path, default=None, metavar="PATH",
                           help="load the state from PATH at start and keep it written there (default: in memory only)")  # fmt: skip
-    controls.add_argument("--state-write-delay", type=float, default=0.5, metavar="SECONDS",
-                          help="quiet time before the state file is written after a change (default 0.5)")  # fmt: skip
+    controls.add_argument("--state-fsync", choices=["always", "interval", "never"], default="interval",
+                          help="when the state file's log reaches the disk: always (before each answer; survives a "
+                               "power loss), interval (once a second, the default), never (left to the OS). Every "
+                               "write is in the OS before its answer, so each survives a killed process")  # fmt: skip
+    # accepted for scripts written before the log (writes are no longer debounced); ignored
+    controls.add_argument("--state-write-delay", type=float, default=None, help=argparse.SUPPRESS)
     controls.add_argument("--journal-size", type=int, default=10_000, metavar="N",
                           help="request journal entries kept per environment (default 10000)")  # fmt: skip
     controls.add_argument("--reload", action="store_true",
@@ -185,7 +189,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         error_rate=args.error_rate,
         journal_size=args.journal_size,
         state_file=args.state_file.resolve() if args.state_file else None,
-        state_write_delay=args.state_write_delay,
+        state_fsync=args.state_fsync,
         host=args.host,
         port=args.port,
         seed=args.seed,
