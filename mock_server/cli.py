@@ -264,6 +264,23 @@ def banner(settings: Settings) -> str:
     return "\n".join(lines)
 
 
+def exposure_warning(settings: Settings) -> str | None:
+    """A warning when the mock listens beyond this machine with keys anyone can read in the docs."""
+    from mock_server.hosts import is_loopback
+
+    if is_loopback(settings.host):
+        return None
+    defaults = [key for key in settings.api_keys if key in DEFAULT_API_KEYS]
+    if not defaults:
+        return None
+    return (
+        f"novu-mock: WARNING: listening on {settings.host or 'every address'}, beyond this machine, with the "
+        f"documented default API key{'s' if len(defaults) > 1 else ''} ({', '.join(defaults)}): whoever reaches "
+        "this address can read and change the mock's data and reset it. Pass your own keys with --api-key, "
+        "or bind to 127.0.0.1."
+    )
+
+
 def serve(settings: Settings, log_level: str, loop: str = DEFAULT_EVENT_LOOP) -> int:
     import warnings
 
@@ -284,6 +301,9 @@ def serve(settings: Settings, log_level: str, loop: str = DEFAULT_EVENT_LOOP) ->
             print(f"novu-mock: {error}", file=sys.stderr)
             return 3
     print(banner(settings), flush=True)
+    warning = exposure_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     # uvicorn writes a request's line at info level: above it, the lines would be built for nothing.
     # The Novu REST API has no WebSocket route: no WebSocket implementation to import at start.
     access_log = log_level in ("trace", "debug", "info")
