@@ -113,6 +113,33 @@ def test_the_log_is_folded_into_the_snapshot_at_shutdown_and_when_it_grows(tmp_p
                         for r in e["services"]["integrations"]}  # fmt: skip
 
 
+def test_what_a_removal_cascades_into_other_services_is_in_the_log_before_the_answer(tmp_path) -> None:
+    path = tmp_path / "state.json"
+    app = create_app(_settings(path))
+    with _client(app) as http:
+        state = http.get("/_mock/state").json()["services"]
+        subscriber = next(r["subscriberId"] for r in state["inbox"] if r["messages"])
+        assert http.delete(f"/v2/subscribers/{subscriber}").status_code == 200
+        entry = json.loads(path.with_name("state.json.log").read_bytes().splitlines()[-1])
+        assert {"subscribers", "inbox"} <= set(entry["services"]), "the inbox's removal listener ran"
+        saved = next(e["services"] for e in _state(path)["environments"].values() if e["name"] == "Development")
+        assert subscriber not in {r["subscriberId"] for r in saved["inbox"]}
+        assert subscriber not in {s["subscriberId"] for s in saved["subscribers"]}
+
+
+def test_a_change_made_behind_the_services_back_is_caught_by_the_next_whole_export(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "state.json"
+    app = create_app(_settings(path))
+    with _client(app) as http:
+        backend = app.backends[app.backends.environments()[0].id]
+        record = next(iter(vars(backend.workflows)["_by_id"].values()))  # no method of the service called
+        record.name = "renamed out of sight"
+        monkeypatch.setattr(statefile, "FULL_EXPORT_SECONDS", 0)
+        assert http.post("/v2/subscribers", json={"subscriberId": "any-change"}).status_code == 201
+        saved = next(e["services"] for e in _state(path)["environments"].values() if e["name"] == "Development")
+        assert "renamed out of sight" in {w["name"] for w in saved["workflows"]}
+
+
 def test_lines_already_in_the_snapshot_are_not_applied_twice_and_a_cut_last_line_is_dropped(tmp_path) -> None:
     path = tmp_path / "state.json"
     log = path.with_name("state.json.log")

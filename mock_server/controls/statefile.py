@@ -10,10 +10,14 @@ already hold and appends one line with the services that differ. The line is wri
 leaves: a ``kill -9`` of the process loses nothing acknowledged.
 
 Commits are grouped: requests that finish while a commit is under way share the next one, so
-under concurrency one export serves many requests. What each commit costs grows with the size
-of the environment (it is exported whole, as ``Backend.export_state`` does for ``/_mock/state``),
-not with the size of the change: the log holds state, never requests to replay, so it needs
-no rule of the store to be deterministic and follows every service a ``Backend`` has.
+under concurrency one export serves many requests. The log holds state, never requests to
+replay, so it needs no rule of the store to be deterministic and follows every service a
+``Backend`` has. A commit exports the services that may have changed, whole: those whose public
+methods were called since the last commit (each is wrapped to note it, before and after the
+call), and those another service calls back (its removal listeners). What a commit costs grows
+with the size of those services, not with the size of the change. As a safety net for a change
+made some other way, a commit exports the whole environment when the last whole export is more
+than ``FULL_EXPORT_SECONDS`` old.
 
 Power loss is what ``fsync`` (``--state-fsync``) is for: ``always`` syncs the log before each
 answer (nothing acknowledged is lost, at a cost per commit); ``interval`` (default) syncs it once
@@ -35,11 +39,14 @@ retried by the next commit: it never stops later writes.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 import logging
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -59,8 +66,9 @@ FSYNC_POLICIES = ("always", "interval", "never")
 DEFAULT_FSYNC = "interval"
 FSYNC_INTERVAL_SECONDS = 1.0
 # the log is folded into the snapshot once it is larger than this many times the snapshot (and 4 MiB)
-COMPACT_RATIO = 2
-COMPACT_MIN_BYTES = 4 * 1024 * 1024
+COMPACT_RATIO = 4
+COMPACT_MIN_BYTES = 16 * 1024 * 1024
+FULL_EXPORT_SECONDS = 5.0
 
 
 class StateFileError(Exception):
@@ -151,7 +159,7 @@ class StateFile:
         self._log: int | None = None
         self._log_bytes = 0
         self._unsynced = False
-        self._lock = threading.Lock()  # one commit or compaction at a time
+        self._lock = threading.RLock()  # one commit or compaction at a time
         self._stop = threading.Event()
         self._syncer: threading.Thread | None = None
         # group commit, on the event loop: requests wanting a commit, commits done, the one running
@@ -159,6 +167,12 @@ class StateFile:
         self._committed = 0
         self._wanted: set[str] | None = set()  # None: every environment
         self._running: asyncio.Future | None = None
+        # which services may have changed: the Backend each environment's wrappers were put on,
+        # (environment, service) pairs noted since the last commit, the last whole export
+        self._watched: dict[str, Any] = {}
+        self._touched: set[tuple[str, str]] = set()
+        self._full_at: dict[str, float] = {}
+        self._exporting = threading.local()
 
     # -- loading -------------------------------------------------------------------------
 
@@ -229,18 +243,78 @@ class StateFile:
 
     # -- writing -------------------------------------------------------------------------
 
-    def _export(self, environment_id: str) -> dict[str, bytes]:
+    def _export(self, environment_id: str, names: set[str] | None = None) -> dict[str, bytes]:
+        """The JSON of each service (those of ``names``, or all), taken under the shared lock."""
         backend = self.backends[environment_id]
-        return {
-            name: dumps(records, f"environment {environment_id}, service {name}")
-            for name, records in backend.export_state().items()
-        }
+        self._exporting.now = True
+        try:
+            with backend.lock:
+                snapshots = {
+                    name: service.snapshot()
+                    for name, service in backend.services().items()
+                    if names is None or name in names
+                }
+        finally:
+            self._exporting.now = False
+        return {name: dumps(records, f"environment {environment_id}, service {name}") for name, records in snapshots.items()}
 
-    def _open_log(self) -> int:
-        if self._log is None:
-            self._log = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            self._log_bytes = os.fstat(self._log).st_size
-        return self._log
+    # -- which services may have changed -------------------------------------------------
+
+    def _noting(self, environment_id: str, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        touched = self._touched
+        exporting = self._exporting
+        key = (environment_id, name)
+
+        @functools.wraps(method)
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            if getattr(exporting, "now", False):  # the state file's own reads
+                return method(*args, **kwargs)
+            # before and after: a commit that takes the first note may export before the change
+            # is made; the second is taken by the commit the request then waits for
+            touched.add(key)
+            try:
+                return method(*args, **kwargs)
+            finally:
+                touched.add(key)
+
+        return noted
+
+    def _watch(self, environment_id: str) -> bool:
+        """Wrap the services of the environment's Backend (a reset makes a new one); True when
+        they were not wrapped yet, so that nothing tells what changed before."""
+        backend = self.backends[environment_id]
+        if self._watched.get(environment_id) is backend:
+            return False
+        services = backend.services()
+        owner = {id(service): name for name, service in services.items()}
+        try:
+            for name, service in services.items():
+                # callbacks into other services (removal listeners) note those services
+                for attribute, value in list(vars(service).items()):
+                    if isinstance(value, list):
+                        for index, item in enumerate(value):
+                            if inspect.ismethod(item) and owner.get(id(item.__self__), name) != name:
+                                value[index] = self._noting(environment_id, owner[id(item.__self__)], item)
+                    elif inspect.ismethod(value) and owner.get(id(value.__self__), name) != name:
+                        setattr(service, attribute, self._noting(environment_id, owner[id(value.__self__)], value))
+                for attribute in dir(type(service)):
+                    if attribute.startswith("_") or not inspect.isfunction(inspect.getattr_static(type(service), attribute)):
+                        continue
+                    setattr(service, attribute, self._noting(environment_id, name, getattr(service, attribute)))
+        except (AttributeError, TypeError):  # a service that takes no attributes: export it whole, always
+            logger.warning("state file: the services of %s cannot be watched; each commit exports them all", environment_id)
+            return True
+        self._watched[environment_id] = backend
+        return True
+
+    def _changed_services(self, environment_id: str, touched: set[tuple[str, str]]) -> set[str] | None:
+        """The services to export for this commit (None: all)."""
+        fresh = self._watch(environment_id)
+        now = time.monotonic()
+        if fresh or environment_id not in self._written or now - self._full_at.get(environment_id, 0) > FULL_EXPORT_SECONDS:
+            self._full_at[environment_id] = now
+            return None
+        return {name for environment, name in touched if environment == environment_id}
 
     def commit(self, environment_ids: Iterable[str] | None = None) -> int:
         """Append what changed in these environments (None: all) to the log; lines written."""
@@ -249,46 +323,70 @@ class StateFile:
             if environment_ids is not None:
                 chosen = set(environment_ids)
                 wanted = [environment_id for environment_id in wanted if environment_id in chosen]
+            touched = set(self._touched)
+            self._touched.difference_update(touched)
+            # notes of environments this commit does not cover stay for the next
+            self._touched.update(key for key in touched if key[0] not in wanted)
             lines = []
             exported = {}
-            for environment_id in wanted:
-                services = self._export(environment_id)
-                before = self._written.get(environment_id, {})
-                changed = {name: data for name, data in services.items() if before.get(name) != data}
-                if not changed:
-                    continue
-                exported[environment_id] = services
-                self._sequence += 1
-                name = self.backends[environment_id].environment.name
-                parts = b",".join(orjson.dumps(service) + b":" + data for service, data in changed.items())
-                lines.append(
-                    b'{"sequence":%d,"environment":%s,"name":%s,"services":{%s}}\n'
-                    % (self._sequence, orjson.dumps(environment_id), dumps(name, "environment name"), parts)
-                )
-            if not lines:
-                return 0
-            handle = self._open_log()
-            data = b"".join(lines)
-            _write_all(handle, data)
+            try:
+                for environment_id in wanted:
+                    names = self._changed_services(environment_id, touched)
+                    if names is not None and not names:
+                        continue
+                    services = self._export(environment_id, names)
+                    before = self._written.get(environment_id, {})
+                    changed = {name: data for name, data in services.items() if before.get(name) != data}
+                    if not changed:
+                        continue
+                    exported[environment_id] = changed
+                    self._sequence += 1
+                    name = self.backends[environment_id].environment.name
+                    parts = b",".join(orjson.dumps(service) + b":" + data for service, data in changed.items())
+                    lines.append(
+                        b'{"sequence":%d,"environment":%s,"name":%s,"services":{%s}}\n'
+                        % (self._sequence, orjson.dumps(environment_id), dumps(name, "environment name"), parts)
+                    )
+                if not lines:
+                    return 0
+                handle = self._open_log()
+                data = b"".join(lines)
+                _write_all(handle, data)
+            except BaseException:
+                self._touched.update(touched)  # the next commit tries these again
+                self._full_at.clear()
+                raise
             if self.fsync == "always":
                 os.fsync(handle)
             else:
                 self._unsynced = True
             self._log_bytes += len(data)
-            self._written.update(exported)
+            for environment_id, changed in exported.items():
+                self._written.setdefault(environment_id, {}).update(changed)
             self.writes += len(lines)
             if self._log_bytes > max(COMPACT_MIN_BYTES, COMPACT_RATIO * self._snapshot_bytes):
                 self._compact()
             return len(lines)
 
+    def _open_log(self) -> int:
+        if self._log is None:
+            self._log = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._log_bytes = os.fstat(self._log).st_size
+        return self._log
+
     def flush(self) -> None:
-        """Fold everything into the snapshot and empty the log."""
+        """Export every environment whole, fold everything into the snapshot and empty the log."""
         with self._lock:
+            self._full_at.clear()
+            self.commit()
             self._compact()
 
     def _compact(self) -> None:
-        for environment in self.backends.environments():  # every environment, exported once at least
-            self._written[environment.id] = self._export(environment.id)
+        # what the log holds is what was written; an environment not written yet is exported now
+        for environment in self.backends.environments():
+            if environment.id not in self._written or self._watch(environment.id):
+                self._written[environment.id] = self._export(environment.id)
+                self._full_at[environment.id] = time.monotonic()
         environments = b",".join(
             orjson.dumps(environment_id)
             + b':{"name":%s,"services":{%s}}'
@@ -353,7 +451,12 @@ class StateFile:
             logger.exception("STATE NOT WRITTEN to %s: the changes just answered are only in memory", self.log_path)
 
     async def persist(self, environment_ids: set[str] | None) -> None:
-        """Return once a commit that began after this call has ended (requests share commits)."""
+        """Return once a commit that began after this call has ended (requests share commits).
+
+        The commit runs on the event loop itself, soon after the first request asks: the
+        requests finished meanwhile join it. (In a worker thread it would hold the interpreter
+        lock most of the time anyway, and the loop would finish fewer requests to share it.)
+        """
         self._requested += 1
         mine = self._requested
         if environment_ids is None or self._wanted is None:
@@ -363,16 +466,18 @@ class StateFile:
         loop = asyncio.get_running_loop()
         while self._committed < mine:
             if self._running is None or self._running.done():
-                wanted, self._wanted = self._wanted, set()
-                upto = self._requested
-                running = loop.run_in_executor(None, self._commit_logged, wanted)
-                self._running = running
-
-                def done(_future: asyncio.Future, upto: int = upto) -> None:
-                    self._committed = max(self._committed, upto)
-
-                running.add_done_callback(done)
+                self._running = loop.create_future()
+                loop.call_soon(self._commit_now, self._running)
             await asyncio.shield(self._running)
+
+    def _commit_now(self, done: asyncio.Future) -> None:
+        wanted, self._wanted = self._wanted, set()
+        upto = self._requested
+        try:
+            self._commit_logged(wanted)
+        finally:
+            self._committed = max(self._committed, upto)
+            done.set_result(None)
 
 
 class ChangeWatcher:
