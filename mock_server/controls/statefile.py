@@ -453,9 +453,8 @@ class StateFile:
     async def persist(self, environment_ids: set[str] | None) -> None:
         """Return once a commit that began after this call has ended (requests share commits).
 
-        The commit runs on the event loop itself, soon after the first request asks: the
-        requests finished meanwhile join it. (In a worker thread it would hold the interpreter
-        lock most of the time anyway, and the loop would finish fewer requests to share it.)
+        The commit runs on a worker thread (the loop goes on reading requests meanwhile, and a
+        sync to the disk does not stop it); the requests that finish meanwhile share the next.
         """
         self._requested += 1
         mine = self._requested
@@ -466,18 +465,15 @@ class StateFile:
         loop = asyncio.get_running_loop()
         while self._committed < mine:
             if self._running is None or self._running.done():
-                self._running = loop.create_future()
-                loop.call_soon(self._commit_now, self._running)
-            await asyncio.shield(self._running)
+                wanted, self._wanted = self._wanted, set()
+                upto = self._requested
+                self._running = loop.run_in_executor(None, self._commit_logged, wanted)
 
-    def _commit_now(self, done: asyncio.Future) -> None:
-        wanted, self._wanted = self._wanted, set()
-        upto = self._requested
-        try:
-            self._commit_logged(wanted)
-        finally:
-            self._committed = max(self._committed, upto)
-            done.set_result(None)
+                def done(_future: asyncio.Future, upto: int = upto) -> None:
+                    self._committed = max(self._committed, upto)
+
+                self._running.add_done_callback(done)
+            await asyncio.shield(self._running)
 
 
 class ChangeWatcher:
