@@ -110,12 +110,18 @@ class _suppress:
         return exc[0] is not None and issubclass(exc[0], OSError)
 
 
+_warned: set[tuple[str, str]] = set()
+
+
 def dumps(value: Any, where: str) -> bytes:
-    """JSON of ``value``; a string orjson refuses (a lone surrogate) is written escaped, with a warning."""
+    """JSON of ``value``. What orjson refuses (a lone surrogate, an integer beyond 64 bits) is
+    written by the json module instead (escaped), with a warning once per place and reason."""
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError as error:
-        logger.warning("state file: %s holds a value orjson cannot write (%s); written with escapes instead", where, error)
+        if (where, str(error)) not in _warned:
+            _warned.add((where, str(error)))
+            logger.warning("state file: %s holds a value orjson cannot write (%s); written by json instead", where, error)
         return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode()
 
 
