@@ -176,7 +176,9 @@ def test_a_failed_write_is_logged_loudly_and_the_next_commit_writes_it(tmp_path,
     app = create_app(_settings(path))
     real_write = statefile.os.write
     with _client(app) as http:
-        monkeypatch.setattr(statefile.os, "write", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+        monkeypatch.setattr(
+            statefile.os, "write", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device"))
+        )
         answer = http.post("/v1/integrations", json={**NEW, "identifier": "during-the-full-disk"})
         assert answer.status_code == 201
         assert "STATE NOT WRITTEN" in caplog.text and "No space left" in caplog.text
@@ -228,7 +230,19 @@ def _serve(path: Path, port: int, *extra: str) -> subprocess.Popen:
     log = path.with_name("server.log")
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--api-key", KEY, "--state-file", str(path), *extra],
+            [
+                sys.executable,
+                "-m",
+                "mock_server",
+                "serve",
+                "--port",
+                str(port),
+                "--api-key",
+                KEY,
+                "--state-file",
+                str(path),
+                *extra,
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -320,7 +334,11 @@ def test_a_server_killed_during_concurrent_writes_keeps_every_acknowledged_one(t
     kept = {record["subscriberId"] for record in backend.subscribers.snapshot()}
     lost = [subscriber_id for subscriber_id in acknowledged if subscriber_id not in kept]
     assert lost == [], f"{len(lost)} of {len(acknowledged)} acknowledged creates lost"
-    assert {p.name for p in tmp_path.iterdir() if not p.name.endswith(".tmp")} == {"state.json", "state.json.log", "server.log"}
+    assert {p.name for p in tmp_path.iterdir() if not p.name.endswith(".tmp")} == {
+        "state.json",
+        "state.json.log",
+        "server.log",
+    }
 
 
 def test_subscribers_and_the_inbox_survive_a_restart(tmp_path) -> None:
@@ -332,13 +350,20 @@ def test_subscribers_and_the_inbox_survive_a_restart(tmp_path) -> None:
         state = http.get("/_mock/state").json()["services"]
         record = next(r for r in state["inbox"] if r["messages"] and not r["messages"][0]["readAt"])
         subscriber, message_id = record["subscriberId"], record["messages"][0]["_id"]
-        assert http.post("/v2/subscribers", json={"subscriberId": "kept-subscriber", "email": "kept@example.com"}).status_code == 201
+        assert (
+            http.post(
+                "/v2/subscribers", json={"subscriberId": "kept-subscriber", "email": "kept@example.com"}
+            ).status_code
+            == 201
+        )
         slack = next(i for i in state["integrations"] if i["providerId"] == "slack" and i["active"])
         credentials = {"providerId": "slack", "integrationIdentifier": slack["identifier"],
                        "credentials": {"webhookUrl": "https://hooks.slack.com/kept"}}  # fmt: skip
         assert http.put("/v1/subscribers/kept-subscriber/credentials", json=credentials).status_code == 200
         assert http.patch("/v1/subscribers/kept-subscriber/online-status", json={"isOnline": True}).status_code == 200
-        marked = http.post(f"/v1/subscribers/{subscriber}/messages/mark-as", json={"messageId": message_id, "markAs": "read"})
+        marked = http.post(
+            f"/v1/subscribers/{subscriber}/messages/mark-as", json={"messageId": message_id, "markAs": "read"}
+        )
         assert marked.status_code == 201
         workflow = next(w for w in state["workflows"] if not w["critical"] and "email" in w["channels"])
         changed = http.patch(f"/v2/subscribers/{subscriber}/preferences",
@@ -358,9 +383,9 @@ def test_subscribers_and_the_inbox_survive_a_restart(tmp_path) -> None:
         kept = http.get("/v2/subscribers/kept-subscriber").json()["data"]
         assert kept["isOnline"] is True
         assert kept["channels"][0]["credentials"]["webhookUrl"] == "https://hooks.slack.com/kept"
-        assert [s["subscriberId"] for s in http.get("/v2/subscribers", params={"email": "kept@"}).json()["data"]["data"]] == [
-            "kept-subscriber"
-        ], "the search index is rebuilt from the file"
+        assert [
+            s["subscriberId"] for s in http.get("/v2/subscribers", params={"email": "kept@"}).json()["data"]["data"]
+        ] == ["kept-subscriber"], "the search index is rebuilt from the file"
         feed = http.get(f"/v1/subscribers/{subscriber}/notifications/feed", params={"limit": 100}).json()["data"]
         assert next(m for m in feed if m["_id"] == message_id)["read"] is True
         preferences = http.get(f"/v2/subscribers/{subscriber}/preferences").json()["data"]

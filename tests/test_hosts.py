@@ -37,7 +37,9 @@ def test_a_request_naming_another_host_is_refused_with_an_error_dto(server, host
 def test_a_rebound_name_cannot_reset_the_state(server) -> None:
     base, port = server
     before = httpx.get(f"{base}/v1/integrations", headers=HEADERS).json()
-    refused = httpx.post(f"{base}/_mock/reset", params={"empty": "true"}, headers={**HEADERS, "Host": f"attacker.example:{port}"})
+    refused = httpx.post(
+        f"{base}/_mock/reset", params={"empty": "true"}, headers={**HEADERS, "Host": f"attacker.example:{port}"}
+    )
     assert refused.status_code == 400
     assert httpx.get(f"{base}/v1/integrations", headers=HEADERS).json() == before
 
@@ -84,4 +86,7 @@ def test_a_trailing_slash_on_a_write_is_routed_too(server) -> None:
     base, _ = server
     created = httpx.post(f"{base}/v2/subscribers/", json={"subscriberId": "with-a-slash"}, headers=HEADERS)
     assert created.status_code == 201
-    assert httpx.get(f"{base}/v2/subscribers/with-a-slash/", headers=HEADERS).json()["data"]["subscriberId"] == "with-a-slash"
+    assert (
+        httpx.get(f"{base}/v2/subscribers/with-a-slash/", headers=HEADERS).json()["data"]["subscriberId"]
+        == "with-a-slash"
+    )

@@ -47,8 +47,9 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -106,8 +107,8 @@ class _suppress:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: Any) -> bool:
-        return exc[0] is not None and issubclass(exc[0], OSError)
+    def __exit__(self, *exc: object) -> bool:
+        return isinstance(exc[0], type) and issubclass(exc[0], OSError)
 
 
 _warned: set[tuple[str, str]] = set()
@@ -121,7 +122,9 @@ def dumps(value: Any, where: str) -> bytes:
     except orjson.JSONEncodeError as error:
         if (where, str(error)) not in _warned:
             _warned.add((where, str(error)))
-            logger.warning("state file: %s holds a value orjson cannot write (%s); written by json instead", where, error)
+            logger.warning(
+                "state file: %s holds a value orjson cannot write (%s); written by json instead", where, error
+            )
         return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode()
 
 
@@ -193,7 +196,9 @@ class StateFile:
             except (OSError, ValueError) as error:
                 raise StateFileError(f"state file {self.path} cannot be read as JSON: {error}") from None
             if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:
-                raise StateFileError(f"state file {self.path} is not a novu-mock state file (format {FORMAT!r}, version {VERSION})")
+                raise StateFileError(
+                    f"state file {self.path} is not a novu-mock state file (format {FORMAT!r}, version {VERSION})"
+                )
             if not isinstance(document.get("environments"), dict):
                 raise StateFileError(f"state file {self.path} has no 'environments' object")
         environments = document["environments"]
@@ -208,7 +213,7 @@ class StateFile:
                     entry = loads(line)
                     services = entry["services"]
                     if not isinstance(services, dict):
-                        raise ValueError("'services' is not an object")
+                        raise TypeError("'services' is not an object")
                 except (ValueError, KeyError, TypeError) as error:
                     if number == last:  # cut short by a crash mid-write: never acknowledged
                         logger.warning("state file %s: the last line was cut short (%s); dropped", self.log_path, error)
@@ -233,7 +238,9 @@ class StateFile:
         for environment_id, saved in environments.items():
             if environment_id in known:
                 try:
-                    self.check_services(saved.get("services") if isinstance(saved, dict) else None, f"environments.{environment_id}")
+                    self.check_services(
+                        saved.get("services") if isinstance(saved, dict) else None, f"environments.{environment_id}"
+                    )
                 except ValueError as error:
                     raise StateFileError(f"state file {self.path}: {error}") from None
         for environment_id, saved in environments.items():
@@ -242,7 +249,7 @@ class StateFile:
                 continue
             try:
                 self.backends[environment_id].import_state(saved["services"])
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 (any refusal of the store stops the start, named)
                 raise StateFileError(f"state file {self.path}, environment {environment_id}: {error}") from None
         self._sequence = document["sequence"]
         return True
@@ -262,7 +269,9 @@ class StateFile:
                 }
         finally:
             self._exporting.now = False
-        return {name: dumps(records, f"environment {environment_id}, service {name}") for name, records in snapshots.items()}
+        return {
+            name: dumps(records, f"environment {environment_id}, service {name}") for name, records in snapshots.items()
+        }
 
     # -- which services may have changed -------------------------------------------------
 
@@ -304,11 +313,15 @@ class StateFile:
                     elif inspect.ismethod(value) and owner.get(id(value.__self__), name) != name:
                         setattr(service, attribute, self._noting(environment_id, owner[id(value.__self__)], value))
                 for attribute in dir(type(service)):
-                    if attribute.startswith("_") or not inspect.isfunction(inspect.getattr_static(type(service), attribute)):
+                    if attribute.startswith("_") or not inspect.isfunction(
+                        inspect.getattr_static(type(service), attribute)
+                    ):
                         continue
                     setattr(service, attribute, self._noting(environment_id, name, getattr(service, attribute)))
         except (AttributeError, TypeError):  # a service that takes no attributes: export it whole, always
-            logger.warning("state file: the services of %s cannot be watched; each commit exports them all", environment_id)
+            logger.warning(
+                "state file: the services of %s cannot be watched; each commit exports them all", environment_id
+            )
             return True
         self._watched[environment_id] = backend
         return True
@@ -317,7 +330,11 @@ class StateFile:
         """The services to export for this commit (None: all)."""
         fresh = self._watch(environment_id)
         now = time.monotonic()
-        if fresh or environment_id not in self._written or now - self._full_at.get(environment_id, 0) > FULL_EXPORT_SECONDS:
+        if (
+            fresh
+            or environment_id not in self._written
+            or now - self._full_at.get(environment_id, 0) > FULL_EXPORT_SECONDS
+        ):
             self._full_at[environment_id] = now
             return None
         return {name for environment, name in touched if environment == environment_id}
@@ -402,7 +419,9 @@ class StateFile:
             )
             for environment_id, services in self._written.items()
         )
-        head = orjson.dumps({"format": FORMAT, "version": VERSION, "savedAt": utc_now_iso(), "sequence": self._sequence})
+        head = orjson.dumps(
+            {"format": FORMAT, "version": VERSION, "savedAt": utc_now_iso(), "sequence": self._sequence}
+        )
         data = head[:-1] + b',"environments":{' + environments + b"}}"
         # the snapshot is synced before the log it replaces is emptied (unless fsync is never)
         atomic_write(self.path, data, sync=self.fsync != "never")
@@ -430,7 +449,9 @@ class StateFile:
         try:
             self.flush()
         except Exception:
-            logger.exception("STATE FILE NOT WRITTEN at shutdown: %s (the log %s still holds every commit)", self.path, self.log_path)
+            logger.exception(
+                "STATE FILE NOT WRITTEN at shutdown: %s (the log %s still holds every commit)", self.path, self.log_path
+            )
         with self._lock:
             if self._log is not None:
                 os.close(self._log)
@@ -503,7 +524,9 @@ class ChangeWatcher:
         finally:
             # the environment the key names; every one for requests without a key (the control
             # surface acts on any, an OAuth callback names its environment in the signed state)
-            environment = None if scope["path"].startswith("/_mock/") else environment_of(scope, self.state_file.backends)
+            environment = (
+                None if scope["path"].startswith("/_mock/") else environment_of(scope, self.state_file.backends)
+            )
             await self.state_file.persist(None if environment is None else {environment.id})
             for message in held:
                 await send(message)
