@@ -460,12 +460,15 @@ class StateFile:
     def _sync_now_and_then(self) -> None:
         while not self._stop.wait(FSYNC_INTERVAL_SECONDS):
             with self._lock:
-                if self._unsynced and self._log is not None:
-                    try:
-                        os.fsync(self._log)
-                        self._unsynced = False
-                    except OSError:
-                        logger.exception("could not sync the state log %s", self.log_path)
+                handle = self._log if self._unsynced else None
+                self._unsynced = False
+            if handle is None:
+                continue
+            try:  # outside the lock: commits go on meanwhile (close() stops this thread first)
+                os.fsync(handle)
+            except OSError:
+                self._unsynced = True
+                logger.exception("could not sync the state log %s", self.log_path)
 
     # -- group commit (event loop side) --------------------------------------------------
 
