@@ -23,6 +23,7 @@ from mock_server.controls.journal import Journal, JournalMiddleware
 from mock_server.controls.routing import Router
 from mock_server.controls.statefile import ChangeWatcher, StateFile
 from mock_server.fastpath import FastPath, compile_operations
+from mock_server.hosts import HostGuard, allowed_hosts
 from mock_server.idempotency import IdempotencyStore
 from mock_server.jsoncodec import JSONIFIER
 from mock_server.ratelimit import RateLimiter
@@ -88,8 +89,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             Path(settings.state_file),
             backends,
             check_services=controls.check_services,
-            delay=settings.state_write_delay,
-            max_wait=settings.state_write_delay * 10,
+            fsync=settings.state_fsync,
         )
         controls.state_file.load()  # a broken file stops the start here, before anything is written
 
@@ -147,8 +147,13 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         "state_signer": StateSigner(settings.secret, settings.oauth_state_ttl_seconds),
         "controls": controls,
     }
-    # Connexion puts the middleware added first outermost. From the outside in: (state-file change
-    # watcher) -> compiled path -> journal -> wire (rate limits, idempotency) -> CORS -> faults -> Connexion
+    # Connexion puts the middleware added first outermost. From the outside in: Host allow-list and
+    # trailing slash -> (state-file change watcher) -> compiled path -> journal -> wire (rate limits,
+    # idempotency) -> CORS -> faults -> Connexion
+    app.add_middleware(
+        HostGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, hosts=allowed_hosts(settings.host, settings.allowed_hosts),
+        keep_slash_under=DOCS_PATH,
+    )
     if controls.state_file is not None:
         app.add_middleware(ChangeWatcher, position=MiddlewarePosition.BEFORE_EXCEPTION, state_file=controls.state_file)
     if settings.fast_path:

@@ -49,6 +49,19 @@ def _serve_parser(subparsers) -> None:
         help="where chat OAuth URLs point: the mock's stand-in consent pages (default, works offline) "
         "or the real Slack / Microsoft pages",
     )
+    limits = serve.add_argument_group("connections and hosts")
+    limits.add_argument("--header-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
+                        help="a request line and headers not complete after SECONDS get 408 and the connection is "
+                             "closed (default 10)")  # fmt: skip
+    limits.add_argument("--max-header-bytes", type=int, default=16 * 1024, metavar="N",
+                        help="a larger request line and headers get 431 and the connection is closed "
+                             "(default 16384, Node's limit)")  # fmt: skip
+    limits.add_argument("--max-connections", type=int, default=None, metavar="N",
+                        help="connections open at once; beyond it the longest-idle one is closed, or the new one "
+                             "gets 503 (default: what the file descriptor limit allows, 704 under ulimit -n 1024)")  # fmt: skip
+    limits.add_argument("--allowed-host", action="append", default=[], metavar="HOST",
+                        help="also answer requests whose Host header names HOST (repeatable; '*' for any). "
+                             "Always allowed: the bound address, localhost, 127.0.0.1 and [::1], on any port")  # fmt: skip
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument(
         "--loop",
@@ -64,13 +77,27 @@ def _serve_parser(subparsers) -> None:
                           help="share of Novu API requests answered with a Novu-shaped 500 or 503, e.g. 0.05")  # fmt: skip
     controls.add_argument("--state-file", type=Path, default=None, metavar="PATH",
                           help="load the state from PATH at start and keep it written there (default: in memory only)")  # fmt: skip
-    controls.add_argument("--state-write-delay", type=float, default=0.5, metavar="SECONDS",
-                          help="quiet time before the state file is written after a change (default 0.5)")  # fmt: skip
+    controls.add_argument("--state-fsync", choices=["always", "interval", "never"], default="interval",
+                          help="when the state file's log reaches the disk: always (before each answer; survives a "
+                               "power loss), interval (once a second, the default), never (left to the OS). Every "
+                               "write is in the OS before its answer, so each survives a killed process")  # fmt: skip
+    # accepted for scripts written before the log (writes are no longer debounced); ignored
+    controls.add_argument("--state-write-delay", type=float, default=None, help=argparse.SUPPRESS)
     controls.add_argument("--journal-size", type=int, default=10_000, metavar="N",
                           help="request journal entries kept per environment (default 10000)")  # fmt: skip
     controls.add_argument("--reload", action="store_true",
                           help="restart when openapi.yaml or the fixtures change (keeps state with --state-file)")  # fmt: skip
     controls.add_argument("--spec", type=Path, default=None, metavar="PATH", help="the OpenAPI document to serve (default: the bundled one)")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text!r}")
+    return value
 
 
 def _rate(text: str) -> int:
@@ -176,6 +203,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.rate_limit < 1:
         raise SystemExit("novu-mock: --rate-limit must be at least 1")
     keys = {key: f"Environment {index + 1}" for index, key in enumerate(dict.fromkeys(args.api_key))}
+    if args.max_header_bytes < 1024:
+        raise SystemExit("novu-mock: --max-header-bytes must be at least 1024")
+    if args.max_connections is not None and args.max_connections < 1:
+        raise SystemExit("novu-mock: --max-connections must be at least 1")
     if args.journal_size < 1:
         raise SystemExit("novu-mock: --journal-size must be at least 1")
     extra = {"spec_path": args.spec.resolve()} if args.spec else {}
@@ -185,7 +216,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         error_rate=args.error_rate,
         journal_size=args.journal_size,
         state_file=args.state_file.resolve() if args.state_file else None,
-        state_write_delay=args.state_write_delay,
+        state_fsync=args.state_fsync,
+        header_timeout_seconds=args.header_timeout,
+        max_header_bytes=args.max_header_bytes,
+        max_connections=args.max_connections,
+        allowed_hosts=tuple(args.allowed_host),
         host=args.host,
         port=args.port,
         seed=args.seed,
@@ -229,6 +264,23 @@ def banner(settings: Settings) -> str:
     return "\n".join(lines)
 
 
+def exposure_warning(settings: Settings) -> str | None:
+    """A warning when the mock listens beyond this machine with keys anyone can read in the docs."""
+    from mock_server.hosts import is_loopback
+
+    if is_loopback(settings.host):
+        return None
+    defaults = [key for key in settings.api_keys if key in DEFAULT_API_KEYS]
+    if not defaults:
+        return None
+    return (
+        f"novu-mock: WARNING: listening on {settings.host or 'every address'}, beyond this machine, with the "
+        f"documented default API key{'s' if len(defaults) > 1 else ''} ({', '.join(defaults)}): whoever reaches "
+        "this address can read and change the mock's data and reset it. Pass your own keys with --api-key, "
+        "or bind to 127.0.0.1."
+    )
+
+
 def serve(settings: Settings, log_level: str, loop: str = DEFAULT_EVENT_LOOP) -> int:
     import warnings
 
@@ -249,12 +301,18 @@ def serve(settings: Settings, log_level: str, loop: str = DEFAULT_EVENT_LOOP) ->
             print(f"novu-mock: {error}", file=sys.stderr)
             return 3
     print(banner(settings), flush=True)
+    warning = exposure_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     # uvicorn writes a request's line at info level: above it, the lines would be built for nothing.
     # The Novu REST API has no WebSocket route: no WebSocket implementation to import at start.
     access_log = log_level in ("trace", "debug", "info")
+    from mock_server.connections import server_config
+
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=log_level, access_log=access_log, ws="none", loop=loop
-    )
+        app, host=settings.host, port=settings.port, log_level=log_level, access_log=access_log, ws="none", loop=loop,
+        **server_config(settings),
+    )  # fmt: skip
     return 0
 
 

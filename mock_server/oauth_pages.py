@@ -17,6 +17,7 @@ are plain routes next to the spec-driven app rather than operations in ``openapi
 from __future__ import annotations
 
 import html
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -52,14 +53,42 @@ def _known_client(backends: Backends, provider_id: str, client_id: str) -> bool:
     )
 
 
+_OWN_CALLBACKS = re.compile(
+    "^(" + re.escape(chat_oauth.CALLBACK_PATH) + r"|/v1/subscribers/[^/]+/credentials/[^/]+/oauth/callback)$"
+)
+
+
+def _registered_redirect(request: Request, backends: Backends, provider_id: str, client_id: str, redirect_uri: str) -> bool:
+    """Like a real provider, send the code only to a registered place: this mock's own callback
+    (on the host the page was asked for, which passed the Host allow-list), or the
+    ``credentials.redirectUrl`` of an integration of that client."""
+    target = urlsplit(redirect_uri)
+    if target.scheme not in ("http", "https"):
+        return False
+    if target.netloc.lower() == request.headers.get("host", "").lower() and _OWN_CALLBACKS.match(target.path):
+        return True
+    return any(
+        (registered := urlsplit(str(integration.credentials.get("redirectUrl") or ""))).netloc
+        and (registered.scheme, registered.netloc.lower(), registered.path) == (target.scheme, target.netloc.lower(), target.path)
+        for backend in backends
+        for integration in backend.integrations.list()
+        if integration.provider_id == provider_id and integration.credentials.get("clientId") == client_id
+    )
+
+
 def _back_to_app(request: Request, provider_id: str, extra: dict[str, str] | None = None) -> RedirectResponse:
     """What the provider does after the user decides: redirect to ``redirect_uri`` with a code or an error."""
     query = _require(request, "client_id", "redirect_uri", "state")
-    if not _known_client(_services(request)["backends"], provider_id, query["client_id"]):
+    backends = _services(request)["backends"]
+    if not _known_client(backends, provider_id, query["client_id"]):
         raise BadRequest(f"invalid_client_id: no {provider_id} integration has clientId {query['client_id']}")
     redirect_uri = query["redirect_uri"]
-    if urlsplit(redirect_uri).scheme not in ("http", "https"):
-        raise BadRequest("redirect_uri must be an http(s) URL")
+    if not _registered_redirect(request, backends, provider_id, query["client_id"], redirect_uri):
+        # never an open redirect carrying a code: Slack and Microsoft refuse an unregistered one too
+        raise BadRequest(
+            f"bad_redirect_uri: {redirect_uri} is neither this mock's OAuth callback nor the redirectUrl of a "
+            f"{provider_id} integration with this clientId"
+        )
     error = request.query_params.get("error")
     if error:
         answer = {"error": error, "state": query["state"]}

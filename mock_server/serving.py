@@ -23,7 +23,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 @contextlib.contextmanager
 def running(settings: Settings, *, timeout: float = 15.0) -> Iterator[str]:
     """Serve ``settings`` on a background thread; yields the base URL, stops the server on exit."""
-    with running_app(create_app(settings), host=settings.host, port=settings.port, timeout=timeout) as base_url:
+    from mock_server.connections import server_config
+
+    app = create_app(settings)
+    with running_app(app, host=settings.host, port=settings.port, timeout=timeout, **server_config(settings)) as base_url:
         yield base_url
 
 

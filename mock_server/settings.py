@@ -64,8 +64,19 @@ class Settings:
     journal_size: int = 10_000
     # load the state from here at start and keep it written there; None: in memory only
     state_file: Path | None = None
-    # seconds without changes before the state file is written (at most 10x this under load)
-    state_write_delay: float = 0.5
+    # -- connections (mock_server/connections.py) --
+    # seconds a request line and headers may take to arrive before 408 and a close
+    header_timeout_seconds: float = 10.0
+    # a larger request line and headers get 431 and a close (Node's default limit)
+    max_header_bytes: int = 16 * 1024
+    # connections open at once; None: what the file descriptor limit allows (connections.descriptor_budget)
+    max_connections: int | None = None
+    # Host header values answered besides the bound address, localhost, 127.0.0.1 and [::1]
+    # (mock_server/hosts.py); "*" allows any
+    allowed_hosts: tuple[str, ...] = ()
+    # when the state file's log is synced to the disk: "always" (before each answer), "interval"
+    # (once a second), "never" (left to the operating system); every one survives a killed process
+    state_fsync: str = "interval"
 
     def __post_init__(self) -> None:
         from fixtures.scale import FIXTURE_SIZES
@@ -74,3 +85,5 @@ class Settings:
             raise ValueError(f"fixtures_size must be one of {', '.join(FIXTURE_SIZES)}, not {self.fixtures_size!r}")
         if self.oauth_consent not in ("mock", "provider"):
             raise ValueError(f"oauth_consent must be 'mock' or 'provider', not {self.oauth_consent!r}")
+        if self.state_fsync not in ("always", "interval", "never"):
+            raise ValueError(f"state_fsync must be always, interval or never, not {self.state_fsync!r}")

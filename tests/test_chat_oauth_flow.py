@@ -205,6 +205,41 @@ def test_standin_refuses_an_unknown_client(client) -> None:
     assert "invalid_client_id" in response.json()["message"]
 
 
+def _standin_query(client) -> tuple[str, dict[str, str]]:
+    url = _oauth_url(client, "/v1/integrations/chat/oauth", {"integrationIdentifier": "slack-prod"})
+    parts = urlsplit(url)
+    return parts.path, {key: values[0] for key, values in parse_qs(parts.query).items()}
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://attacker.example/collect",
+        "http://attacker.example/v1/integrations/chat/oauth/callback",  # the right path on another host
+        "http://testserver/_mock/state",  # this host, not a callback
+        "javascript:alert(1)",
+    ],
+)
+def test_standin_sends_the_code_only_to_a_registered_place(client, redirect_uri) -> None:
+    path, query = _standin_query(client)
+    response = client.get(path, params={**query, "redirect_uri": redirect_uri}, follow_redirects=False)
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "bad_redirect_uri" in response.json()["message"]
+
+
+def test_standin_redirects_to_the_integrations_registered_redirect_url(client) -> None:
+    integration = next(i for i in client.get("/v1/integrations").json() if i["identifier"] == "slack-prod")
+    registered = "https://app.example.com/after-slack"
+    changed = client.put(f"/v1/integrations/{integration['_id']}",
+                         json={"credentials": {**integration["credentials"], "redirectUrl": registered}})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    path, query = _standin_query(client)
+    response = client.get(path, params={**query, "redirect_uri": registered}, follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["location"].startswith(registered + "?code=mock-slack-")
+
+
 @pytest.fixture
 def provider_client():
     settings = Settings(api_keys={KEY: "Development", OTHER_KEY: "Production"}, seed=7, oauth_consent="provider")

@@ -68,3 +68,55 @@ def test_serve_answers_over_http(loop) -> None:
         output, _ = process.communicate(timeout=10)
     assert "cli-key" in output and f"http://127.0.0.1:{port}/docs" in output
     assert "Warning" not in output, output  # nothing about libraries' own test clients at start
+
+
+def test_connection_and_host_options_reach_the_settings() -> None:
+    args = build_parser().parse_args(
+        ["serve", "--header-timeout", "2.5", "--max-header-bytes", "32768", "--max-connections", "100",
+         "--allowed-host", "novu-mock", "--allowed-host", "mock.internal", "--state-fsync", "always"]
+    )  # fmt: skip
+    settings = settings_from(args)
+    assert settings.header_timeout_seconds == 2.5
+    assert settings.max_header_bytes == 32768
+    assert settings.max_connections == 100
+    assert settings.allowed_hosts == ("novu-mock", "mock.internal")
+    assert settings.state_fsync == "always"
+    defaults = settings_from(build_parser().parse_args(["serve"]))
+    assert (defaults.header_timeout_seconds, defaults.max_header_bytes, defaults.state_fsync) == (10.0, 16384, "interval")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--header-timeout", "0"])
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--state-fsync", "sometimes"])
+
+
+def test_a_warning_when_listening_beyond_the_machine_with_the_documented_keys() -> None:
+    from mock_server.cli import exposure_warning
+
+    exposed = settings_from(build_parser().parse_args(["serve", "--host", "0.0.0.0"]))
+    warning = exposure_warning(exposed)
+    assert warning and "WARNING" in warning and "nv-mock-development-secret-key" in warning and "--api-key" in warning
+    assert exposure_warning(settings_from(build_parser().parse_args(["serve"]))) is None, "127.0.0.1: no warning"
+    assert exposure_warning(settings_from(build_parser().parse_args(["serve", "--host", "::1"]))) is None
+    own_keys = settings_from(build_parser().parse_args(["serve", "--host", "0.0.0.0", "--api-key", "my-own-secret"]))
+    assert exposure_warning(own_keys) is None
+
+
+def test_serve_prints_the_warning_on_a_public_address() -> None:
+    port = free_port("0.0.0.0")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "serve", "--host", "0.0.0.0", "--port", str(port), "--no-fixtures"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/v1/health-check", timeout=1).status_code == 200
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=20)
+    assert b"WARNING: listening on 0.0.0.0" in errors

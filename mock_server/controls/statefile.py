@@ -1,26 +1,60 @@
-"""``--state-file PATH``: state that survives restarts.
+"""``--state-file PATH``: state that survives restarts, and no acknowledged write lost.
 
-At start the file, when it exists, is checked whole and loaded (a broken file stops the start
-with a clear message and is left untouched). After changes the state is written again, debounced:
-once no change came for ``delay`` seconds, and at least every ``max_wait`` seconds under constant
-load. At shutdown (SIGTERM, SIGINT) it is written a last time. Every write goes to a temporary
-file in the same folder, is flushed to disk, then renamed over the old file: a crash mid-write
-leaves the previous complete file, never a partial one.
+Two files: ``PATH``, a snapshot of every environment, and ``PATH.log``, an append-only log of
+what changed since. A request that may change state (POST, PUT, PATCH, DELETE) gets its answer
+only after its change is in the log: the ``ChangeWatcher`` holds the answer back, the state file
+exports the environment the request's key names (every environment for requests without a key:
+the control surface, OAuth callbacks), compares each service's records with what the files
+already hold and appends one line with the services that differ. The line is written with
+``os.write`` to a file opened for appending, so it is in the operating system before the answer
+leaves: a ``kill -9`` of the process loses nothing acknowledged.
+
+Commits are grouped: requests that finish while a commit is under way share the next one, so
+under concurrency one export serves many requests. The log holds state, never requests to
+replay, so it needs no rule of the store to be deterministic and follows every service a
+``Backend`` has. A commit exports the services that may have changed, whole: those whose public
+methods were called since the last commit (each is wrapped to note it, before and after the
+call), and those another service calls back (its removal listeners). What a commit costs grows
+with the size of those services, not with the size of the change. As a safety net for a change
+made some other way, a commit exports the whole environment when the last whole export is more
+than ``FULL_EXPORT_SECONDS`` old.
+
+Power loss is what ``fsync`` (``--state-fsync``) is for: ``always`` syncs the log before each
+answer (nothing acknowledged is lost, at a cost per commit); ``interval`` (default) syncs it once
+a second from a background thread (a power loss loses at most about the last second); ``never``
+leaves it to the operating system (still safe against a killed process).
+
+When the log outgrows the snapshot, and at start and shutdown, the log is folded into the
+snapshot: written to a temporary file, synced, renamed over the old one, then the log is
+emptied. Each log line carries a sequence number and the snapshot the last one it holds, so a
+crash between the rename and the truncation replays nothing twice. At start the snapshot is
+read, the log's lines applied to it (a last line cut short by a crash mid-write was never
+acknowledged and is dropped with a warning), the whole checked (a broken file stops the start
+with a clear message and is left untouched) and loaded.
+
+A write that fails (a full disk, a value JSON cannot hold) is logged loudly with the reason and
+retried by the next commit: it never stops later writes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 import json
 import logging
 import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.auth import environment_of
 from mock_server.errors import utc_now_iso
 from mock_server.store import Backends
 
@@ -29,39 +63,83 @@ logger = logging.getLogger("novu_mock")
 FORMAT = "novu-mock state"
 VERSION = 1
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FSYNC_POLICIES = ("always", "interval", "never")
+DEFAULT_FSYNC = "interval"
+FSYNC_INTERVAL_SECONDS = 1.0
+# the log is folded into the snapshot once it is larger than this many times the snapshot (and 4 MiB)
+COMPACT_RATIO = 4
+COMPACT_MIN_BYTES = 16 * 1024 * 1024
+FULL_EXPORT_SECONDS = 5.0
 
 
 class StateFileError(Exception):
     pass
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def _sync_directory(directory: Path) -> None:
+    with _suppress():  # make a rename durable
+        handle = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
+def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write ``data`` to ``path`` so that ``path`` is always either the old or the new content."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if sync:
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         with _suppress():
             os.unlink(temporary)
         raise
-    with _suppress():  # make the rename itself durable
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    if sync:
+        _sync_directory(path.parent)
 
 
 class _suppress:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: Any) -> bool:
-        return exc[0] is not None and issubclass(exc[0], OSError)
+    def __exit__(self, *exc: object) -> bool:
+        return isinstance(exc[0], type) and issubclass(exc[0], OSError)
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def dumps(value: Any, where: str) -> bytes:
+    """JSON of ``value``. What orjson refuses (a lone surrogate, an integer beyond 64 bits) is
+    written by the json module instead (escaped), with a warning once per place and reason."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError as error:
+        if (where, str(error)) not in _warned:
+            _warned.add((where, str(error)))
+            logger.warning(
+                "state file: %s holds a value orjson cannot write (%s); written by json instead", where, error
+            )
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def loads(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)  # escaped lone surrogates (see dumps); raises ValueError when broken
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(handle, view)
+        view = view[written:]
 
 
 class StateFile:
@@ -71,110 +149,365 @@ class StateFile:
         backends: Backends,
         *,
         check_services: Callable[[dict[str, Any], str], None],
-        delay: float = 0.5,
-        max_wait: float = 5.0,
+        fsync: str = DEFAULT_FSYNC,
     ) -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync must be one of {', '.join(FSYNC_POLICIES)}, not {fsync!r}")
         self.path = Path(path)
+        self.log_path = self.path.with_name(self.path.name + ".log")
         self.backends = backends
         self.check_services = check_services
-        self.delay = delay
-        self.max_wait = max(max_wait, delay)
-        self.writes = 0
-        self._dirty = threading.Event()
+        self.fsync = fsync
+        self.writes = 0  # log lines appended
+        self.compactions = 0
+        self.failures = 0
+        # environment id -> service -> the JSON of its records as the files hold them
+        self._written: dict[str, dict[str, bytes]] = {}
+        self._sequence = 0
+        self._snapshot_bytes = 0
+        self._log: int | None = None
+        self._log_bytes = 0
+        self._unsynced = False
+        self._lock = threading.RLock()  # one commit or compaction at a time
         self._stop = threading.Event()
-        self._write_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._syncer: threading.Thread | None = None
+        # group commit, on the event loop: requests wanting a commit, commits done, the one running
+        self._requested = 0
+        self._committed = 0
+        self._wanted: set[str] | None = set()  # None: every environment
+        self._running: asyncio.Future | None = None
+        # which services may have changed: the Backend each environment's wrappers were put on,
+        # (environment, service) pairs noted since the last commit, the last whole export
+        self._watched: dict[str, Any] = {}
+        self._touched: set[tuple[str, str]] = set()
+        self._full_at: dict[str, float] = {}
+        self._exporting = threading.local()
 
     # -- loading -------------------------------------------------------------------------
 
+    def _read(self) -> dict[str, Any] | None:
+        """The snapshot with the log applied, checked; None when there is neither."""
+        if not self.path.exists() and not self.log_path.exists():
+            return None
+        document: dict[str, Any] = {"format": FORMAT, "version": VERSION, "sequence": 0, "environments": {}}
+        if self.path.exists():
+            try:
+                document = loads(self.path.read_bytes())
+            except (OSError, ValueError) as error:
+                raise StateFileError(f"state file {self.path} cannot be read as JSON: {error}") from None
+            if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:
+                raise StateFileError(
+                    f"state file {self.path} is not a novu-mock state file (format {FORMAT!r}, version {VERSION})"
+                )
+            if not isinstance(document.get("environments"), dict):
+                raise StateFileError(f"state file {self.path} has no 'environments' object")
+        environments = document["environments"]
+        sequence = document.get("sequence", 0)
+        if self.log_path.exists():
+            lines = self.log_path.read_bytes().split(b"\n")
+            last = len(lines) - 1
+            for number, line in enumerate(lines):
+                if not line.strip():
+                    continue
+                try:
+                    entry = loads(line)
+                    services = entry["services"]
+                    if not isinstance(services, dict):
+                        raise TypeError("'services' is not an object")
+                except (ValueError, KeyError, TypeError) as error:
+                    if number == last:  # cut short by a crash mid-write: never acknowledged
+                        logger.warning("state file %s: the last line was cut short (%s); dropped", self.log_path, error)
+                        continue
+                    raise StateFileError(f"state file {self.log_path}, line {number + 1}: {error}") from None
+                if entry.get("sequence", 0) <= document.get("sequence", 0):
+                    continue  # already in the snapshot (a crash between the fold and the truncation)
+                saved = environments.setdefault(entry["environment"], {"name": entry.get("name"), "services": {}})
+                saved["services"].update(services)
+                sequence = entry["sequence"]
+        document["sequence"] = sequence
+        return document
+
     def load(self) -> bool:
-        """Load the file into the environments it names; False when there is no file yet."""
-        if not self.path.exists():
+        """Load the files into the environments they name; False when there are none yet."""
+        document = self._read()
+        if document is None:
             return False
-        try:
-            document = json.loads(self.path.read_bytes())
-        except (OSError, ValueError) as error:
-            raise StateFileError(f"state file {self.path} cannot be read as JSON: {error}") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:
-            raise StateFileError(f"state file {self.path} is not a novu-mock state file (format {FORMAT!r}, version {VERSION})")
-        environments = document.get("environments")
-        if not isinstance(environments, dict):
-            raise StateFileError(f"state file {self.path} has no 'environments' object")
-        known = {backend.environment.id: backend for backend in self.backends}
+        environments = document["environments"]
+        known = {environment.id for environment in self.backends.environments()}
         # check everything first: a bad file loads nothing
         for environment_id, saved in environments.items():
             if environment_id in known:
                 try:
-                    self.check_services(saved.get("services") if isinstance(saved, dict) else None, f"environments.{environment_id}")
+                    self.check_services(
+                        saved.get("services") if isinstance(saved, dict) else None, f"environments.{environment_id}"
+                    )
                 except ValueError as error:
                     raise StateFileError(f"state file {self.path}: {error}") from None
         for environment_id, saved in environments.items():
-            backend = known.get(environment_id)
-            if backend is None:
+            if environment_id not in known:
                 logger.warning("state file %s: environment %s has no API key here; skipped", self.path, environment_id)
                 continue
             try:
-                backend.import_state(saved["services"])
-            except Exception as error:
+                self.backends[environment_id].import_state(saved["services"])
+            except Exception as error:  # noqa: BLE001 (any refusal of the store stops the start, named)
                 raise StateFileError(f"state file {self.path}, environment {environment_id}: {error}") from None
+        self._sequence = document["sequence"]
         return True
 
     # -- writing -------------------------------------------------------------------------
 
-    def document(self) -> dict[str, Any]:
+    def _export(self, environment_id: str, names: set[str] | None = None) -> dict[str, bytes]:
+        """The JSON of each service (those of ``names``, or all), taken under the shared lock."""
+        backend = self.backends[environment_id]
+        self._exporting.now = True
+        try:
+            with backend.lock:
+                snapshots = {
+                    name: service.snapshot()
+                    for name, service in backend.services().items()
+                    if names is None or name in names
+                }
+        finally:
+            self._exporting.now = False
         return {
-            "format": FORMAT,
-            "version": VERSION,
-            "savedAt": utc_now_iso(),
-            "environments": {
-                backend.environment.id: {"name": backend.environment.name, "services": backend.export_state()}
-                for backend in self.backends
-            },
+            name: dumps(records, f"environment {environment_id}, service {name}") for name, records in snapshots.items()
         }
 
-    def flush(self) -> None:
-        with self._write_lock:
-            data = json.dumps(self.document(), ensure_ascii=False, indent=1).encode()
-            atomic_write(self.path, data)
-            self.writes += 1
+    # -- which services may have changed -------------------------------------------------
 
-    def changed(self) -> None:
-        self._dirty.set()
+    def _noting(self, environment_id: str, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        touched = self._touched
+        exporting = self._exporting
+        key = (environment_id, name)
+
+        @functools.wraps(method)
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            if getattr(exporting, "now", False):  # the state file's own reads
+                return method(*args, **kwargs)
+            # before and after: a commit that takes the first note may export before the change
+            # is made; the second is taken by the commit the request then waits for
+            touched.add(key)
+            try:
+                return method(*args, **kwargs)
+            finally:
+                touched.add(key)
+
+        return noted
+
+    def _watch(self, environment_id: str) -> bool:
+        """Wrap the services of the environment's Backend (a reset makes a new one); True when
+        they were not wrapped yet, so that nothing tells what changed before."""
+        backend = self.backends[environment_id]
+        if self._watched.get(environment_id) is backend:
+            return False
+        services = backend.services()
+        owner = {id(service): name for name, service in services.items()}
+        try:
+            for name, service in services.items():
+                # callbacks into other services (removal listeners) note those services
+                for attribute, value in list(vars(service).items()):
+                    if isinstance(value, list):
+                        for index, item in enumerate(value):
+                            if inspect.ismethod(item) and owner.get(id(item.__self__), name) != name:
+                                value[index] = self._noting(environment_id, owner[id(item.__self__)], item)
+                    elif inspect.ismethod(value) and owner.get(id(value.__self__), name) != name:
+                        setattr(service, attribute, self._noting(environment_id, owner[id(value.__self__)], value))
+                for attribute in dir(type(service)):
+                    if attribute.startswith("_") or not inspect.isfunction(
+                        inspect.getattr_static(type(service), attribute)
+                    ):
+                        continue
+                    setattr(service, attribute, self._noting(environment_id, name, getattr(service, attribute)))
+        except (AttributeError, TypeError):  # a service that takes no attributes: export it whole, always
+            logger.warning(
+                "state file: the services of %s cannot be watched; each commit exports them all", environment_id
+            )
+            return True
+        self._watched[environment_id] = backend
+        return True
+
+    def _changed_services(self, environment_id: str, touched: set[tuple[str, str]]) -> set[str] | None:
+        """The services to export for this commit (None: all)."""
+        fresh = self._watch(environment_id)
+        now = time.monotonic()
+        if (
+            fresh
+            or environment_id not in self._written
+            or now - self._full_at.get(environment_id, 0) > FULL_EXPORT_SECONDS
+        ):
+            self._full_at[environment_id] = now
+            return None
+        return {name for environment, name in touched if environment == environment_id}
+
+    def commit(self, environment_ids: Iterable[str] | None = None) -> int:
+        """Append what changed in these environments (None: all) to the log; lines written."""
+        with self._lock:
+            wanted = [environment.id for environment in self.backends.environments()]
+            if environment_ids is not None:
+                chosen = set(environment_ids)
+                wanted = [environment_id for environment_id in wanted if environment_id in chosen]
+            touched = set(self._touched)
+            self._touched.difference_update(touched)
+            # notes of environments this commit does not cover stay for the next
+            self._touched.update(key for key in touched if key[0] not in wanted)
+            lines = []
+            exported = {}
+            try:
+                for environment_id in wanted:
+                    names = self._changed_services(environment_id, touched)
+                    if names is not None and not names:
+                        continue
+                    services = self._export(environment_id, names)
+                    before = self._written.get(environment_id, {})
+                    changed = {name: data for name, data in services.items() if before.get(name) != data}
+                    if not changed:
+                        continue
+                    exported[environment_id] = changed
+                    self._sequence += 1
+                    name = self.backends[environment_id].environment.name
+                    parts = b",".join(orjson.dumps(service) + b":" + data for service, data in changed.items())
+                    lines.append(
+                        b'{"sequence":%d,"environment":%s,"name":%s,"services":{%s}}\n'
+                        % (self._sequence, orjson.dumps(environment_id), dumps(name, "environment name"), parts)
+                    )
+                if not lines:
+                    return 0
+                handle = self._open_log()
+                data = b"".join(lines)
+                _write_all(handle, data)
+            except BaseException:
+                self._touched.update(touched)  # the next commit tries these again
+                self._full_at.clear()
+                raise
+            if self.fsync == "always":
+                os.fsync(handle)
+            else:
+                self._unsynced = True
+            self._log_bytes += len(data)
+            for environment_id, changed in exported.items():
+                self._written.setdefault(environment_id, {}).update(changed)
+            self.writes += len(lines)
+            if self._log_bytes > max(COMPACT_MIN_BYTES, COMPACT_RATIO * self._snapshot_bytes):
+                self._compact()
+            return len(lines)
+
+    def _open_log(self) -> int:
+        if self._log is None:
+            self._log = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._log_bytes = os.fstat(self._log).st_size
+        return self._log
+
+    def flush(self) -> None:
+        """Export every environment whole, fold everything into the snapshot and empty the log."""
+        with self._lock:
+            self._full_at.clear()
+            self.commit()
+            self._compact()
+
+    def _compact(self) -> None:
+        # what the log holds is what was written; an environment not written yet is exported now
+        for environment in self.backends.environments():
+            if environment.id not in self._written or self._watch(environment.id):
+                self._written[environment.id] = self._export(environment.id)
+                self._full_at[environment.id] = time.monotonic()
+        environments = b",".join(
+            orjson.dumps(environment_id)
+            + b':{"name":%s,"services":{%s}}'
+            % (
+                dumps(self.backends[environment_id].environment.name, "environment name"),
+                b",".join(orjson.dumps(name) + b":" + data for name, data in services.items()),
+            )
+            for environment_id, services in self._written.items()
+        )
+        head = orjson.dumps(
+            {"format": FORMAT, "version": VERSION, "savedAt": utc_now_iso(), "sequence": self._sequence}
+        )
+        data = head[:-1] + b',"environments":{' + environments + b"}}"
+        # the snapshot is synced before the log it replaces is emptied (unless fsync is never)
+        atomic_write(self.path, data, sync=self.fsync != "never")
+        self._snapshot_bytes = len(data)
+        handle = self._open_log()
+        os.ftruncate(handle, 0)
+        self._log_bytes = 0
+        self.compactions += 1
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="novu-mock-state-file", daemon=True)
-            self._thread.start()
+        """At start: fold what the log holds into the snapshot, then sync the log now and then."""
+        self._running = None  # a future of another event loop (test clients start one each time)
+        self.flush()
+        if self.fsync == "interval" and self._syncer is None:
+            self._stop.clear()
+            self._syncer = threading.Thread(target=self._sync_now_and_then, name="novu-mock-state-fsync", daemon=True)
+            self._syncer.start()
 
     def close(self) -> None:
-        """Stop the writer and write the state a last time."""
+        """Stop syncing, fold the log into the snapshot a last time."""
         self._stop.set()
-        self._dirty.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-        self.flush()
+        if self._syncer is not None:
+            self._syncer.join(timeout=10)
+            self._syncer = None
+        try:
+            self.flush()
+        except Exception:
+            logger.exception(
+                "STATE FILE NOT WRITTEN at shutdown: %s (the log %s still holds every commit)", self.path, self.log_path
+            )
+        with self._lock:
+            if self._log is not None:
+                os.close(self._log)
+                self._log = None
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._dirty.wait()
-            if self._stop.is_set():
-                return
-            first = time.monotonic()
-            while True:  # debounce: wait for a quiet moment, but not for ever
-                self._dirty.clear()
-                if self._stop.wait(self.delay):
-                    return  # close() writes the last state
-                if not self._dirty.is_set() or time.monotonic() - first >= self.max_wait:
-                    break
-            try:
-                self.flush()
-            except Exception:  # a full disk must not kill the writer; the next change tries again
-                logger.exception("could not write the state file %s", self.path)
+    def _sync_now_and_then(self) -> None:
+        while not self._stop.wait(FSYNC_INTERVAL_SECONDS):
+            with self._lock:
+                handle = self._log if self._unsynced else None
+                self._unsynced = False
+            if handle is None:
+                continue
+            try:  # outside the lock: commits go on meanwhile (close() stops this thread first)
+                os.fsync(handle)
+            except OSError:
+                self._unsynced = True
+                logger.exception("could not sync the state log %s", self.log_path)
+
+    # -- group commit (event loop side) --------------------------------------------------
+
+    def _commit_logged(self, wanted: set[str] | None) -> None:
+        try:
+            self.commit(wanted)
+        except Exception:
+            self.failures += 1
+            # loud, with the reason; the next commit writes what this one could not
+            logger.exception("STATE NOT WRITTEN to %s: the changes just answered are only in memory", self.log_path)
+
+    async def persist(self, environment_ids: set[str] | None) -> None:
+        """Return once a commit that began after this call has ended (requests share commits).
+
+        The commit runs on a worker thread (the loop goes on reading requests meanwhile, and a
+        sync to the disk does not stop it); the requests that finish meanwhile share the next.
+        """
+        self._requested += 1
+        mine = self._requested
+        if environment_ids is None or self._wanted is None:
+            self._wanted = None
+        else:
+            self._wanted |= environment_ids
+        loop = asyncio.get_running_loop()
+        while self._committed < mine:
+            if self._running is None or self._running.done():
+                wanted, self._wanted = self._wanted, set()
+                upto = self._requested
+                self._running = loop.run_in_executor(None, self._commit_logged, wanted)
+
+                def done(_future: asyncio.Future, upto: int = upto) -> None:
+                    self._committed = max(self._committed, upto)
+
+                self._running.add_done_callback(done)
+            await asyncio.shield(self._running)
 
 
 class ChangeWatcher:
-    """Tells the state file about every request that may have changed state."""
+    """Holds back the answer of every request that may change state until its change is in the log."""
 
     def __init__(self, app: ASGIApp, *, state_file: StateFile) -> None:
         self.app = app
@@ -184,7 +517,19 @@ class ChangeWatcher:
         if scope["type"] != "http" or scope["method"] not in CHANGING_METHODS:
             await self.app(scope, receive, send)
             return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, hold)
         finally:
-            self.state_file.changed()
+            # the environment the key names; every one for requests without a key (the control
+            # surface acts on any, an OAuth callback names its environment in the signed state)
+            environment = (
+                None if scope["path"].startswith("/_mock/") else environment_of(scope, self.state_file.backends)
+            )
+            await self.state_file.persist(None if environment is None else {environment.id})
+            for message in held:
+                await send(message)
