@@ -32,6 +32,9 @@ from mock_server.errors import BadRequest
 
 # Objects and arrays, the body itself included: MongoDB's limit for a BSON document.
 MAX_DEPTH = 100
+# The mock's own control documents (a state export to import again) hold those bodies a few
+# levels down; orjson writes up to 254 levels, so both limits leave every answer writable.
+CONTROL_MAX_DEPTH = 2 * MAX_DEPTH
 _BOM = b"\xef\xbb\xbf"
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -57,7 +60,7 @@ class UnreadableBody(BadRequest):
     """A request body Novu's JSON body parser refuses (400)."""
 
 
-def read_body(raw: bytes) -> Any:
+def read_body(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
     """A UTF-8 request body as Novu reads it (see the module's text); ``UnreadableBody`` if it can't.
 
     ``raw`` is not empty or blank (the callers decide what an empty body means). A leading
@@ -69,12 +72,12 @@ def read_body(raw: bytes) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        value, slowly = _read_slowly(raw), True  # what orjson refuses but Node reads, or a message
+        value, slowly = _read_slowly(raw, max_depth), True  # what orjson refuses but Node reads, or a message
     if not isinstance(value, dict | list):
         raise UnreadableBody("Request body is not valid JSON: a JSON object or array is expected at position 0")
     # A body of at most MAX_DEPTH brackets cannot be nested deeper: the walk is for the rare rest.
-    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
-        raise UnreadableBody(f"Request body is nested more than {MAX_DEPTH} levels deep")
+    if raw.count(b"{") + raw.count(b"[") > max_depth and _depth(value, max_depth) > max_depth:
+        raise UnreadableBody(f"Request body is nested more than {max_depth} levels deep")
     if slowly and _SURROGATE_ESCAPE.search(raw):  # orjson refuses lone surrogates: only here
         value = _without_lone_surrogates(value)
     return value
@@ -98,7 +101,7 @@ def _refuse(token: str) -> Any:
     raise ValueError(token)
 
 
-def _read_slowly(raw: bytes) -> Any:
+def _read_slowly(raw: bytes, max_depth: int) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -110,7 +113,7 @@ def _read_slowly(raw: bytes) -> Any:
     except ValueError as error:  # NaN, Infinity, -Infinity
         raise UnreadableBody(f"Request body is not valid JSON: unexpected token {error}") from None
     except RecursionError:
-        raise UnreadableBody(f"Request body is nested more than {MAX_DEPTH} levels deep") from None
+        raise UnreadableBody(f"Request body is nested more than {max_depth} levels deep") from None
     return value
 
 
@@ -125,7 +128,7 @@ def _without_lone_surrogates(value: Any) -> Any:
     return value
 
 
-def _depth(value: Any) -> int:
+def _depth(value: Any, limit: int) -> int:
     """How many objects and arrays deep ``value`` is (iterative: no recursion limit)."""
     deepest = 0
     stack = [(value, 1)]
@@ -133,7 +136,7 @@ def _depth(value: Any) -> int:
         node, depth = stack.pop()
         if depth > deepest:
             deepest = depth
-            if deepest > MAX_DEPTH:
+            if deepest > limit:
                 return deepest
         children = node.values() if isinstance(node, dict) else node
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))

@@ -29,6 +29,7 @@ from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
 from mock_server import jsoncodec
+from mock_server.controls import CONTROL_PREFIX
 from mock_server.errors import BadRequest, MethodNotAllowed, ValidationFailed
 
 # Keywords of OpenAPI 3.0 schema objects that are not JSON Schema (draft 4) validation keywords.
@@ -217,7 +218,8 @@ class NovuBodyValidator(JSONRequestBodyValidator):
                 raw = raw.decode(self._encoding).encode()
             except (UnicodeDecodeError, LookupError) as error:
                 raise BadRequest(f"Request body is not valid {self._encoding}: {error}") from None
-        return jsoncodec.read_body(raw)
+        control = scope["path"].startswith(CONTROL_PREFIX)
+        return jsoncodec.read_body(raw, jsoncodec.CONTROL_MAX_DEPTH if control else jsoncodec.MAX_DEPTH)
 
     def _validate(self, body: t.Any) -> dict | None:
         if body is None and not self._nullable:

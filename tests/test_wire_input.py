@@ -223,3 +223,17 @@ def test_a_bulk_request_passes_after_the_retry_after_it_was_given(rate) -> None:
         refused = limiter.take("k", "/v1/subscribers/bulk", "POST")
     clock.now += int(refused.headers()["Retry-After"])
     assert limiter.take("k", "/v1/subscribers/bulk", "POST").allowed
+
+
+def test_a_state_export_holding_the_deepest_bodies_imports_again() -> None:
+    settings = Settings(api_keys={KEY: "Development"}, seed=7)
+    with TestClient(create_app(settings), headers=AUTH) as http:
+        workflow = _workflow(http)
+        deepest = _nested(jsoncodec.MAX_DEPTH - 2)
+        assert http.post("/v2/subscribers", json={"subscriberId": "deep-x", "data": {"a": deepest}}).status_code == 201
+        assert http.post("/v1/events/trigger", json={"name": workflow, "to": "deep-x", "payload": {"a": deepest}}).status_code == 201
+        exported = http.get("/_mock/state")
+        assert exported.status_code == 200
+        imported = http.put("/_mock/state", content=exported.content, headers={"Content-Type": "application/json"})
+        assert imported.status_code == 200, imported.text[:300]
+        assert http.get("/_mock/state").json() == exported.json()
