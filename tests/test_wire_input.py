@@ -237,3 +237,10 @@ def test_a_state_export_holding_the_deepest_bodies_imports_again() -> None:
         imported = http.put("/_mock/state", content=exported.content, headers={"Content-Type": "application/json"})
         assert imported.status_code == 200, imported.text[:300]
         assert http.get("/_mock/state").json() == exported.json()
+
+
+def test_a_value_only_the_compiled_validator_refuses_is_still_named_field_by_field(client) -> None:
+    """jsonschema's email check only looks for an "@"; the compiled validator's is stricter. The
+    422 must still say which field, not come back with no errors."""
+    response = client.post("/v2/subscribers", json={"subscriberId": "mail-1", "email": "a@"})
+    assert "email" in _error(response, 422)["errors"]
