@@ -46,6 +46,16 @@ def _json_schema(content: dict) -> dict | None:
     return None
 
 
+def _properties(schema: dict) -> set[str]:
+    """Every property name a body schema declares, through allOf / oneOf / anyOf."""
+    schema = SPEC.resolve(schema)
+    names = set(schema.get("properties", {}))
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(key, []):
+            names |= _properties(branch)
+    return names
+
+
 def _operations() -> list[dict]:
     operations = []
     for path, item in SPEC.document["paths"].items():
@@ -56,8 +66,10 @@ def _operations() -> list[dict]:
             parameters = [SPEC.resolve(p) for p in shared + operation.get("parameters", [])]
             body = operation.get("requestBody")
             schema = _json_schema(SPEC.resolve(body).get("content", {})) if body else None
+            properties = sorted(_properties(schema)) if schema is not None else []
             operations.append(
                 {
+                    "properties": properties or ["x"],
                     "id": operation["operationId"],
                     "method": method.upper(),
                     "path": path,
@@ -122,19 +134,16 @@ def _body(draw, operation: dict, pool: list[str]) -> bytes:
     if mode <= 4 and isinstance(valid, dict):
         body = json.loads(json.dumps(valid))
         for key, value in list(body.items()):  # existing identifiers in string fields
-            if isinstance(value, str) and draw(st.booleans()):
+            if isinstance(value, str) and draw(st.integers(0, 3)) == 0:
                 body[key] = draw(st.sampled_from(pool))
-        keys = list(body)
-        if keys and draw(st.booleans()):  # a key dropped
-            body.pop(draw(st.sampled_from(keys)))
+        if body and draw(st.integers(0, 3)) == 0:  # a required key dropped
+            body.pop(draw(st.sampled_from(list(body))))
         if draw(st.integers(0, 3)) == 0:  # a foreign key
             body[draw(st.text(max_size=10))] = draw(st.integers())
-        target, nested = body, list(body)
-        for key in nested:  # one level down into a free-form object (payload, data) if any
-            if isinstance(body[key], dict) and draw(st.booleans()):
-                target = body[key]
-                break
-        target[draw(st.sampled_from(list(target) or ["x"]) | st.text(max_size=6))] = MARK
+        # the junk goes into a declared field (optional free-form ones included: payload, data),
+        # as it is or inside an object
+        key = draw(st.sampled_from(operation["properties"]) | st.text(max_size=6))
+        body[key] = MARK if draw(st.booleans()) else {draw(st.sampled_from(["k", "", "\u00e9"])): MARK}
         return json.dumps(body, ensure_ascii=False).replace(json.dumps(MARK), draw(_JUNK)).encode()
     if mode == 5:  # truncated, or followed by garbage
         text = json.dumps(valid)
