@@ -26,7 +26,7 @@ from mock_server.fastpath import FastPath, compile_operations
 from mock_server.hosts import HostGuard, allowed_hosts
 from mock_server.idempotency import IdempotencyStore
 from mock_server.jsoncodec import JSONIFIER
-from mock_server.ratelimit import RateLimiter
+from mock_server.ratelimit import OperationCosts, RateLimiter
 from mock_server.resolver import NovuResolver
 from mock_server.settings import LOCALHOST_ORIGIN_REGEX, Settings
 from mock_server.spec import Spec, load_spec
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             lambda backend, index: seed_environment(backend, seed=settings.seed, index=index, size=settings.fixtures_size)
         )
 
-    limiter = RateLimiter(settings.rate_limit_per_second)
+    limiter = RateLimiter(settings.rate_limit_per_second, costs=OperationCosts(spec.document))
     router = Router(spec)
     controls = Controls(
         backends=backends,

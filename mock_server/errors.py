@@ -133,5 +133,9 @@ def field_error(field: str, message: str, value: Any) -> dict[str, dict[str, Any
 
 def render(error: NovuError, path: str) -> tuple[int, bytes, dict[str, str]]:
     """Status, JSON body and extra headers of the answer to ``error``."""
-    body = json.dumps(error.body(path), ensure_ascii=False, default=str).encode()
+    document = error.body(path)
+    try:
+        body = json.dumps(document, ensure_ascii=False, default=str).encode()
+    except UnicodeEncodeError:  # a lone surrogate echoed from the request: escaped, as Node writes it
+        body = json.dumps(document, default=str).encode()
     return error.status, body, dict(error.headers)

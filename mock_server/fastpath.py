@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import json
 import logging
 import re
 import time
@@ -291,7 +290,7 @@ class FastPath:
             received = declined.args[0] if declined.args else None
             await self.app(scope, replay(received, receive) if received is not None else receive, send)
             return
-        decision = self.limiter.take(rate_limit_key(scope, environment), scope["path"])
+        decision = self.limiter.take(rate_limit_key(scope, environment), scope["path"], scope["method"])
         if not decision.allowed:  # the wire answers the 429, with this decision: one token per request
             scope.setdefault("extensions", {})[TAKEN_KEY] = decision
             await self.app(scope, receive if body is _NO_BODY else replay(body[0], receive), send)
@@ -399,8 +398,8 @@ class FastPath:
         if media_type.strip().lower() != "application/json" or charset not in ("utf-8", "utf8") or not raw.strip():
             raise Decline(raw)
         try:
-            body = json.loads(raw.decode("utf-8").removeprefix("\ufeff"))  # as "utf-8-sig" reads it
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            body = jsoncodec.read_body(raw)  # as validation.py reads it: Novu's parser's rules
+        except errors.NovuError:
             raise Decline(raw) from None
         try:
             valid = body is not None and operation.body_validator.fast.is_valid(body)

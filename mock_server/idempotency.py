@@ -8,6 +8,9 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 
+from mock_server import jsoncodec
+from mock_server.errors import NovuError
+
 MAX_KEY_LENGTH = 255
 # POST and PATCH only, as the real API.
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
@@ -31,7 +34,17 @@ class KeptResponse:
 
 
 def fingerprint(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
+    """What makes two bodies "the same" for a key: Novu hashes the PARSED body as ``JSON.stringify``
+    writes it, so spacing does not count (key order does). An empty body is Novu's ``{}``; one
+    that is not JSON (refused later with 400) is hashed as sent."""
+    if not body.strip():
+        canonical = b"{}"
+    else:
+        try:
+            canonical = jsoncodec.canonical(jsoncodec.read_body(body))
+        except NovuError:
+            canonical = body
+    return hashlib.sha256(canonical).hexdigest()
 
 
 class IdempotencyStore:

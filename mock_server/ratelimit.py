@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
+import typing as t
 from dataclasses import dataclass
 
 BULK_COST = 100
@@ -19,8 +21,44 @@ def category_of(path: str) -> str:
     return "global"
 
 
-def cost_of(path: str) -> int:
-    return BULK_COST if path.rstrip("/").endswith("/bulk") else 1
+# The spec's mark of an operation Novu charges as bulk (its @ThrottlerCost(BULK) decorator).
+COST_EXTENSION = "x-rate-limit-cost"
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _route(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "/?$")
+
+
+def _literal_segments(path: str) -> int:
+    return sum(1 for part in path.strip("/").split("/") if not part.startswith("{"))
+
+
+class OperationCosts:
+    """Which requests are bulk: those routed to an operation the spec marks ``x-rate-limit-cost:
+    bulk``. By operation, never by the look of a path (a subscriber may well be called "bulk")."""
+
+    def __init__(self, document: dict[str, t.Any] | None = None) -> None:
+        # method -> [(route of a bulk operation, routes of the same method that take its URLs first)]
+        self._bulk: dict[str, list[tuple[re.Pattern[str], list[re.Pattern[str]]]]] = {}
+        paths = (document or {}).get("paths", {})
+        for path, item in paths.items():
+            for method, operation in item.items():
+                if method not in _METHODS or operation.get(COST_EXTENSION) != "bulk":
+                    continue
+                # a route with more literal segments wins over a template (``/{id}`` vs ``/bulk``)
+                rivals = [
+                    _route(other)
+                    for other, other_item in paths.items()
+                    if other != path and method in other_item and _literal_segments(other) > _literal_segments(path)
+                ]
+                self._bulk.setdefault(method.upper(), []).append((_route(path), rivals))
+
+    def is_bulk(self, method: str, path: str) -> bool:
+        for route, rivals in self._bulk.get(method, ()):
+            if route.match(path) and not any(rival.match(path) for rival in rivals):
+                return True
+        return False
 
 
 @dataclass(slots=True)
@@ -33,9 +71,10 @@ class Decision:
     retry_after: int
     category: str
     cost: int
+    bulk: bool = False
 
     def headers(self) -> dict[str, str]:
-        cost = "bulk" if self.cost > 1 else "single"
+        cost = "bulk" if self.bulk else "single"
         headers = {
             "RateLimit-Limit": str(self.limit),
             "RateLimit-Remaining": str(self.remaining),
@@ -59,8 +98,9 @@ class _Bucket:
 class RateLimiter:
     """``rate`` tokens per second per (key, category), holding at most ``burst`` (110 % of rate)."""
 
-    def __init__(self, rate: int, *, clock=time.monotonic) -> None:
+    def __init__(self, rate: int, *, costs: OperationCosts | None = None, clock=time.monotonic) -> None:
         self.rate = rate
+        self.costs = costs or OperationCosts()
         self.burst = rate + (rate + 9) // 10  # 110 %, rounded up, in integers
         self._clock = clock
         self._buckets: dict[tuple[str, str], _Bucket] = {}
@@ -89,11 +129,16 @@ class RateLimiter:
                 if bucket_key == key:
                     bucket.tokens = min(bucket.tokens, burst)
 
-    def take(self, key: str, path: str) -> Decision:
-        category, cost = category_of(path), cost_of(path)
+    def take(self, key: str, path: str, method: str = "GET") -> Decision:
+        """One request's tokens: 1, or ``BULK_COST`` for a bulk operation, but never more than the
+        bucket holds: Novu's smallest bucket (20/s over its 5 s window, +10 %) holds 110 tokens,
+        so a bulk request always fits there; a lower ``--rate-limit`` must not make it refused
+        for ever, whatever Retry-After it was given."""
+        category, bulk = category_of(path), self.costs.is_bulk(method, path)
         with self._lock:
             rate = self._rates.get(key, self.rate)
             burst = self.burst if rate == self.rate else self.burst_of(rate)
+            cost = min(BULK_COST, burst) if bulk else 1
             now = self._clock()
             bucket = self._buckets.get((key, category))
             if bucket is None:
@@ -114,4 +159,5 @@ class RateLimiter:
             retry_after=max(1, math.ceil(missing / rate)),
             category=category,
             cost=cost,
+            bulk=bulk,
         )

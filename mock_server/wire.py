@@ -106,6 +106,13 @@ def _with_content_length(scope: Scope, length: int) -> Scope:
     return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
+def _as_json(body: bytes, scope: Scope) -> tuple[bytes, Scope]:
+    """A body sent without a Content-Type, as Novu reads it: body-parser leaves it unread, so the
+    handler (and its ValidationPipe) sees an empty object, whatever was sent."""
+    scope = {**scope, "headers": [*scope["headers"], (b"content-type", b"application/json")]}
+    return (b"{}" if body else b""), scope
+
+
 async def read_body(receive: Receive, max_bytes: int | None = None) -> bytes:
     """The whole request body; ``_BodyTooLarge`` as soon as it passes ``max_bytes``."""
     chunks: list[bytes] = []
@@ -197,7 +204,7 @@ class WireMiddleware:
         # A request takes one token, even when the compiled path took it and then declined.
         decision = extensions.pop(TAKEN_KEY, None)
         if decision is None and not path.startswith(CONTROL_PREFIX):
-            decision = self.limiter.take(rate_limit_key(scope, environment), path)
+            decision = self.limiter.take(rate_limit_key(scope, environment), path, scope["method"])
         extra = decision.headers() if decision is not None else {}
         key = headers.get("idempotency-key") or ""
         if key:
@@ -224,6 +231,8 @@ class WireMiddleware:
             except _BodyTooLarge:
                 await send_error(self._too_large(), path, send_with_headers)
                 return
+            if "content-type" not in headers:
+                body, scope = _as_json(body, scope)
             scope = _with_content_length(scope, len(body))
             receive = replay(body, receive)
 

@@ -20,6 +20,7 @@ from mock_server.settings import Settings
 KEY = "test-key-development"
 OTHER_KEY = "test-key-production"
 AUTH = {"Authorization": f"ApiKey {KEY}"}
+_JSON = {"Content-Type": "application/json"}
 
 _OBJECT_ID = re.compile(r"^([0-9a-f]{24}|[0-9a-f]{32})$")  # object ids, transaction ids
 _EMBEDDED_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{24}(?![0-9a-f])")  # txn_<id>, ids within links
@@ -116,6 +117,13 @@ def test_trigger_then_the_inbox_answer_the_same(both) -> None:
         ("POST", "/v2/subscribers", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}),
         ("POST", "/v2/subscribers", {"content": b'{"subscriberId": "x"}', "headers": {"Content-Type": "text/plain"}}),
         ("POST", "/v2/subscribers", {"content": b"", "headers": {"Content-Type": "application/json"}}),
+        # read as Novu's body parser reads them (jsoncodec.read_body), on both paths
+        ("POST", "/v2/subscribers", {"content": b'{"subscriberId": "n", "data": {"a": NaN}}', "headers": _JSON}),
+        ("POST", "/v2/subscribers", {"content": b'{"subscriberId": "b", "data": {"a": 1' + b"0" * 5000 + b"}}", "headers": _JSON}),
+        ("POST", "/v2/subscribers", {"content": b'{"subscriberId": "s", "lastName": "\\udfff"}', "headers": _JSON}),
+        ("POST", "/v2/subscribers", {"content": b'{"subscriberId": "d", "data": ' + b"[" * 300 + b"]" * 300 + b"}", "headers": _JSON}),
+        ("POST", "/v2/subscribers", {"content": b'{"subscriberId": "c"}'}),  # no Content-Type
+        ("POST", "/v2/subscribers", {"content": b"42", "headers": _JSON}),
         ("GET", "/v2/subscribers?limit=abc", {}),
         ("GET", "/v2/subscribers?limit=5&limit=6", {}),
         ("GET", "/v1/integrations?__code=500", {}),  # the choose stage

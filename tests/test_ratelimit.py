@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mock_server.ratelimit import RateLimiter, category_of, cost_of
+from mock_server.ratelimit import OperationCosts, RateLimiter, category_of
+from mock_server.settings import default_spec_path
+from mock_server.spec import load_spec
 from tests.fakes import Clock
 
 
@@ -10,8 +12,6 @@ def test_categories_and_costs() -> None:
     assert category_of("/v1/events/trigger") == "trigger"
     assert category_of("/v2/subscribers/abc") == "configuration"
     assert category_of("/v1/integrations") == "global"
-    assert cost_of("/v1/subscribers/bulk") == 100
-    assert cost_of("/v1/integrations") == 1
 
 
 def test_bucket_drains_refuses_and_refills() -> None:
@@ -38,9 +38,9 @@ def test_buckets_are_per_key_and_category() -> None:
 
 
 def test_bulk_costs_one_hundred() -> None:
-    limiter = RateLimiter(100, clock=Clock())  # burst 110
-    first = limiter.take("a", "/v1/subscribers/bulk")
+    limiter = RateLimiter(100, costs=OperationCosts(load_spec(default_spec_path()).document), clock=Clock())  # burst 110
+    first = limiter.take("a", "/v1/subscribers/bulk", "POST")
     assert first.allowed and first.remaining == 10
     assert first.headers()["RateLimit-Policy"].endswith('cost="bulk"')
-    second = limiter.take("a", "/v1/subscribers/bulk")
+    second = limiter.take("a", "/v1/subscribers/bulk", "POST")
     assert not second.allowed and second.headers()["Retry-After"] == "1"
