@@ -4,7 +4,6 @@ envelopes, cursor pages, and no ``null`` where Novu sends a string or nothing.""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
