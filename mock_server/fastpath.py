@@ -301,10 +301,13 @@ class FastPath:
         extensions = scope.setdefault("extensions", {})
         extensions[SCOPE_KEY] = self.services
         extensions[HEADERS_KEY] = extra
-        status, error_body = await self._answer(scope, receive, send, operation, kwargs, backend, token_info, extra)
+        status, answer = await self._answer(scope, receive, send, operation, kwargs, backend, token_info, extra)
         seconds = time.perf_counter() - started
         environment_id = environment.id if environment else None
-        self.journal.record_answer(scope, operation.facts, status, stamp, seconds, environment_id, error_body)
+        request = b"" if body is _NO_BODY else body[0]
+        self.journal.record_answer(
+            scope, operation.facts, status, stamp, seconds, environment_id, answer, request_body=request
+        )
 
     def _match(self, scope: Scope) -> tuple[CompiledOperation, dict[str, str]]:
         path = scope["path"]
@@ -420,7 +423,7 @@ class FastPath:
         token_info: dict[str, t.Any] | None,
         extra: dict[str, str],
     ) -> tuple[int, bytes]:
-        """Run the handler and send its answer: the status, and the body when it is an error."""
+        """Run the handler and send its answer; returns its status and body."""
         # What handlers may read through connexion.context, as Connexion's ContextMiddleware sets it.
         _scope.set(scope)
         _receive.set(receive)
@@ -445,8 +448,9 @@ class FastPath:
             status, raw, headers = errors.render(error, scope["path"])
             await _send(send, status, raw, headers, extra)
             return status, raw
-        await _send(send, status, None if status == 204 else jsoncodec.encode(body), headers, extra)
-        return status, b""
+        raw = None if status == 204 else jsoncodec.encode(body)
+        await _send(send, status, raw, headers, extra)
+        return status, raw or b""
 
 
 def _headers(scope: Scope) -> dict[str, str]:

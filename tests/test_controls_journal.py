@@ -94,3 +94,88 @@ def test_the_journal_is_bounded_and_counts_what_it_dropped() -> None:
     assert [e["query"] for e in journal["requests"]] == [f"n={index}" for index in range(3, 8)]
     # what the heap's quiet-time reclaim watches: every API request answered, dropped or not
     assert app.controls.journal.recorded == 8
+
+
+# -- bodies, redaction, and the filters a test asserts with ------------------------------------
+
+
+def _count(client, **filters) -> int:
+    response = client.post("/_mock/requests/count", json=filters)
+    assert response.status_code == 200, response.text
+    return response.json()["count"]
+
+
+def test_bodies_are_kept_with_secrets_redacted(client) -> None:
+    client.post(
+        "/v1/integrations",
+        json={"providerId": "sendgrid", "channel": "email", "name": "Mail",
+              "credentials": {"apiKey": "SG.secret", "from": "a@b.c", "senderName": "Team"}},
+    )  # fmt: skip
+    client.put("/v1/subscribers/nobody/credentials", json={"providerId": "slack", "credentials": {"webhookUrl": "https://hooks.example/x"}})
+    created, credentials = _journal(client)["requests"]
+    assert created["requestBody"]["name"] == "Mail" and created["requestBody"]["providerId"] == "sendgrid"
+    # every value under credentials, and the key header, never come back
+    assert created["requestBody"]["credentials"] == {"apiKey": "[redacted]", "from": "[redacted]", "senderName": "[redacted]"}
+    assert created["requestHeaders"]["authorization"] == "[redacted]"
+    assert created["requestHeaders"]["content-type"] == "application/json"
+    assert created["status"] == 201 and created["responseBody"]["data"]["name"] == "Mail"
+    assert "SG.secret" not in str(_journal(client)) and "hooks.example" not in str(_journal(client))
+    assert credentials["requestBody"]["credentials"]["webhookUrl"] == "[redacted]"
+    assert credentials["responseBody"]["statusCode"] == credentials["status"]
+
+
+def test_a_long_body_is_kept_cut_and_flagged(client) -> None:
+    from mock_server.controls.exchange import BODY_LIMIT
+
+    client.post("/v2/subscribers", json={"subscriberId": "long-data", "data": {"notes": "x" * (BODY_LIMIT + 10)}})
+    (entry,) = _journal(client)["requests"]
+    assert entry["requestBodyTruncated"] is True and entry["responseBodyTruncated"] is True
+    assert isinstance(entry["requestBody"], str) and len(entry["requestBody"].encode()) <= BODY_LIMIT
+
+
+def test_requests_are_found_by_operation_subscriber_workflow_and_body(client) -> None:
+    subscriber = client.get("/v2/subscribers").json()
+    subscriber_id = (subscriber["data"] if isinstance(subscriber["data"], list) else subscriber["data"]["data"])[0]["subscriberId"]
+    client.get(f"/v2/subscribers/{subscriber_id}")
+    client.post("/v1/events/trigger", json={"name": "comment-mention", "to": subscriber_id, "payload": {"author": "Ada"}})
+    client.post("/v1/events/trigger", json={"name": "comment-mention", "to": [{"subscriberId": "someone-else"}], "payload": {"author": "Bob"}})
+    client.post("/v1/events/trigger", json={"name": "invoice-ready", "to": {"subscriberId": subscriber_id}, "payload": {}})
+
+    def found(**filters):
+        return [(e["operationId"], e["requestBody"] and e["requestBody"].get("name")) for e in _journal(client, **filters)["requests"]]
+
+    assert [name for _, name in found(operation="EventsController_trigger")] == ["comment-mention", "comment-mention", "invoice-ready"]
+    assert found(workflow="invoice-ready") == [("EventsController_trigger", "invoice-ready")]
+    # a subscriber is found in the path and among a trigger's recipients, in any form of `to`
+    assert [op for op, _ in found(subscriber=subscriber_id)] == [
+        "SubscribersController_getSubscriber", "EventsController_trigger", "EventsController_trigger"]
+    assert found(subscriber="someone-else") == [("EventsController_trigger", "comment-mention")]
+    assert found(body="Bob") == [("EventsController_trigger", "comment-mention")]
+    # counted with the same filters, a body as JSON found in the request body
+    assert _count(client, workflow="comment-mention", subscriber=subscriber_id) == 1
+    assert _count(client, operation="EventsController_trigger", body={"payload": {"author": "Ada"}}) == 1
+    assert _count(client, body={"to": [{"subscriberId": "someone-else"}]}) == 1
+    assert _count(client, body={"payload": {"author": "Eve"}}) == 0
+    assert _count(client, workflow="comment-mention", status="2xx") == 2
+    assert _count(client) == 5
+
+
+def test_counts_are_per_environment_and_refuse_unknown_filters(client, other_client) -> None:
+    client.post("/v1/events/trigger", json={"name": "comment-mention", "to": "someone", "payload": {}})
+    assert _count(client, workflow="comment-mention") == 1
+    assert _count(other_client, workflow="comment-mention") == 0
+    refused = client.post("/_mock/requests/count", json={"wrokflow": "comment-mention"})
+    assert refused.status_code == 422 and "wrokflow" in str(refused.json()["errors"])
+
+
+def test_bodies_past_the_byte_budget_are_released_oldest_first(client, monkeypatch) -> None:
+    from mock_server.controls import journal
+
+    monkeypatch.setattr(journal, "BODY_BUDGET", 3000)
+    for number in range(4):
+        client.post("/v2/subscribers", json={"subscriberId": f"budget-{number}", "data": {"notes": "y" * 500}})
+    entries = _journal(client)["requests"]
+    assert len(entries) == 4  # every entry stays
+    released = [entry.get("bodiesReleased", False) for entry in entries]
+    assert released[0] is True and released[-1] is False and released == sorted(released, reverse=True)
+    assert entries[0]["requestBody"] is None and entries[-1]["requestBody"]["subscriberId"] == "budget-3"

@@ -148,9 +148,25 @@ async def import_state(body: dict[str, Any]):
     return summary(backend), 200
 
 
-async def list_requests(path: str | None = None, status: str | None = None, method: str | None = None, limit: int | None = None):
+async def list_requests(
+    path: str | None = None,
+    status: str | None = None,
+    method: str | None = None,
+    operation: str | None = None,
+    subscriber: str | None = None,
+    workflow: str | None = None,
+    body: str | None = None,
+    limit: int | None = None,
+):
     controls, backend = _current()
-    return controls.journal.read(backend.environment.id, path=path, status=status, method=method, limit=limit), 200
+    filters = {"path": path, "status": status, "method": method, "operation": operation,
+               "subscriber": subscriber, "workflow": workflow, "body": body}  # fmt: skip
+    return controls.journal.read(backend.environment.id, limit=limit, **filters), 200
+
+
+async def count_requests(body: dict[str, Any]):
+    controls, backend = _current()
+    return {"count": controls.journal.count(backend.environment.id, **body)}, 200
 
 
 async def clear_requests():
