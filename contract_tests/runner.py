@@ -246,8 +246,12 @@ def redact(command: list[str], api_key: str) -> list[str]:
 def selected_operations(options: ContractOptions) -> list[tuple[str, str, str, list[str]]]:
     """(method, path, operationId, tags) of what the run would test, chosen by Schemathesis' own filters."""
     import schemathesis
+    from schemathesis.config import SchemathesisConfig
 
-    schema = schemathesis.openapi.from_path(str(Path(options.spec).resolve()))
+    # An explicit empty configuration: the one Schemathesis would discover from the working
+    # directory (the repository's schemathesis.toml, whose [[operations]] entries name operations)
+    # must not change what the filters select.
+    schema = schemathesis.openapi.from_path(str(Path(options.spec).resolve()), config=SchemathesisConfig())
     # Chained includes are ORed, as the CLI does with --include-tag and --include-operation-id.
     if options.include_tags:
         schema = schema.include(tag=list(options.include_tags))

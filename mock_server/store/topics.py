@@ -23,16 +23,17 @@ from mock_server.store.subscribers import Subscriber, SubscribersBackend
 from mock_server.store.values import clone
 from mock_server.store.workflows import Workflow, WorkflowsBackend
 
-# What a new topic's key may be: Novu's rule, two alternatives (either one suffices).
-_KEY_PLAIN = re.compile(r"^[a-zA-Z0-9_:.-]+$")
-_KEY_EMAIL = re.compile(r"^\S+@\S+\.\S+$")
+# What a new topic's key may be: Novu's rule, two alternatives (either one suffices), with
+# JavaScript's meaning of \S (its whitespace set differs from Python's) and of $ (end of text only).
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_KEY_PLAIN = re.compile(r"[a-zA-Z0-9_:.-]+")
+_KEY_EMAIL = re.compile(f"[^{_JS_SPACE}]+@[^{_JS_SPACE}]+\\.[^{_JS_SPACE}]+")
 
 _SEQUENCE = itertools.count()
 
 
 def valid_topic_key(key: str) -> bool:
-    # JavaScript's \S is not Python's for every character; for the keys a client sends they agree.
-    return bool(_KEY_PLAIN.match(key) or _KEY_EMAIL.match(key)) and "\n" not in key
+    return bool(_KEY_PLAIN.fullmatch(key) or _KEY_EMAIL.fullmatch(key))
 
 
 def default_identifier(topic_key: str, subscriber_id: str) -> str:
@@ -160,9 +161,9 @@ class TopicsBackend:
             if existing is not None:
                 if fail_if_exists:
                     raise Conflict(f'Topic with key "{key}" already exists')
-                if name is not None:
+                if name:  # an empty name changes nothing
                     existing.name = name
-                    existing.updated_at = now()
+                    existing.updated_at = created_at or now()
                 return existing, False
             if not valid_topic_key(key):
                 raise BadRequest(
