@@ -185,6 +185,7 @@ def test_the_wire_answers_envelopes_and_statuses(fast_path) -> None:
         assert by_id.json()["data"]["identifier"] == identifier
         missing = http.get("/v2/topics/wire-topic/subscriptions/nothing-here")
         assert missing.status_code == 204 and missing.content == b""
+        assert http.get("/v2/topics/no-such-topic/subscriptions/nothing-here").status_code == 404
         page = http.get("/v2/topics/wire-topic/subscriptions").json()
         assert set(page) == {"data", "next", "previous", "totalCount", "totalCountCapped"}, "not wrapped again"
         failed = http.post("/v2/topics/wire-topic/subscriptions", json={"subscriberIds": ["ghost-1"]})

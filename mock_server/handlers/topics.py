@@ -88,6 +88,7 @@ async def delete_topic_subscriptions(backend: Backend, topic_key: str, body: dic
 
 async def get_topic_subscription(backend: Backend, topic_key: str, identifier: str) -> Any:
     topics = backend.topics
+    topics.get(topic_key)  # an unknown topic is 404, as for the update
     subscription = topics.find_subscription(topic_key, identifier)
     if subscription is None:
         return wire.Answer(204)  # Novu answers "nothing" rather than 404 here
