@@ -108,7 +108,7 @@ def test_list_filters_by_key_and_pages_with_cursors(client, topics) -> None:
 
 
 def test_subscribing_creates_the_topic_is_idempotent_and_lists(client, topics, subscribers) -> None:
-    """usecases/create-topic-subscriptions, e2e/create-topic-subscriptions.e2e.ts, e2e/list-topic-subscriptions.e2e.ts"""
+    """usecases/create-topic-subscriptions; e2e/create-topic-subscriptions.e2e.ts and list-topic-subscriptions.e2e.ts"""
     key = _key()
     topics.forget(key)
     first, second = subscribers(firstName="Ada"), subscribers()
@@ -147,7 +147,8 @@ def test_unknown_subscribers_are_errors_and_all_failed_is_400(client, topics, su
 
 
 def test_unsubscribing_reports_missing_subscriptions(client, topics, subscribers) -> None:
-    """usecases/delete-topic-subscriptions/delete-topic-subscriptions.usecase.ts, e2e/delete-topic-subscriptions.e2e.ts"""
+    """usecases/delete-topic-subscriptions/delete-topic-subscriptions.usecase.ts;
+    e2e/delete-topic-subscriptions.e2e.ts"""
     key = topics()["key"]
     member, outsider = subscribers(), subscribers()
     client.post(f"/v2/topics/{key}/subscriptions", json={"subscriberIds": [member]})
@@ -208,7 +209,8 @@ def test_v1_topic_subscriber_and_a_subscribers_subscriptions(client, topics, sub
 
 
 def test_deleting_a_subscriber_or_a_topic_removes_its_subscriptions(client, topics, subscribers) -> None:
-    """delete-topic.usecase.ts (force: subscriptions go with the topic); Novu's subscriber removal deletes its topic subscriptions"""
+    """usecases/delete-topic/delete-topic.usecase.ts (force: the subscriptions go with the topic); deleting a
+    subscriber deletes its topic subscriptions (novu-py's subscribers.delete documents it)"""
     key = topics()["key"]
     leaving, staying = subscribers(), subscribers()
     client.post(f"/v2/topics/{key}/subscriptions", json={"subscriberIds": [leaving, staying]})

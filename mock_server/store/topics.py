@@ -167,8 +167,8 @@ class TopicsBackend:
                 return existing, False
             if not valid_topic_key(key):
                 raise BadRequest(
-                    f'Invalid topic key: "{key}". Topic keys must contain only alphanumeric characters (a-z, A-Z, 0-9), '
-                    "hyphens (-), underscores (_), colons (:), or be a valid email address."
+                    f'Invalid topic key: "{key}". Topic keys must contain only alphanumeric characters '
+                    "(a-z, A-Z, 0-9), hyphens (-), underscores (_), colons (:), or be a valid email address."
                 )
             moment = created_at or now()
             topic = Topic(id=object_id(moment, rng), key=key, name=name, created_at=moment, updated_at=moment)
@@ -274,8 +274,9 @@ class TopicsBackend:
                         continue
                     found = [s for s in by_identifier.values() if s.subscriber_id == subscriber_id]
                     if not found:
+                        message = f"Subscription for subscriber '{subscriber_id}' not found."
                         errors.append({"subscriberId": subscriber_id, "code": "SUBSCRIPTION_NOT_FOUND",
-                                       "message": f"Subscription for subscriber '{subscriber_id}' not found."})  # fmt: skip
+                                       "message": message})  # fmt: skip
                         continue
                 for subscription in found:
                     del by_identifier[subscription.identifier]
@@ -326,7 +327,8 @@ class TopicsBackend:
             found = [s for s in self._subscriptions.get(topic_key, {}).values() if s.subscriber_id == subscriber_id]
             if topic is None or not found:
                 raise NotFound(
-                    f"Subscriber {subscriber_id} not found for topic {topic_key} in the environment {self.environment_id}"
+                    f"Subscriber {subscriber_id} not found for topic {topic_key} "
+                    f"in the environment {self.environment_id}"
                 )
             return {
                 "_organizationId": self.organization_id,
@@ -443,8 +445,9 @@ class TopicsBackend:
                     raise Conflict(f"{where}.key {key!r} is not a valid topic key")
                 claim(record["_id"])
                 created_at = parse_time(record.get("createdAt"), f"{where}.createdAt") or now()
-                topic = Topic(id=record["_id"], key=key, name=record.get("name"), created_at=created_at,
-                              updated_at=parse_time(record.get("updatedAt"), f"{where}.updatedAt") or created_at)  # fmt: skip
+                updated_at = parse_time(record.get("updatedAt"), f"{where}.updatedAt") or created_at
+                topic = Topic(id=record["_id"], key=key, name=record.get("name"),
+                              created_at=created_at, updated_at=updated_at)  # fmt: skip
                 by_key[key] = topic
                 kept: dict[str, Subscription] = {}
                 for position, item in enumerate(record.get("subscriptions") or []):
