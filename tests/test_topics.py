@@ -67,6 +67,8 @@ def test_subscribe_creates_the_topic_is_idempotent_and_reports_unknown_subscribe
     assert result["errors"] == [{"subscriberId": "ghost", "code": "SUBSCRIBER_NOT_FOUND",
                                  "message": "Subscriber with ID 'ghost' could not be found."}]  # fmt: skip
     assert [s["identifier"] for s in result["data"]] == ["tk=team:si=ada", "bob-main"]
+    backend.topics.subscribe("named", ["ada"], name="Named topic")
+    assert backend.topics.get("named").name == "Named topic", "the body's name is the topic's"
     again = backend.topics.subscribe("team", ["ada"])
     assert again["data"][0]["_id"] == result["data"][0]["_id"] and "errors" not in again
     assert _sids(backend, "team") == ["ada", "bob"]

@@ -210,10 +210,11 @@ class TopicsBackend:
         rng: random.Random | None = None,
     ) -> dict[str, Any]:
         """Subscribe each item (a subscriberId, or ``{identifier, subscriberId, name}``) to the topic,
-        creating the topic when missing. Existing subscriptions are answered, not duplicated.
+        creating the topic when missing (``name`` is the topic's, set as topic creation sets it).
+        Existing subscriptions are answered, not duplicated.
         The answer is ``{data, meta, errors?}``; a 400 carrying it when every item failed."""
         with self._lock:
-            topic, _ = self.upsert(topic_key, created_at=created_at, rng=rng)
+            topic, _ = self.upsert(topic_key, name, created_at=created_at, rng=rng)
             errors: list[dict[str, Any]] = []
             made: list[Subscription] = []
             by_identifier = self._subscriptions[topic.key]
@@ -239,7 +240,7 @@ class TopicsBackend:
                     topic_key=topic.key,
                     subscriber_id=subscriber.subscriber_id,
                     subscriber_record_id=subscriber.id,
-                    name=(None if isinstance(item, str) else item.get("name")) or name,
+                    name=None if isinstance(item, str) else item.get("name"),
                     context=clone(context or {}),
                     context_keys=context_keys(context),
                     preferences=clone(preferences or []),
