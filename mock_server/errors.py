@@ -51,6 +51,18 @@ class BadRequest(NovuError):
     status = 400
 
 
+class BadRequestResult(BadRequest):
+    """A 400 whose message is an object (an operation's whole result, e.g. a batch where every
+    item failed): Novu's exception filter spreads such an object into the body next to the
+    ErrorDto fields, so its keys appear twice: under ``message`` and at the top level."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__(result)
+
+    def body(self, path: str) -> dict[str, Any]:
+        return {**super().body(path), **self.message}
+
+
 class Unauthorized(NovuError):
     status = 401
 

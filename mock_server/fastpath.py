@@ -433,8 +433,12 @@ class FastPath:
             if operation.awaited:
                 result = await result
             if isinstance(result, Answer):
-                raise TypeError(f"{operation.facts.operation_id} answered with a page on the JSON path")
-            body, status, headers = envelope(result, operation.facts, extra)
+                if result.body is not None or result.mimetype is not None:
+                    raise TypeError(f"{operation.facts.operation_id} answered with a page on the JSON path")
+                # a bodiless answer of another status (204 for "nothing there")
+                body, status, headers = None, result.status, extra
+            else:
+                body, status, headers = envelope(result, operation.facts, extra)
             validator = operation.response_validators.get(status)
             if validator is not None and not validator.fast.is_valid(body):
                 raise TypeError(f"{operation.facts.operation_id}: response body does not conform to the spec")

@@ -14,6 +14,7 @@ from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import SubscribersBackend
+from mock_server.store.topics import TopicsBackend
 from mock_server.store.workflows import WorkflowsBackend
 
 __all__ = ["Backend", "Backends", "Environment"]
@@ -49,6 +50,13 @@ class Backend:
             self.integrations, self.channel_connections, self.lock, subscribers=self.subscribers
         )
         self.integrations.on_remove.append(self._integration_removed)
+        self.topics = TopicsBackend(
+            environment.id,
+            environment.organization_id,
+            self.lock,
+            subscribers=self.subscribers,
+            workflows=self.workflows,
+        )
         self.inbox = InboxBackend(
             environment.id,
             environment.organization_id,
@@ -71,9 +79,9 @@ class Backend:
 
     # Import restores services in this order, so each finds what its records refer to
     # (subscribers' credentials name integrations, preferences name subscribers and workflows,
-    # endpoints name connections, the inbox names subscribers and workflows). Others come last.
+    # endpoints name connections, topics name subscribers, the inbox names subscribers and workflows). Others come last.
     RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences",
-                     "channel_connections", "channel_endpoints", "inbox")  # fmt: skip
+                     "channel_connections", "channel_endpoints", "topics", "inbox")  # fmt: skip
 
     def services(self) -> dict[str, Any]:
         found = [

@@ -1,0 +1,115 @@
+"""Topics v2: topics by key, and the subscriptions that join subscribers to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server import wire
+from mock_server.handlers.channel_connections import cursor_query
+from mock_server.store import Backend
+
+
+async def list_topics(
+    backend: Backend,
+    limit: float,
+    order_direction: str,
+    order_by: str,
+    include_cursor: bool,
+    after: str | None = None,
+    before: str | None = None,
+    key: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    page = backend.topics.list(
+        cursor_query(after, before, limit, order_by, order_direction, include_cursor), key=key, name=name
+    )
+    return page.to_dto(lambda topic: topic.to_dto())
+
+
+async def upsert_topic(backend: Backend, body: dict[str, Any], fail_if_exists: bool = False) -> dict[str, Any]:
+    # Novu answers 200 whether the topic was made or renamed (see openapi.yaml).
+    topic, _ = backend.topics.upsert(body["key"], body.get("name"), fail_if_exists=fail_if_exists)
+    return topic.to_dto()
+
+
+async def get_topic(backend: Backend, topic_key: str) -> dict[str, Any]:
+    return backend.topics.get(topic_key).to_dto()
+
+
+async def update_topic(backend: Backend, topic_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    return backend.topics.rename(topic_key, body["name"]).to_dto()
+
+
+async def delete_topic(backend: Backend, topic_key: str) -> dict[str, Any]:
+    backend.topics.delete(topic_key)
+    return {"acknowledged": True}
+
+
+async def list_topic_subscriptions(
+    backend: Backend,
+    topic_key: str,
+    limit: float,
+    order_direction: str,
+    order_by: str,
+    include_cursor: bool,
+    after: str | None = None,
+    before: str | None = None,
+    subscriber_id: str | None = None,
+    context_keys: list[str] | None = None,
+) -> dict[str, Any]:
+    topics = backend.topics
+    page = topics.subscriptions(
+        topic_key,
+        cursor_query(after, before, limit, order_by, order_direction, include_cursor),
+        subscriber_id=subscriber_id,
+        wanted_context_keys=context_keys,
+    )
+    return page.to_dto(topics.list_dto)
+
+
+def _items(body: dict[str, Any]) -> list[Any]:
+    # `subscriptions` is the current field; `subscriberIds` the deprecated one (both: both count)
+    return list(body.get("subscriberIds") or []) + list(body.get("subscriptions") or [])
+
+
+async def create_topic_subscriptions(backend: Backend, topic_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    return backend.topics.subscribe(
+        topic_key,
+        _items(body),
+        name=body.get("name"),
+        context=body.get("context"),
+        preferences=body.get("preferences"),
+    )
+
+
+async def delete_topic_subscriptions(backend: Backend, topic_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    return backend.topics.unsubscribe(topic_key, _items(body))
+
+
+async def get_topic_subscription(backend: Backend, topic_key: str, identifier: str) -> Any:
+    topics = backend.topics
+    topics.get(topic_key)  # an unknown topic is 404, as for the update
+    subscription = topics.find_subscription(topic_key, identifier)
+    if subscription is None:
+        return wire.Answer(204)  # Novu answers "nothing" rather than 404 here
+    return topics.details_dto(subscription)
+
+
+async def update_topic_subscription(
+    backend: Backend, topic_key: str, identifier: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    topics = backend.topics
+    return topics.subscription_dto(topics.update_subscription(topic_key, identifier, body))
+
+
+def subscriber_topics(backend: Backend, subscriber_id, limit, order_direction, order_by, include_cursor,
+                      after, before, key, context_keys) -> dict[str, Any]:  # fmt: skip
+    """GET /v2/subscribers/{subscriberId}/subscriptions (a Subscribers operation, served here)."""
+    topics = backend.topics
+    page = topics.subscriber_subscriptions(
+        subscriber_id,
+        cursor_query(after, before, limit, order_by, order_direction, include_cursor),
+        key=key,
+        wanted_context_keys=context_keys,
+    )
+    return page.to_dto(topics.list_dto)

@@ -1,0 +1,542 @@
+"""Topics: named groups of subscribers a trigger can address at once, and their subscriptions.
+
+A topic is found by its ``key``; a subscription joins one subscriber to one topic, has an
+``identifier`` unique within its topic (by default ``tk=<topic key>:si=<subscriberId>``), an
+optional name, context and workflow preferences. Deleting a topic deletes its subscriptions;
+deleting a subscriber deletes its subscriptions (a removal listener of the subscribers service).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mock_server.errors import BadRequest, BadRequestResult, Conflict, NotFound
+from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
+from mock_server.store.ids import iso, now, object_id, parse_time
+from mock_server.store.subscribers import Subscriber, SubscribersBackend
+from mock_server.store.values import clone
+from mock_server.store.workflows import Workflow, WorkflowsBackend
+
+# What a new topic's key may be: Novu's rule, two alternatives (either one suffices), with
+# JavaScript's meaning of \S (its whitespace set differs from Python's) and of $ (end of text only).
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_KEY_PLAIN = re.compile(r"[a-zA-Z0-9_:.-]+")
+_KEY_EMAIL = re.compile(f"[^{_JS_SPACE}]+@[^{_JS_SPACE}]+\\.[^{_JS_SPACE}]+")
+
+_SEQUENCE = itertools.count()
+
+
+def valid_topic_key(key: str) -> bool:
+    return bool(_KEY_PLAIN.fullmatch(key) or _KEY_EMAIL.fullmatch(key))
+
+
+def default_identifier(topic_key: str, subscriber_id: str) -> str:
+    return f"tk={topic_key}:si={subscriber_id}"
+
+
+@dataclass(slots=True)
+class Topic:
+    id: str
+    key: str
+    name: str | None
+    created_at: datetime
+    updated_at: datetime
+    sequence: int = field(default_factory=lambda: next(_SEQUENCE))
+
+    def sort_value(self, order_by: str) -> Any:
+        value = {"createdAt": self.created_at, "updatedAt": self.updated_at, "key": self.key,
+                 "name": self.name or ""}.get(order_by, self.id)  # fmt: skip
+        return value, self.sequence
+
+    def to_dto(self) -> dict[str, Any]:
+        dto: dict[str, Any] = {"_id": self.id, "key": self.key}
+        if self.name is not None:
+            dto["name"] = self.name
+        dto["createdAt"] = iso(self.created_at)
+        dto["updatedAt"] = iso(self.updated_at)
+        return dto
+
+    def short_dto(self) -> dict[str, Any]:
+        dto: dict[str, Any] = {"_id": self.id, "key": self.key}
+        if self.name is not None:
+            dto["name"] = self.name
+        return dto
+
+
+@dataclass(slots=True)
+class Subscription:
+    id: str
+    identifier: str
+    topic_id: str
+    topic_key: str
+    subscriber_id: str
+    subscriber_record_id: str
+    name: str | None
+    context: dict[str, Any]
+    context_keys: list[str]
+    # the preference items as the client sent them (workflow ids, workflow objects, group filters)
+    preferences: list[Any]
+    created_at: datetime
+    updated_at: datetime
+    sequence: int = field(default_factory=lambda: next(_SEQUENCE))
+
+    def sort_value(self, order_by: str) -> Any:
+        value = {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.id)
+        return value, self.sequence
+
+
+def _subscriber_dto(subscriber: Subscriber | None) -> dict[str, Any] | None:
+    if subscriber is None:
+        return None
+    return {
+        "_id": subscriber.id,
+        "subscriberId": subscriber.subscriber_id,
+        "avatar": subscriber.avatar,
+        "firstName": subscriber.first_name,
+        "lastName": subscriber.last_name,
+        "email": subscriber.email,
+    }
+
+
+class TopicsBackend:
+    # The spec schema each snapshot record is checked against on import: a topic with its subscriptions.
+    RECORD_SCHEMA = "TopicStateRecord"
+
+    def __init__(
+        self,
+        environment_id: str,
+        organization_id: str,
+        lock: threading.RLock,
+        *,
+        subscribers: SubscribersBackend,
+        workflows: WorkflowsBackend,
+    ) -> None:
+        self.environment_id = environment_id
+        self.organization_id = organization_id
+        self._lock = lock
+        self._subscribers = subscribers
+        self._workflows = workflows
+        self._by_key: dict[str, Topic] = {}
+        # topic key -> subscription identifier -> subscription
+        self._subscriptions: dict[str, dict[str, Subscription]] = {}
+        subscribers.removal_listeners.append(self._forget_subscriber)
+
+    # -- topics ------------------------------------------------------------------------------
+
+    def get(self, key: str) -> Topic:
+        with self._lock:
+            topic = self._by_key.get(key)
+        if topic is None:
+            raise NotFound(f"Topic with key {key} not found")
+        return topic
+
+    def list(self, query: CursorQuery, *, key: str | None = None, name: str | None = None) -> Page[Topic]:
+        with self._lock:
+            kept = [
+                topic
+                for topic in self._by_key.values()
+                if (key is None or topic.key == key) and (name is None or name.lower() in (topic.name or "").lower())
+            ]
+            return paginate(kept, query, key=lambda topic: topic.id,
+                            sort_value=lambda topic, order_by: topic.sort_value(order_by), what="topic")  # fmt: skip
+
+    def upsert(
+        self,
+        key: str,
+        name: str | None = None,
+        *,
+        fail_if_exists: bool = False,
+        created_at: datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> tuple[Topic, bool]:
+        """Create the topic, or rename it when it exists (and a name is given): (topic, created)."""
+        with self._lock:
+            existing = self._by_key.get(key)
+            if existing is not None:
+                if fail_if_exists:
+                    raise Conflict(f'Topic with key "{key}" already exists')
+                if name:  # an empty name changes nothing
+                    existing.name = name
+                    existing.updated_at = created_at or now()
+                return existing, False
+            if not valid_topic_key(key):
+                raise BadRequest(
+                    f'Invalid topic key: "{key}". Topic keys must contain only alphanumeric characters '
+                    "(a-z, A-Z, 0-9), hyphens (-), underscores (_), colons (:), or be a valid email address."
+                )
+            moment = created_at or now()
+            topic = Topic(id=object_id(moment, rng), key=key, name=name, created_at=moment, updated_at=moment)
+            self._by_key[key] = topic
+            self._subscriptions[key] = {}
+            return topic, True
+
+    def rename(self, key: str, name: str) -> Topic:
+        with self._lock:
+            topic = self.get(key)
+            topic.name = name
+            topic.updated_at = now()
+            return topic
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self.get(key)
+            del self._by_key[key]
+            self._subscriptions.pop(key, None)
+
+    def subscriber_ids(self, topic_key: str) -> list[str]:
+        """The subscriberIds subscribed to the topic, each once, in subscription order (for triggers).
+        An unknown topic has none."""
+        with self._lock:
+            subscriptions = sorted(self._subscriptions.get(topic_key, {}).values(), key=lambda s: s.sequence)
+            return list(dict.fromkeys(subscription.subscriber_id for subscription in subscriptions))
+
+    # -- subscriptions -----------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        topic_key: str,
+        items: list[Any],
+        *,
+        name: str | None = None,
+        context: dict[str, Any] | None = None,
+        preferences: list[Any] | None = None,
+        created_at: datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> dict[str, Any]:
+        """Subscribe each item (a subscriberId, or ``{identifier, subscriberId, name}``) to the topic,
+        creating the topic when missing (``name`` is the topic's, set as topic creation sets it).
+        Existing subscriptions are answered, not duplicated.
+        The answer is ``{data, meta, errors?}``; a 400 carrying it when every item failed."""
+        with self._lock:
+            topic, _ = self.upsert(topic_key, name, created_at=created_at, rng=rng)
+            errors: list[dict[str, Any]] = []
+            made: list[Subscription] = []
+            by_identifier = self._subscriptions[topic.key]
+            for item in items:
+                subscriber_id = item if isinstance(item, str) else item["subscriberId"]
+                subscriber = self._find_subscriber(subscriber_id)
+                if subscriber is None:
+                    errors.append(_not_found(subscriber_id))
+                    continue
+                identifier = (None if isinstance(item, str) else item.get("identifier")) or default_identifier(
+                    topic.key, subscriber_id
+                )
+                existing = by_identifier.get(identifier)
+                if existing is not None:
+                    if existing not in made:
+                        made.append(existing)
+                    continue
+                moment = created_at or now()
+                subscription = Subscription(
+                    id=object_id(moment, rng),
+                    identifier=identifier,
+                    topic_id=topic.id,
+                    topic_key=topic.key,
+                    subscriber_id=subscriber.subscriber_id,
+                    subscriber_record_id=subscriber.id,
+                    name=None if isinstance(item, str) else item.get("name"),
+                    context=clone(context or {}),
+                    context_keys=context_keys(context),
+                    preferences=clone(preferences or []),
+                    created_at=moment,
+                    updated_at=moment,
+                )
+                by_identifier[identifier] = subscription
+                made.append(subscription)
+            return self._outcome(topic, made, errors, len(items), self.subscription_dto)
+
+    def unsubscribe(self, topic_key: str, items: list[Any]) -> dict[str, Any]:
+        """Remove subscriptions: a subscriberId (or ``{subscriberId}``) removes all of that
+        subscriber's in the topic, ``{identifier}`` that one. Answer as ``subscribe``."""
+        with self._lock:
+            topic = self.get(topic_key)
+            by_identifier = self._subscriptions[topic.key]
+            errors: list[dict[str, Any]] = []
+            removed: list[Subscription] = []
+            for item in items:
+                identifier = None if isinstance(item, str) else item.get("identifier")
+                subscriber_id = item if isinstance(item, str) else item.get("subscriberId")
+                if identifier:
+                    subscription = by_identifier.get(identifier)
+                    if subscription is None or (subscriber_id and subscription.subscriber_id != subscriber_id):
+                        errors.append({"subscriberId": subscriber_id or identifier, "code": "SUBSCRIPTION_NOT_FOUND",
+                                       "message": f"Subscription '{identifier}' not found."})  # fmt: skip
+                        continue
+                    found = [subscription]
+                else:
+                    if not subscriber_id or self._find_subscriber(subscriber_id) is None:
+                        errors.append(_not_found(subscriber_id or ""))
+                        continue
+                    found = [s for s in by_identifier.values() if s.subscriber_id == subscriber_id]
+                    if not found:
+                        message = f"Subscription for subscriber '{subscriber_id}' not found."
+                        errors.append({"subscriberId": subscriber_id, "code": "SUBSCRIPTION_NOT_FOUND",
+                                       "message": message})  # fmt: skip
+                        continue
+                for subscription in found:
+                    del by_identifier[subscription.identifier]
+                    removed.append(subscription)
+            return self._outcome(topic, removed, errors, len(items), self.deleted_dto)
+
+    def subscriptions(self, topic_key: str, query: CursorQuery, *, subscriber_id: str | None = None,
+                      wanted_context_keys: list[str] | None = None) -> Page[Subscription]:  # fmt: skip
+        with self._lock:
+            topic = self.get(topic_key)
+            return self._page(self._subscriptions[topic.key].values(), query, subscriber_id, None, wanted_context_keys)
+
+    def subscriber_subscriptions(self, subscriber_id: str, query: CursorQuery, *, key: str | None = None,
+                                 wanted_context_keys: list[str] | None = None) -> Page[Subscription]:  # fmt: skip
+        with self._lock:
+            if self._find_subscriber(subscriber_id) is None:
+                raise NotFound("Subscriber not found")
+            every = [s for by_identifier in self._subscriptions.values() for s in by_identifier.values()]
+            return self._page(every, query, subscriber_id, key, wanted_context_keys)
+
+    def find_subscription(self, topic_key: str, identifier: str) -> Subscription | None:
+        """By identifier, else by ``_id``, within the topic (None when the topic or it is unknown)."""
+        with self._lock:
+            by_identifier = self._subscriptions.get(topic_key, {})
+            found = by_identifier.get(identifier)
+            if found is None:
+                found = next((s for s in by_identifier.values() if s.id == identifier), None)
+            return found
+
+    def update_subscription(self, topic_key: str, identifier: str, changes: dict[str, Any]) -> Subscription:
+        with self._lock:
+            self.get(topic_key)
+            subscription = self.find_subscription(topic_key, identifier)
+            if subscription is None:
+                raise NotFound(f"Subscription with identifier {identifier} not found for topic {topic_key}")
+            if "name" in changes:
+                subscription.name = changes["name"]
+                subscription.updated_at = now()
+            if "preferences" in changes:
+                subscription.preferences = clone(changes["preferences"])
+                subscription.updated_at = now()
+            return subscription
+
+    def topic_subscriber(self, topic_key: str, subscriber_id: str) -> dict[str, Any]:
+        """The v1 answer to "is this subscriber in this topic?"."""
+        with self._lock:
+            topic = self._by_key.get(topic_key)
+            found = [s for s in self._subscriptions.get(topic_key, {}).values() if s.subscriber_id == subscriber_id]
+            if topic is None or not found:
+                raise NotFound(
+                    f"Subscriber {subscriber_id} not found for topic {topic_key} "
+                    f"in the environment {self.environment_id}"
+                )
+            return {
+                "_organizationId": self.organization_id,
+                "_environmentId": self.environment_id,
+                "_subscriberId": found[0].subscriber_record_id,
+                "_topicId": topic.id,
+                "topicKey": topic.key,
+                "externalSubscriberId": subscriber_id,
+            }
+
+    # -- answers -----------------------------------------------------------------------------
+
+    def subscription_dto(self, subscription: Subscription) -> dict[str, Any]:
+        """SubscriptionResponseDto: the create and update answers."""
+        topic = self._by_key.get(subscription.topic_key)
+        dto: dict[str, Any] = {"_id": subscription.id, "identifier": subscription.identifier}
+        if subscription.name is not None:
+            dto["name"] = subscription.name
+        dto |= {
+            "topic": topic.short_dto() if topic else {"_id": subscription.topic_id, "key": subscription.topic_key},
+            "subscriber": _subscriber_dto(self._subscriber_record(subscription)),
+            "preferences": self.preference_dtos(subscription),
+            "contextKeys": list(subscription.context_keys),
+            "createdAt": iso(subscription.created_at),
+            "updatedAt": iso(subscription.updated_at),
+        }
+        return dto
+
+    def deleted_dto(self, subscription: Subscription) -> dict[str, Any]:
+        """SubscriptionDto: what the delete answer says of each removed subscription."""
+        dto = self.subscription_dto(subscription)
+        del dto["preferences"]
+        dto.pop("name", None)
+        return dto
+
+    def list_dto(self, subscription: Subscription) -> dict[str, Any]:
+        """TopicSubscriptionResponseDto: an item of the subscription lists."""
+        topic = self._by_key.get(subscription.topic_key)
+        return {
+            "_id": subscription.id,
+            "identifier": subscription.identifier,
+            "createdAt": iso(subscription.created_at),
+            "topic": topic.to_dto() if topic else {"_id": subscription.topic_id, "key": subscription.topic_key},
+            "subscriber": _subscriber_dto(self._subscriber_record(subscription)),
+            "contextKeys": list(subscription.context_keys),
+        }
+
+    def details_dto(self, subscription: Subscription) -> dict[str, Any]:
+        """SubscriptionDetailsResponseDto: the answer of get one subscription."""
+        dto: dict[str, Any] = {"id": subscription.id, "identifier": subscription.identifier}
+        if subscription.name is not None:
+            dto["name"] = subscription.name
+        dto["preferences"] = self.preference_dtos(subscription)
+        dto["contextKeys"] = list(subscription.context_keys)
+        return dto
+
+    def preference_dtos(self, subscription: Subscription) -> list[dict[str, Any]]:
+        """The stored preference items, one per workflow of the environment they name (by id or by
+        tag). Items naming no known workflow give nothing."""
+        answers: list[dict[str, Any]] = []
+        for item in subscription.preferences:
+            for workflow, enabled, condition in self._expand(item):
+                answer: dict[str, Any] = {"subscriptionId": subscription.id, "workflow": _workflow_dto(workflow),
+                                          "enabled": enabled}  # fmt: skip
+                if condition is not None:
+                    answer["condition"] = clone(condition)
+                answers.append(answer)
+        return answers
+
+    # -- state export / import ---------------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                topic.to_dto()
+                | {
+                    "subscriptions": [
+                        {
+                            "_id": s.id,
+                            "identifier": s.identifier,
+                            "subscriberId": s.subscriber_id,
+                            **({"name": s.name} if s.name is not None else {}),
+                            "context": clone(s.context),
+                            "preferences": clone(s.preferences),
+                            "createdAt": iso(s.created_at),
+                            "updatedAt": iso(s.updated_at),
+                        }
+                        for s in sorted(self._subscriptions[topic.key].values(), key=lambda s: s.sequence)
+                    ]
+                }
+                for topic in sorted(self._by_key.values(), key=lambda t: t.sequence)
+            ]
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every topic by ``records`` (a ``snapshot()``; None empties the service). Subscribers
+        are restored before; each record is checked as the API checks it: a valid, unique key, ids
+        used once, subscriptions of known subscribers with identifiers unique in their topic."""
+        by_key: dict[str, Topic] = {}
+        subscriptions: dict[str, dict[str, Subscription]] = {}
+        ids: set[str] = set()
+
+        def claim(record_id: str) -> None:
+            if record_id in ids:
+                raise Conflict(f"_id {record_id} is used twice among topics and subscriptions; ids must be unique")
+            ids.add(record_id)
+
+        with self._lock:
+            for index, record in enumerate(records or []):
+                where = f"topics.{index}"
+                key = record["key"]
+                if key in by_key:
+                    raise Conflict(f"Topic key {key} is used twice; it must be unique in the environment")
+                if not valid_topic_key(key):
+                    raise Conflict(f"{where}.key {key!r} is not a valid topic key")
+                claim(record["_id"])
+                created_at = parse_time(record.get("createdAt"), f"{where}.createdAt") or now()
+                updated_at = parse_time(record.get("updatedAt"), f"{where}.updatedAt") or created_at
+                topic = Topic(id=record["_id"], key=key, name=record.get("name"),
+                              created_at=created_at, updated_at=updated_at)  # fmt: skip
+                by_key[key] = topic
+                kept: dict[str, Subscription] = {}
+                for position, item in enumerate(record.get("subscriptions") or []):
+                    at = f"{where}.subscriptions.{position}"
+                    subscriber = self._find_subscriber(item["subscriberId"])
+                    if subscriber is None:
+                        raise Conflict(f"{at}: subscriber {item['subscriberId']} is not among the subscribers")
+                    identifier = item.get("identifier") or default_identifier(key, subscriber.subscriber_id)
+                    if identifier in kept:
+                        raise Conflict(f"{at}: identifier {identifier} is used twice in topic {key}")
+                    claim(item["_id"])
+                    context = item.get("context") or {}
+                    moment = parse_time(item.get("createdAt"), f"{at}.createdAt") or created_at
+                    kept[identifier] = Subscription(
+                        id=item["_id"],
+                        identifier=identifier,
+                        topic_id=topic.id,
+                        topic_key=key,
+                        subscriber_id=subscriber.subscriber_id,
+                        subscriber_record_id=subscriber.id,
+                        name=item.get("name"),
+                        context=clone(context),
+                        context_keys=context_keys(context),
+                        preferences=clone(item.get("preferences") or []),
+                        created_at=moment,
+                        updated_at=parse_time(item.get("updatedAt"), f"{at}.updatedAt") or moment,
+                    )
+                subscriptions[key] = kept
+            self._by_key, self._subscriptions = by_key, subscriptions
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _find_subscriber(self, subscriber_id: str) -> Subscriber | None:
+        try:
+            return self._subscribers.get(subscriber_id)
+        except NotFound:
+            return None
+
+    def _subscriber_record(self, subscription: Subscription) -> Subscriber | None:
+        return self._find_subscriber(subscription.subscriber_id)
+
+    def _forget_subscriber(self, subscriber: Subscriber) -> None:
+        for by_identifier in self._subscriptions.values():
+            for identifier in [i for i, s in by_identifier.items() if s.subscriber_record_id == subscriber.id]:
+                del by_identifier[identifier]
+
+    def _page(self, items, query: CursorQuery, subscriber_id, topic_key, wanted_context_keys) -> Page[Subscription]:
+        wanted = frozenset(wanted_context_keys) if wanted_context_keys is not None else None
+        kept = [
+            s
+            for s in items
+            if (subscriber_id is None or s.subscriber_id == subscriber_id)
+            and (topic_key is None or s.topic_key == topic_key)
+            and (wanted is None or frozenset(s.context_keys) == wanted)
+        ]
+        return paginate(kept, query, key=lambda s: s.id, sort_value=lambda s, order_by: s.sort_value(order_by),
+                        what="subscription")  # fmt: skip
+
+    def _outcome(self, topic: Topic, done: list[Subscription], errors: list[dict[str, Any]], total: int,
+                 render) -> dict[str, Any]:  # fmt: skip
+        result: dict[str, Any] = {
+            "data": [render(subscription) for subscription in done],
+            "meta": {"totalCount": total, "successful": len(done), "failed": len(errors)},
+        }
+        if errors:
+            result["errors"] = errors
+        if errors and not done:
+            raise BadRequestResult(result)
+        return result
+
+    def _expand(self, item: Any) -> list[tuple[Workflow, bool, Any]]:
+        workflows = self._workflows.list()
+        if isinstance(item, str):
+            return [(w, True, None) for w in workflows if item in (w.identifier, w.id)]
+        enabled = item.get("enabled", True)
+        condition = item.get("condition")
+        if "workflowId" in item:
+            return [(w, enabled, condition) for w in workflows if item["workflowId"] in (w.identifier, w.id)]
+        wanted = item.get("filter") or {}
+        ids, tags = set(wanted.get("workflowIds") or []), set(wanted.get("tags") or [])
+        return [(w, enabled, condition) for w in workflows
+                if w.identifier in ids or w.id in ids or tags.intersection(w.tags)]  # fmt: skip
+
+
+def _not_found(subscriber_id: str) -> dict[str, Any]:
+    return {"subscriberId": subscriber_id, "code": "SUBSCRIBER_NOT_FOUND",
+            "message": f"Subscriber with ID '{subscriber_id}' could not be found."}  # fmt: skip
+
+
+def _workflow_dto(workflow: Workflow) -> dict[str, Any]:
+    return workflow.preference_dto()
