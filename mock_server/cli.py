@@ -160,6 +160,40 @@ def _proxy_parser(subparsers) -> None:
     add("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
 
 
+def _spec_diff_parser(subparsers) -> None:
+    diff = subparsers.add_parser(
+        "spec-diff",
+        help="list where openapi.yaml and a Novu OpenAPI document differ",
+        description="Compare the mock's openapi.yaml with a Novu OpenAPI document (a path or a URL): operations, "
+        "fields (parameters, request and response bodies: presence, required-ness, types, nullability), enums and "
+        "documented statuses. Differences listed in spec-diff-known.yaml (beside openapi.yaml) are explained; "
+        "Novu operations the mock does not serve are one group. Exit codes: 0 nothing unexplained, 1 unexplained "
+        "differences, 2 a document could not be read.",
+    )
+    add = diff.add_argument
+    add("document", metavar="PATH_OR_URL", help="Novu's OpenAPI document, e.g. https://api.novu.co/openapi.json")
+    add("--spec", type=Path, default=None, help="the mock's document (default: the bundled openapi.yaml)")
+    add("--known", type=Path, default=None, metavar="PATH",
+        help="the known differences (default: spec-diff-known.yaml beside the spec)")  # fmt: skip
+    add("--json", action="store_true", help="machine-readable output")
+    add("--verbose", action="store_true", help="also list each explained difference with its reason and source")
+
+
+def spec_diff(args: argparse.Namespace) -> int:
+    from mock_server import specdiff
+    from mock_server.settings import default_spec_path
+
+    spec = (args.spec or default_spec_path()).resolve()
+    try:
+        result = specdiff.run(args.document, spec=spec, known=args.known)
+    except specdiff.SpecDiffError as error:
+        print(f"novu-mock spec-diff: {error}", file=sys.stderr)
+        return 2
+    output = specdiff.render_json(result) if args.json else specdiff.render_text(result, verbose=args.verbose)
+    sys.stdout.write(output)
+    return 1 if result.unexplained else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="novu-mock", description="A contract mock of the Novu REST API.")
     parser.add_argument("--version", action="version", version=f"novu-mock {__version__}")
@@ -167,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_parser(subparsers)
     _contract_parser(subparsers)
     _proxy_parser(subparsers)
+    _spec_diff_parser(subparsers)
     return parser
 
 
@@ -336,5 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         return contract(args, parser)
     if args.command == "proxy":
         return proxy(args)
+    if args.command == "spec-diff":
+        return spec_diff(args)
     parser.print_help(sys.stderr)
     return 2
