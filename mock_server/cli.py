@@ -123,10 +123,11 @@ def _contract_parser(subparsers) -> None:
         metavar="OPERATION_ID",
         help="test this operationId (repeatable); tags and operations add up",
     )
-    add("--max-examples", type=int, default=None, metavar="N", help="test cases per operation and phase")
+    add("--max-examples", type=int, default=None, metavar="N",
+        help="fuzzing cases per operation (and stateful scenarios); default 50, 500 with --thorough")  # fmt: skip
     add("--thorough", action="store_true",
-        help="nightly depth: 500 cases per operation and phase (unless --max-examples) and stateful scenarios of "
-        "up to 20 steps instead of 6; expect several times the default run's duration")  # fmt: skip
+        help="nightly depth: 500 fuzzing cases per operation instead of 50 (unless --max-examples) and stateful "
+        "scenarios of up to 20 steps instead of 6; expect ten times the default run's duration")  # fmt: skip
     add("--seed", type=int, default=None, help="replay the run of this seed (default: a new random seed, printed)")
     add("--workers", default=None, metavar="N", help="concurrent workers (a number or 'auto')")
     add("--junit", type=Path, default=None, metavar="PATH", help="write JUnit XML: a test case per operation and check")

@@ -262,17 +262,25 @@ def test_a_given_seed_is_used(tmp_path, capsys) -> None:
 
 
 def test_thorough_means_more_cases_and_longer_stateful_scenarios(tmp_path) -> None:
-    from contract_tests.runner import THOROUGH_MAX_EXAMPLES, THOROUGH_STATEFUL_STEPS, _config_file, schemathesis_command
+    from contract_tests.runner import (
+        DEFAULT_MAX_EXAMPLES,
+        THOROUGH_MAX_EXAMPLES,
+        THOROUGH_STATEFUL_STEPS,
+        _config_file,
+        schemathesis_command,
+    )
 
     options = ContractOptions("http://127.0.0.1:1", "k", thorough=True)
     command = schemathesis_command(options, config=tmp_path / "c.toml", ndjson=tmp_path / "e")
     assert command[command.index("--max-examples") + 1] == str(THOROUGH_MAX_EXAMPLES)
     assert f"max-steps = {THOROUGH_STATEFUL_STEPS}" in _config_file(tmp_path, options).read_text()
-    # an explicit --max-examples still wins; the default run sets neither
+    # an explicit --max-examples still wins; the default run keeps Schemathesis' stateful steps
     explicit = schemathesis_command(ContractOptions("http://x", "k", thorough=True, max_examples=7), config=tmp_path, ndjson=tmp_path)
     assert explicit[explicit.index("--max-examples") + 1] == "7"
     default = ContractOptions("http://127.0.0.1:1", "k")
-    assert "--max-examples" not in schemathesis_command(default, config=tmp_path, ndjson=tmp_path)
+    command = schemathesis_command(default, config=tmp_path, ndjson=tmp_path)
+    assert command[command.index("--max-examples") + 1] == str(DEFAULT_MAX_EXAMPLES)
+    assert DEFAULT_MAX_EXAMPLES < THOROUGH_MAX_EXAMPLES
     assert "max-steps" not in _config_file(tmp_path, default).read_text()
 
 
