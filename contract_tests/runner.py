@@ -57,6 +57,9 @@ DEFAULT_MAX_EXAMPLES = 50
 THOROUGH_MAX_EXAMPLES = 500
 THOROUGH_STATEFUL_STEPS = 20
 
+# failing operations named in the one-line reason; the reports list them all
+REASON_OPERATIONS = 8
+
 # Exit codes of `novu-mock contract` (2 is argparse's usage error).
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -405,7 +408,10 @@ def run_contract(
         options.summary.write_text(render(report, target=options.url, extra=extra), encoding="utf-8")
     reason = None
     if report.failures or report.errors:
-        failed = "; ".join(f"{label}: {', '.join(checks)}" for label, checks in report.failed_checks().items())
+        failing = list(report.failed_checks().items())
+        failed = "; ".join(f"{label}: {', '.join(checks)}" for label, checks in failing[:REASON_OPERATIONS])
+        if len(failing) > REASON_OPERATIONS:
+            failed += f"; and {len(failing) - REASON_OPERATIONS} more operations (see the summary or JUnit report)"
         reason = f"{report.failures} failing check runs, {report.errors} errors" + (f" ({failed})" if failed else "")
     elif code != 0:
         reason = f"Schemathesis exited with code {code}: {_last_error(output)}"
