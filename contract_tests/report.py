@@ -326,3 +326,105 @@ def html_summary(report: RunReport, *, target: str, extra: Iterable[str] = ()) -
             parts.append(f"<p>First failing case:</p><pre>{escape(op.first_failing_curl)}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+# --- progress while the run goes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """What the run is doing: ``kind`` is "start" (operations selected), "phase-started",
+    "phase-finished" or "scenario-finished" (an operation done in a phase, or one stateful scenario)."""
+
+    kind: str
+    phase: str | None = None
+    label: str | None = None
+    status: str | None = None
+    operations: int | None = None
+
+
+# Only the head of a line is read: a finished scenario's line carries every request and response.
+_HEAD = 2000
+_KIND = re.compile(r'^\{"(\w+)":')
+_PHASE_NAME = re.compile(r'"phase":\{"name":"(\w+)"')
+_PHASE = re.compile(r'"phase":"(\w+)"')
+_STATUS = re.compile(r'"status":"(\w+)"')
+_RECORDER_LABEL = re.compile(r'"recorder":\{"label":"((?:[^"\\]|\\.)*)"')
+_SELECTED = re.compile(r'"operations":\{"total":\d+,"selected":(\d+)')
+# Schemathesis' own phases before the testing ones
+_INTERNAL_PHASES = {"probing", "schema_analysis", "auth_bootstrap"}
+
+
+def progress_event(head: str) -> ProgressEvent | None:
+    """The progress a line of Schemathesis' NDJSON stream reports (from the line's head alone)."""
+    match = _KIND.match(head)
+    if not match:
+        return None
+    kind = match.group(1)
+    if kind == "LoadingFinished":
+        selected = _SELECTED.search(head)
+        return ProgressEvent("start", operations=int(selected.group(1)) if selected else None)
+    if kind in ("PhaseStarted", "PhaseFinished"):
+        phase = _PHASE_NAME.search(head)
+        if phase is None or phase.group(1) in _INTERNAL_PHASES or '"is_enabled":false' in head:
+            return None
+        status = _STATUS.search(head) if kind == "PhaseFinished" else None
+        return ProgressEvent(
+            "phase-started" if kind == "PhaseStarted" else "phase-finished", phase.group(1),
+            status=status.group(1) if status else None,
+        )  # fmt: skip
+    if kind in ("ScenarioFinished", "FuzzScenarioFinished"):
+        phase, status, label = _PHASE.search(head), _STATUS.search(head), _RECORDER_LABEL.search(head)
+        return ProgressEvent(
+            "scenario-finished",
+            phase.group(1) if phase else ("fuzzing" if kind == "FuzzScenarioFinished" else None),
+            label=json.loads(f'"{label.group(1)}"') if label else None,
+            status=status.group(1) if status else None,
+        )
+    return None
+
+
+def follow_progress(path: Path, callback, finished, *, poll: float = 0.2) -> None:
+    """Read the NDJSON stream as Schemathesis appends to it, calling ``callback`` with each
+    ProgressEvent, until ``finished`` (a threading.Event) is set and the file is read to its end.
+    Memory stays bounded: of each line only its head is kept."""
+    stream = None
+    head: list[str] = []
+    kept = 0
+    try:
+        while True:
+            done = finished.is_set()
+            if stream is None:
+                try:
+                    stream = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+                except FileNotFoundError:
+                    if done:
+                        return
+                    finished.wait(poll)
+                    continue
+            block = stream.read(1 << 16)
+            if not block:
+                if done:
+                    return
+                finished.wait(poll)
+                continue
+            start = 0
+            while True:
+                newline = block.find("\n", start)
+                piece = block[start:] if newline < 0 else block[start:newline]
+                if kept < _HEAD:
+                    head.append(piece[: _HEAD - kept])
+                    kept += len(head[-1])
+                if newline < 0:
+                    break
+                event = progress_event("".join(head))
+                head, kept = [], 0
+                start = newline + 1
+                if event is not None:
+                    try:
+                        callback(event)
+                    except Exception:  # a display problem must not stop the run
+                        pass
+    finally:
+        if stream is not None:
+            stream.close()

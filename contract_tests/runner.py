@@ -11,18 +11,29 @@ what the run created.
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 
 from contract_tests.cleanup import CleanupResult, cleanup
-from contract_tests.report import RunReport, html_summary, junit_xml, markdown_summary, parse_ndjson
+from contract_tests.report import (
+    ProgressEvent,
+    RunReport,
+    follow_progress,
+    html_summary,
+    junit_xml,
+    markdown_summary,
+    parse_ndjson,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +49,16 @@ PHASES = "examples,coverage,fuzzing,stateful"
 DEFAULT_PREFIX = "nvmock-ct-"
 HOOKS_MODULE = "contract_tests.hooks"
 NON_GET_METHODS = ("POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+# Cases per operation for the fuzzing phase (and stateful scenarios). The default run must fit a CI
+# job (2 minutes on 2 cores): fuzzing is most of its CPU time, ~15 ms of Schemathesis per case, so
+# 50 rather than Schemathesis' 100. The examples and coverage phases do not depend on it.
+DEFAULT_MAX_EXAMPLES = 50
+# --thorough (nightly): cases per operation and phase, and steps per stateful scenario
+THOROUGH_MAX_EXAMPLES = 500
+THOROUGH_STATEFUL_STEPS = 20
+
+# failing operations named in the one-line reason; the reports list them all
+REASON_OPERATIONS = 8
 
 # Exit codes of `novu-mock contract` (2 is argparse's usage error).
 EXIT_PASSED = 0
@@ -72,6 +93,7 @@ class ContractOptions:
     summary: Path | None = None
     request_timeout: float | None = None
     timeout: float = 1800
+    thorough: bool = False
     extra: tuple[str, ...] = ()
 
 
@@ -85,6 +107,8 @@ class ContractResult:
     # the one-line reason when the run could not happen or did not pass
     reason: str | None = None
     schemathesis_exit_code: int | None = None
+    seed: int | None = None
+    duration: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -163,6 +187,8 @@ def _config_file(directory: Path, options: ContractOptions) -> Path:
     if options.read_only:
         # The coverage phase would also try undeclared methods (PUT, DELETE...) on every path.
         lines += ["", "[phases.coverage]", "unexpected-methods = []"]
+    if options.thorough:
+        lines += ["", "[phases.stateful]", f"max-steps = {THOROUGH_STATEFUL_STEPS}"]
     lines += refusal_config(options.spec)
     path = directory / "schemathesis.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -228,8 +254,8 @@ def schemathesis_command(options: ContractOptions, *, config: Path, ndjson: Path
         # Excludes apply after includes (which Schemathesis ORs together), so this narrows any selection.
         for method in sorted(_spec_methods(options.spec) - {"GET"}):
             command += ["--exclude-method", method]
-    if options.max_examples is not None:
-        command += ["--max-examples", str(options.max_examples)]
+    max_examples = options.max_examples or (THOROUGH_MAX_EXAMPLES if options.thorough else DEFAULT_MAX_EXAMPLES)
+    command += ["--max-examples", str(max_examples)]
     if options.seed is not None:
         command += ["--seed", str(options.seed)]
     if options.workers is not None:
@@ -237,6 +263,11 @@ def schemathesis_command(options: ContractOptions, *, config: Path, ndjson: Path
     if options.request_timeout is not None:
         command += ["--request-timeout", str(options.request_timeout)]
     return command + list(options.extra)
+
+
+def new_seed() -> int:
+    """A fresh fuzzing seed: each run explores other data; ``--seed`` replays one."""
+    return secrets.randbelow(2**31)
 
 
 def redact(command: list[str], api_key: str) -> list[str]:
@@ -286,23 +317,36 @@ def dry_run(options: ContractOptions) -> str:
     return "\n".join(lines)
 
 
-def _stream(command: list[str], *, cwd: Path, env: dict[str, str], echo: Callable[[str], None] | None, timeout: float):
+def _stream(
+    command: list[str], *, cwd: Path, env: dict[str, str], echo: Callable[[str], None] | None, timeout: float,
+    events: Path | None = None, progress: Callable[[ProgressEvent], None] | None = None,
+):  # fmt: skip
     chunks = []
+    finished = threading.Event()
+    follower = None
+    if progress is not None and events is not None:
+        follower = threading.Thread(target=follow_progress, args=(events, progress, finished), daemon=True)
+        follower.start()
     # The context manager closes the pipe whatever happens.
-    with subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
-    ) as process:
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                chunks.append(line)
-                if echo is not None:
-                    echo(line)
-            process.wait(timeout=timeout)
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
+    try:
+        with subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        ) as process:
+            try:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    chunks.append(line)
+                    if echo is not None:
+                        echo(line)
+                process.wait(timeout=timeout)
+            except BaseException:
+                process.kill()
+                process.wait()
+                raise
+    finally:
+        finished.set()
+        if follower is not None:
+            follower.join()
     return process.returncode, "".join(chunks)
 
 
@@ -312,8 +356,17 @@ def _last_error(output: str) -> str:
     return (errors or lines or ["no output"])[-1][:300]
 
 
-def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None = None) -> ContractResult:
-    """Run the whole suite against ``options.url``; reports are written where the options say."""
+def run_contract(
+    options: ContractOptions, *, echo: Callable[[str], None] | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> ContractResult:  # fmt: skip
+    """Run the whole suite against ``options.url``; reports are written where the options say.
+
+    ``echo`` receives Schemathesis' own output line by line, ``progress`` the run's events (phase
+    and operation started or finished) as Schemathesis records them."""
+    started = time.monotonic()
+    if options.seed is None:
+        options = replace(options, seed=new_seed())
     if not selected_operations(options):
         reason = "the filters select no operation of the spec (check the tag and operationId spelling)"
         return ContractResult(EXIT_USAGE, "", [], reason=reason)
@@ -337,7 +390,9 @@ def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
         )
         # From a scratch directory: no example database or crash cache carries over between runs.
-        code, output = _stream(command, cwd=workdir, env=env, echo=echo, timeout=options.timeout)
+        code, output = _stream(
+            command, cwd=workdir, env=env, echo=echo, timeout=options.timeout, events=ndjson, progress=progress
+        )
         report = parse_ndjson(ndjson)
         cleaned = None
         if options.cleanup and not options.read_only:
@@ -356,7 +411,10 @@ def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None
         options.summary.write_text(render(report, target=options.url, extra=extra), encoding="utf-8")
     reason = None
     if report.failures or report.errors:
-        failed = "; ".join(f"{label}: {', '.join(checks)}" for label, checks in report.failed_checks().items())
+        failing = list(report.failed_checks().items())
+        failed = "; ".join(f"{label}: {', '.join(checks)}" for label, checks in failing[:REASON_OPERATIONS])
+        if len(failing) > REASON_OPERATIONS:
+            failed += f"; and {len(failing) - REASON_OPERATIONS} more operations (see the summary or JUnit report)"
         reason = f"{report.failures} failing check runs, {report.errors} errors" + (f" ({failed})" if failed else "")
     elif code != 0:
         reason = f"Schemathesis exited with code {code}: {_last_error(output)}"
@@ -365,7 +423,7 @@ def run_contract(options: ContractOptions, *, echo: Callable[[str], None] | None
     exit_code = EXIT_PASSED if reason is None else EXIT_FAILED
     return ContractResult(
         exit_code, output, redact(command, options.api_key), report=report, cleanup=cleaned, reason=reason,
-        schemathesis_exit_code=code,
+        schemathesis_exit_code=code, seed=options.seed, duration=time.monotonic() - started,
     )  # fmt: skip
 
 

@@ -132,13 +132,16 @@ def _contract_parser(subparsers) -> None:
     contract = subparsers.add_parser(
         "contract",
         help="check that a server honours openapi.yaml (Schemathesis, every check and phase)",
-        description="Run the contract suite against any Novu-compatible server. Exit codes: 0 passed, "
-        "1 failures, 2 usage error, 3 target unreachable, 4 API key refused.",
+        description="Run the contract suite against any Novu-compatible server: every operation, every phase "
+        "(examples, coverage, fuzzing, stateful) and every check. Each run fuzzes with a new seed, printed at the "
+        "start and in the summary; --seed replays one. Exit codes: 0 passed, 1 failures, 2 usage error or the test "
+        "extra missing, 3 target unreachable, 4 API key refused.",
     )
     add = contract.add_argument
     add("--url", required=True, help="base URL of the server under test, e.g. http://127.0.0.1:4010")
     add("--api-key", default=os.environ.get("NOVU_API_KEY"), help="secret key of an environment (or NOVU_API_KEY)")
-    add("--spec", type=Path, default=None, help="the OpenAPI file (default: the bundled openapi.yaml)")
+    add("--spec", default=None, metavar="PATH_OR_URL",
+        help="the OpenAPI document, a file or an http(s) URL (default: the bundled openapi.yaml)")  # fmt: skip
     add("--include-tag", action="append", default=[], metavar="TAG", help="test operations with this tag (repeatable)")
     add(
         "--include-operation",
@@ -147,8 +150,12 @@ def _contract_parser(subparsers) -> None:
         metavar="OPERATION_ID",
         help="test this operationId (repeatable); tags and operations add up",
     )
-    add("--max-examples", type=int, default=None, metavar="N", help="test cases per operation and phase")
-    add("--seed", type=int, default=None, help="random seed of the data generation, for a reproducible run")
+    add("--max-examples", type=int, default=None, metavar="N",
+        help="fuzzing cases per operation (and stateful scenarios); default 50, 500 with --thorough")  # fmt: skip
+    add("--thorough", action="store_true",
+        help="nightly depth: 500 fuzzing cases per operation instead of 50 (unless --max-examples) and stateful "
+        "scenarios of up to 20 steps instead of 6; expect ten times the default run's duration")  # fmt: skip
+    add("--seed", type=int, default=None, help="replay the run of this seed (default: a new random seed, printed)")
     add("--workers", default=None, metavar="N", help="concurrent workers (a number or 'auto')")
     add("--junit", type=Path, default=None, metavar="PATH", help="write JUnit XML: a test case per operation and check")
     add(
@@ -163,7 +170,9 @@ def _contract_parser(subparsers) -> None:
     add("--prefix", default=None, help="label put on what the run creates (default nvmock-ct-)")
     add("--request-timeout", type=float, default=None, metavar="SECONDS", help="timeout of each request")
     add("--dry-run", action="store_true", help="list what would be sent, send nothing")
-    add("--quiet", action="store_true", help="do not echo Schemathesis' progress")
+    output = contract.add_mutually_exclusive_group()
+    output.add_argument("--verbose", action="store_true", help="show Schemathesis' own output instead of the progress line")
+    output.add_argument("--quiet", action="store_true", help="no progress, only the summary")
 
 
 def _proxy_parser(subparsers) -> None:
@@ -187,6 +196,40 @@ def _proxy_parser(subparsers) -> None:
     add("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
 
 
+def _spec_diff_parser(subparsers) -> None:
+    diff = subparsers.add_parser(
+        "spec-diff",
+        help="list where openapi.yaml and a Novu OpenAPI document differ",
+        description="Compare the mock's openapi.yaml with a Novu OpenAPI document (a path or a URL): operations, "
+        "fields (parameters, request and response bodies: presence, required-ness, types, nullability), enums and "
+        "documented statuses. Differences listed in spec-diff-known.yaml (beside openapi.yaml) are explained; "
+        "Novu operations the mock does not serve are one group. Exit codes: 0 nothing unexplained, 1 unexplained "
+        "differences, 2 a document could not be read.",
+    )
+    add = diff.add_argument
+    add("document", metavar="PATH_OR_URL", help="Novu's OpenAPI document, e.g. https://api.novu.co/openapi.json")
+    add("--spec", type=Path, default=None, help="the mock's document (default: the bundled openapi.yaml)")
+    add("--known", type=Path, default=None, metavar="PATH",
+        help="the known differences (default: spec-diff-known.yaml beside the spec)")  # fmt: skip
+    add("--json", action="store_true", help="machine-readable output")
+    add("--verbose", action="store_true", help="also list each explained difference with its reason and source")
+
+
+def spec_diff(args: argparse.Namespace) -> int:
+    from mock_server import specdiff
+    from mock_server.settings import default_spec_path
+
+    spec = (args.spec or default_spec_path()).resolve()
+    try:
+        result = specdiff.run(args.document, spec=spec, known=args.known)
+    except specdiff.SpecDiffError as error:
+        print(f"novu-mock spec-diff: {error}", file=sys.stderr)
+        return 2
+    output = specdiff.render_json(result) if args.json else specdiff.render_text(result, verbose=args.verbose)
+    sys.stdout.write(output)
+    return 1 if result.unexplained else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="novu-mock", description="A contract mock of the Novu REST API.")
     parser.add_argument("--version", action="version", version=f"novu-mock {__version__}")
@@ -194,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_parser(subparsers)
     _contract_parser(subparsers)
     _proxy_parser(subparsers)
+    _spec_diff_parser(subparsers)
     return parser
 
 
@@ -316,44 +360,154 @@ def serve(settings: Settings, log_level: str, loop: str = DEFAULT_EVENT_LOOP) ->
     return 0
 
 
+TEST_EXTRA_HINT = 'pip install "novu-mock[test]"'
+
+
+def _download_spec(location: str, directory: Path) -> Path:
+    """A spec given as a URL, saved under ``directory`` (JSON or YAML, as served)."""
+    import httpx
+
+    response = httpx.get(location, timeout=60, follow_redirects=True)
+    response.raise_for_status()
+    name = Path(location.split("?", 1)[0]).name or "openapi"
+    if not name.endswith((".json", ".yaml", ".yml")):
+        name += ".json" if response.text.lstrip().startswith("{") else ".yaml"
+    path = directory / name
+    path.write_bytes(response.content)
+    return path
+
+
+class _Progress:
+    """The run's progress: one status line rewritten in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream, *, tty: bool) -> None:
+        self.stream = stream
+        self.tty = tty
+        self.operations: int | None = None
+        self.phase: str | None = None
+        self.done = 0
+        self.failed = 0
+        self.phase_started = 0.0
+        self.width = 0
+
+    def __call__(self, event) -> None:
+        import time
+
+        if event.kind == "start":
+            self.operations = event.operations
+        elif event.kind == "phase-started":
+            self.phase, self.done, self.failed, self.phase_started = event.phase, 0, 0, time.monotonic()
+            self._status(f"{event.phase}: started", final=not self.tty)
+        elif event.kind == "phase-finished":
+            took = time.monotonic() - self.phase_started
+            counted = f"{self.done} scenarios" if event.phase == "stateful" else f"{self.done} operations"
+            failed = f", {self.failed} failed" if self.failed else ""
+            self._status(f"{event.phase}: {event.status} ({counted}{failed}, {took:.0f} s)", final=True)
+        elif event.kind == "scenario-finished" and event.phase == self.phase:
+            self.done += 1
+            if event.status in ("failure", "error"):
+                self.failed += 1
+                self._status(f"{event.phase}: {event.status}: {event.label}", final=True)
+            elif self.tty:
+                total = f"/{self.operations}" if self.operations and event.phase != "stateful" else ""
+                self._status(f"{event.phase} {self.done}{total}: {event.label or ''}", final=False)
+
+    def _status(self, text: str, *, final: bool) -> None:
+        line = f"novu-mock contract: {text}"
+        if self.tty:
+            columns = 100
+            try:
+                import shutil
+
+                columns = shutil.get_terminal_size().columns
+            except (OSError, ValueError):
+                pass
+            line = line[: max(columns - 1, 20)]
+            self.stream.write("\r\033[K" + line + ("\n" if final else ""))
+        elif final:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _summary_lines(result, options) -> list[str]:
+    report = result.report
+    lines = []
+    if report is not None:
+        checks = {name for op in report.operations.values() for name in op.checks}
+        failing = sum(len(op.failed_checks) for op in report.operations.values())
+        lines.append(
+            f"novu-mock contract: {len(report.operations)} operations, {report.requests} requests, "
+            f"{len(checks)} checks; {failing} failing (operation, check) pairs ({report.failures} failing check runs), "
+            f"{report.errors} errors"
+        )
+    if result.cleanup is not None:
+        lines.append(f"novu-mock contract: {result.cleanup.describe()}")
+    if result.duration is not None:
+        lines.append(f"novu-mock contract: duration {result.duration:.0f} s")
+    if result.seed is not None:
+        lines.append(f"novu-mock contract: seed {result.seed} (replay: --seed {result.seed})")
+    return lines
+
+
 def contract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    try:
-        from contract_tests.runner import DEFAULT_PREFIX, ContractOptions, dry_run, run_contract
-    except ImportError as error:  # schemathesis comes with the [test] extra
-        print(f"novu-mock contract: needs the test extra (pip install 'novu-mock[test]'): {error}", file=sys.stderr)
+    import importlib.util
+    import tempfile
+
+    # Schemathesis comes with the [test] extra: say so in one line rather than with a traceback.
+    if importlib.util.find_spec("schemathesis") is None:
+        print(f"novu-mock contract: needs the test extra, which brings Schemathesis: {TEST_EXTRA_HINT}", file=sys.stderr)
         return 2
+    from contract_tests.runner import DEFAULT_PREFIX, ContractOptions, dry_run, new_seed, run_contract
+
     if not args.api_key:
         parser.error("contract: --api-key (or NOVU_API_KEY) is required")
     if args.max_examples is not None and args.max_examples < 1:
         parser.error("contract: --max-examples must be at least 1")
     if args.workers is not None and args.workers != "auto" and not (args.workers.isdigit() and int(args.workers) >= 1):
         parser.error("contract: --workers must be a positive number or 'auto'")
-    options = ContractOptions(
-        url=args.url.rstrip("/"),
-        api_key=args.api_key,
-        **({"spec": args.spec} if args.spec else {}),
-        include_tags=tuple(args.include_tag),
-        include_operations=tuple(args.include_operation),
-        max_examples=args.max_examples,
-        seed=args.seed,
-        workers=args.workers,
-        read_only=args.read_only,
-        cleanup=not args.no_cleanup,
-        prefix=DEFAULT_PREFIX if args.prefix is None else args.prefix,
-        junit=args.junit,
-        summary=args.summary,
-        request_timeout=args.request_timeout,
-    )
-    if args.dry_run:
-        print(dry_run(options))
-        return 0
-    echo = None if args.quiet else (lambda line: print(line, end="", flush=True))
-    result = run_contract(options, echo=echo)
-    if result.report is not None:
-        report = result.report
-        print(f"novu-mock contract: {len(report.operations)} operations, {report.requests} requests sent")
-    if result.cleanup is not None:
-        print(f"novu-mock contract: {result.cleanup.describe()}")
+    with tempfile.TemporaryDirectory(prefix="novu-contract-spec-") as scratch:
+        spec = None
+        if args.spec is not None:
+            if args.spec.startswith(("http://", "https://")):
+                try:
+                    spec = _download_spec(args.spec, Path(scratch))
+                except Exception as error:  # httpx errors, bad URLs
+                    print(f"novu-mock contract: cannot download {args.spec}: {error}", file=sys.stderr)
+                    return 2
+            else:
+                spec = Path(args.spec)
+                if not spec.is_file():
+                    parser.error(f"contract: --spec {args.spec}: no such file")
+        options = ContractOptions(
+            url=args.url.rstrip("/"),
+            api_key=args.api_key,
+            **({"spec": spec} if spec else {}),
+            include_tags=tuple(args.include_tag),
+            include_operations=tuple(args.include_operation),
+            max_examples=args.max_examples,
+            seed=args.seed if args.seed is not None else new_seed(),
+            workers=args.workers,
+            read_only=args.read_only,
+            cleanup=not args.no_cleanup,
+            prefix=DEFAULT_PREFIX if args.prefix is None else args.prefix,
+            junit=args.junit,
+            summary=args.summary,
+            request_timeout=args.request_timeout,
+            thorough=args.thorough,
+        )
+        if args.dry_run:
+            print(dry_run(options))
+            return 0
+        depth = " (thorough)" if args.thorough else ""
+        print(f"novu-mock contract: testing {options.url} against {options.spec.name}{depth}, seed {options.seed}", flush=True)
+        echo = progress = None
+        if args.verbose:
+            echo = lambda line: print(line, end="", flush=True)  # noqa: E731
+        elif not args.quiet:
+            progress = _Progress(sys.stdout, tty=sys.stdout.isatty())
+        result = run_contract(options, echo=echo, progress=progress)
+    for line in _summary_lines(result, options):
+        print(line)
     for path in (args.junit, args.summary):
         if path is not None and result.report is not None:
             print(f"novu-mock contract: wrote {path}")
@@ -394,5 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         return contract(args, parser)
     if args.command == "proxy":
         return proxy(args)
+    if args.command == "spec-diff":
+        return spec_diff(args)
     parser.print_help(sys.stderr)
     return 2

@@ -204,3 +204,144 @@ def test_rate_limit_headers_decide_the_wait() -> None:
     assert wait_for_rate_limit({"RateLimit-Remaining": "0", "Retry-After": "2"}, sleep=waits.append) == 2
     assert wait_for_rate_limit({"ratelimit-remaining": ["0"], "ratelimit-reset": ["9999"]}, sleep=waits.append) == 60
     assert waits == [3, 2, 60]
+
+
+# --- seed, progress, depth, other documents, the missing extra ------------------------------------
+
+
+LIST = "IntegrationsController_listIntegrations"
+
+
+def test_each_run_draws_a_new_seed_and_reports_it(tmp_path) -> None:
+    with running_app(faulty.mock_app()) as url:
+        first = run(url, tmp_path, LIST, seed=None, max_examples=2)
+        second = run(url, tmp_path, LIST, seed=None, max_examples=2)
+    assert first.passed and second.passed, (first.reason, second.reason)
+    assert isinstance(first.seed, int) and isinstance(second.seed, int) and first.seed != second.seed
+    # the seed Schemathesis ran with is the one reported, so --seed replays it
+    assert first.report.seed == first.seed and second.report.seed == second.seed
+    assert f"Seed: {second.seed}" in (tmp_path / "summary.md").read_text()
+    assert first.duration > 0
+
+
+def test_progress_reports_every_phase_and_operation(tmp_path) -> None:
+    events = []
+    with running_app(faulty.mock_app()) as url:
+        result = run_contract(
+            ContractOptions(url, faulty.KEY, include_operations=(LIST,), **FAST), progress=events.append
+        )
+    assert result.passed, result.reason
+    assert events[0].kind == "start" and events[0].operations == 1
+    phases = [(event.kind, event.phase) for event in events if event.kind.startswith("phase")]
+    # stateful is left out: one operation has no link to another
+    assert phases == [
+        (kind, phase) for phase in ("examples", "coverage", "fuzzing") for kind in ("phase-started", "phase-finished")
+    ]
+    finished = {(event.phase, event.label) for event in events if event.kind == "scenario-finished"}
+    assert {("coverage", "GET /v1/integrations"), ("fuzzing", "GET /v1/integrations")} <= finished
+
+
+def test_the_command_prints_plain_progress_lines_the_seed_and_a_summary_off_a_terminal(tmp_path, capsys) -> None:
+    with running_app(faulty.mock_app()) as url:
+        code = cli.main(["contract", "--url", url, "--api-key", faulty.KEY, "--max-examples", "2", "--include-operation", LIST])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = out.splitlines()
+    seed = int(lines[0].rsplit("seed ", 1)[1])
+    assert "\r" not in out and "\033[" not in out
+    assert "novu-mock contract: coverage: started" in lines
+    assert any(line.startswith("novu-mock contract: fuzzing: success (1 operations") for line in lines)
+    assert any(line.startswith("novu-mock contract: 1 operations, ") and " checks; 0 failing" in line for line in lines)
+    assert f"novu-mock contract: seed {seed} (replay: --seed {seed})" in lines
+    assert any(line.startswith("novu-mock contract: duration ") for line in lines)
+    assert lines[-1] == "novu-mock contract: PASSED"
+
+
+def test_a_given_seed_is_used(tmp_path, capsys) -> None:
+    with running_app(faulty.mock_app()) as url:
+        result = run(url, tmp_path, LIST, seed=424242, max_examples=2)
+    assert result.seed == 424242 and result.report.seed == 424242
+
+
+def test_thorough_means_more_cases_and_longer_stateful_scenarios(tmp_path) -> None:
+    from contract_tests.runner import (
+        DEFAULT_MAX_EXAMPLES,
+        THOROUGH_MAX_EXAMPLES,
+        THOROUGH_STATEFUL_STEPS,
+        _config_file,
+        schemathesis_command,
+    )
+
+    options = ContractOptions("http://127.0.0.1:1", "k", thorough=True)
+    command = schemathesis_command(options, config=tmp_path / "c.toml", ndjson=tmp_path / "e")
+    assert command[command.index("--max-examples") + 1] == str(THOROUGH_MAX_EXAMPLES)
+    assert f"max-steps = {THOROUGH_STATEFUL_STEPS}" in _config_file(tmp_path, options).read_text()
+    # an explicit --max-examples still wins; the default run keeps Schemathesis' stateful steps
+    explicit = schemathesis_command(ContractOptions("http://x", "k", thorough=True, max_examples=7), config=tmp_path, ndjson=tmp_path)
+    assert explicit[explicit.index("--max-examples") + 1] == "7"
+    default = ContractOptions("http://127.0.0.1:1", "k")
+    command = schemathesis_command(default, config=tmp_path, ndjson=tmp_path)
+    assert command[command.index("--max-examples") + 1] == str(DEFAULT_MAX_EXAMPLES)
+    assert DEFAULT_MAX_EXAMPLES < THOROUGH_MAX_EXAMPLES
+    assert "max-steps" not in _config_file(tmp_path, default).read_text()
+
+
+def test_the_spec_can_be_a_url(tmp_path, capsys) -> None:
+    # the mock serves its own document: the run downloads it and tests against it
+    with running_app(faulty.mock_app()) as url:
+        code = cli.main([
+            "contract", "--url", url, "--api-key", faulty.KEY, "--quiet", "--max-examples", "2",
+            "--include-operation", LIST, "--spec", f"{url}/openapi.json",
+        ])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "against openapi.json" in out and "novu-mock contract: 1 operations" in out
+
+
+def test_an_unreachable_spec_url_is_a_usage_error(capsys) -> None:
+    code = cli.main(["contract", "--url", "http://127.0.0.1:1", "--api-key", "k", "--spec", f"http://127.0.0.1:{free_port()}/x.json"])
+    assert code == 2 and "cannot download" in capsys.readouterr().err
+
+
+def test_without_the_test_extra_one_line_says_what_to_install(monkeypatch, capsys) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "schemathesis" else real(name, *a))
+    code = cli.main(["contract", "--url", "http://127.0.0.1:1", "--api-key", "k"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and 'pip install "novu-mock[test]"' in err
+
+
+def test_every_pattern_of_the_spec_compiles_within_the_default_regex_size_limit() -> None:
+    """A pattern whose compiled program outgrows jsonschema_rs's default limit costs Schemathesis
+    (which lifts the limit to 150 MB) that much memory for each validator it builds from the
+    schema: the CountFilters pattern, written with nested counted repetitions, took ~750 MB each
+    and 8 GB over a contract run. Within the default limit the mock's compiled path can check it too."""
+    import jsonschema_rs
+
+    from mock_server.settings import default_spec_path
+    from mock_server.spec import load_spec
+
+    patterns: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                patterns.add(node["pattern"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(load_spec(default_spec_path()).document)
+    assert len(patterns) > 10
+    too_large = []
+    for pattern in sorted(patterns):
+        try:
+            jsonschema_rs.Draft4Validator({"type": "string", "pattern": pattern})
+        except jsonschema_rs.ValidationError:
+            too_large.append(pattern[:80])
+    assert too_large == []
