@@ -128,9 +128,10 @@ BREAKS = {
         lambda s: _twin(s["workflows"], _id="f" * 24), lambda s: s["workflows"][0]["identifier"]),
     "subscriberId used twice": (
         lambda s: _twin(s["subscribers"], _id="f" * 24), lambda s: s["subscribers"][0]["subscriberId"]),
-    "credentials of an unknown integration": (
-        lambda s: next(x for x in s["subscribers"] if x["channels"])["channels"][0].update(_integrationId="0" * 24),
-        lambda s: "0" * 24),
+    # (credentials of a removed integration are kept, as Novu keeps them: see the test below)
+    "credentials naming an integration of another provider": (
+        lambda s: next(x for x in s["subscribers"] if x["channels"])["channels"][0].update(providerId="twilio"),
+        lambda s: "twilio"),
     "preferences of an unknown subscriber": (
         lambda s: s["preferences"][0].update(subscriberId="nobody-at-all"), lambda s: "nobody-at-all"),
     "preferences for a critical workflow": (
@@ -192,3 +193,18 @@ def test_the_admin_document_types_every_service(client) -> None:
     assert set(services) == SERVICES
     for name, schema in services.items():
         assert schema["items"]["$ref"].removeprefix("#/components/schemas/") in document["components"]["schemas"], name
+
+
+def test_credentials_of_a_removed_integration_survive_an_export_and_import(client) -> None:
+    """Novu's remove-integration deletes the integration only: subscribers keep the credentials
+    they hold for it, and a state export holding them imports again (a state file too)."""
+    integration = next(i for i in client.get("/v1/integrations").json()["data"] if i["providerId"] == "slack")
+    subscriber = client.get("/v2/subscribers", params={"limit": 1}).json()["data"][0]["subscriberId"]
+    put = client.put(f"/v1/subscribers/{subscriber}/credentials",
+                     json={"providerId": "slack", "credentials": {"webhookUrl": "https://hooks.slack.com/kept"}})  # fmt: skip
+    assert put.status_code == 200, put.text
+    assert client.delete(f"/v1/integrations/{integration['_id']}").status_code == 200
+    state = client.get("/_mock/state").json()
+    imported = client.put("/_mock/state", json=state)
+    assert imported.status_code == 200, imported.text
+    assert client.get("/_mock/state").json() == state

@@ -154,7 +154,7 @@ def test_lines_already_in_the_snapshot_are_not_applied_twice_and_a_cut_last_line
     log.write_bytes(old_line + b'{"sequence": 99, "environment": "abc", "serv')
     restarted = create_app(_settings(path))
     with _client(restarted) as http:
-        identifiers = {i["identifier"] for i in http.get("/v1/integrations").json()}
+        identifiers = {i["identifier"] for i in http.get("/v1/integrations").json()["data"]}
         assert {"first", "second"} <= identifiers
 
 

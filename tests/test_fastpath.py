@@ -155,12 +155,13 @@ def _entries(client: TestClient) -> list[dict]:
     requests = client.get("/_mock/requests", headers=AUTH).json()["requests"]
     differ = {"id", "time", "latencyMs", "environmentId"}
     in_answers = {"timestamp", "_id", "_environmentId", "_organizationId", "createdAt", "updatedAt"}
-    entries = [{k: v for k, v in entry.items() if k not in differ} for entry in requests]
-    for entry in entries:
-        if isinstance(entry["responseBody"], dict):
-            answer = entry["responseBody"].get("data", entry["responseBody"])
-            entry["responseBody"] = {k: v for k, v in answer.items() if k not in in_answers}
-    return entries
+    def without(value):
+        if isinstance(value, dict):
+            return {k: without(v) for k, v in value.items() if k not in in_answers}
+        return [without(v) for v in value] if isinstance(value, list) else value
+
+    return [{k: without(v) if k == "responseBody" else v for k, v in entry.items() if k not in differ}
+            for entry in requests]  # fmt: skip
 
 
 def test_the_journal_records_what_the_compiled_path_answers_as_the_journal_middleware_does(both) -> None:

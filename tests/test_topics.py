@@ -173,7 +173,7 @@ def test_concurrent_subscribes_make_one_subscription(backend) -> None:
 def test_the_wire_answers_envelopes_and_statuses(fast_path) -> None:
     settings = Settings(api_keys={KEY: "Development", OTHER_KEY: "Production"}, fast_path=fast_path)
     with TestClient(create_app(settings), headers={"Authorization": f"ApiKey {KEY}"}) as http:
-        sid = http.get("/v2/subscribers", params={"limit": 1}).json()["data"]["data"][0]["subscriberId"]
+        sid = http.get("/v2/subscribers", params={"limit": 1}).json()["data"][0]["subscriberId"]
         created = http.post("/v2/topics", json={"key": "wire-topic", "name": "Wire"})
         assert created.status_code == 200, "Novu never sets 201 here"
         assert set(created.json()) == {"data"} and created.json()["data"]["key"] == "wire-topic"

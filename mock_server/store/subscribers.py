@@ -629,7 +629,14 @@ class SubscribersBackend:
                     integration = self._integrations.get(settings["_integrationId"])
                 except NotFound:
                     integration = None
-                if integration is None or integration.provider_id != settings["providerId"]:
+                if integration is None:
+                    # Novu's remove-integration leaves the subscribers' credentials of it in place
+                    # (remove-integration.usecase.ts touches the integrations collection only).
+                    channels.append(ChannelSettings(
+                        settings["providerId"], settings["_integrationId"], "", clone(settings["credentials"])
+                    ))  # fmt: skip
+                    continue
+                if integration.provider_id != settings["providerId"]:
                     raise Conflict(
                         f"Subscriber {record['subscriberId']} holds {settings['providerId']} credentials for integration "
                         f"{settings['_integrationId']}, which is no {settings['providerId']} integration of this environment"

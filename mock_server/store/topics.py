@@ -412,7 +412,8 @@ class TopicsBackend:
                             "identifier": s.identifier,
                             "subscriberId": s.subscriber_id,
                             **({"name": s.name} if s.name is not None else {}),
-                            "context": clone(s.context),
+                            # no context is no key (the record schema's context has 1 to 5 entries)
+                            **({"context": clone(s.context)} if s.context else {}),
                             "preferences": clone(s.preferences),
                             "createdAt": iso(s.created_at),
                             "updatedAt": iso(s.updated_at),
