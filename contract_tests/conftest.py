@@ -9,6 +9,7 @@ Without a target URL the suite starts novu-mock on a free port with two fresh en
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -103,3 +104,30 @@ def created_at(client: httpx.Client) -> Iterator:
     yield make
     for kind in reversed(kinds):
         kind.delete_all()
+
+
+# Labels what the subscriber suites create (a real Novu keeps what a failed clean-up leaves).
+SUBSCRIBER_PREFIX = "contract-sub-"
+
+
+@pytest.fixture
+def subscribers(created_at):
+    """Creates subscribers for a test and deletes them afterwards."""
+    made = created_at("/v2/subscribers", "subscriberId")
+
+    def create(subscriber_id: str | None = None, **profile):
+        return made.create({"subscriberId": subscriber_id or f"{SUBSCRIBER_PREFIX}{uuid.uuid4().hex[:12]}", **profile})
+
+    return create
+
+
+@pytest.fixture
+def integration(created_at):
+    """Creates an active integration of a provider for a test and deletes it afterwards."""
+    integrations = created_at("/v1/integrations", "_id")
+
+    def create(provider_id: str, channel: str, **extra):
+        body = {"providerId": provider_id, "channel": channel, "active": True, "identifier": f"{SUBSCRIBER_PREFIX}{provider_id}-{uuid.uuid4().hex[:6]}", **extra}
+        return integrations.create(body)
+
+    return create

@@ -20,27 +20,6 @@ def _sid() -> str:
     return f"{PREFIX}{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-def subscribers(created_at):
-    made = created_at("/v2/subscribers", "subscriberId")
-
-    def create(subscriber_id: str | None = None, **profile):
-        return made.create({"subscriberId": subscriber_id or _sid(), **profile})
-
-    return create
-
-
-@pytest.fixture
-def integration(created_at):
-    integrations = created_at("/v1/integrations", "_id")
-
-    def create(provider_id: str, channel: str):
-        identifier = f"{PREFIX}{provider_id}-{uuid.uuid4().hex[:6]}"
-        return integrations.create({"providerId": provider_id, "channel": channel, "active": True, "identifier": identifier})
-
-    return create
-
-
 def _workflow_preferences(client, sid: str, criticality: str = "nonCritical") -> list[dict]:
     response = client.get(f"/v2/subscribers/{sid}/preferences", params={"criticality": criticality})
     assert response.status_code == 200, response.text

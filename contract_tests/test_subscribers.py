@@ -17,29 +17,6 @@ def _sid() -> str:
     return f"{PREFIX}{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-def subscribers(created_at):
-    """Creates subscribers for a test and deletes them afterwards."""
-    made = created_at("/v2/subscribers", "subscriberId")
-
-    def create(subscriber_id: str | None = None, **profile):
-        return made.create({"subscriberId": subscriber_id or _sid(), **profile})
-
-    return create
-
-
-@pytest.fixture
-def integration(created_at):
-    """Creates an active integration of a provider for a test and deletes it afterwards."""
-    integrations = created_at("/v1/integrations", "_id")
-
-    def create(provider_id: str, channel: str, **extra):
-        body = {"providerId": provider_id, "channel": channel, "active": True, "identifier": f"{PREFIX}{provider_id}-{uuid.uuid4().hex[:6]}", **extra}
-        return integrations.create(body)
-
-    return create
-
-
 def test_create_get_patch_delete(client, subscribers) -> None:
     created = subscribers(firstName="Ada", lastName="Lovelace", email="ada@example.com", phone="+442071234567",
                           locale="en-GB", timezone="Europe/London", data={"plan": "pro"})
