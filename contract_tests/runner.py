@@ -164,14 +164,22 @@ def refusal_config(spec_path: Path = DEFAULT_SPEC) -> list[str]:
     """Schemathesis configuration lines that let ``positive_data_acceptance`` accept, for one
     operation at a time, the statuses Novu gives to schema-valid requests that the state refuses
     (the responses the spec marks ``x-valid-input-refusal``). Every other status stays refused, and
-    every other operation keeps the check's defaults."""
-    from schemathesis.config import PositiveDataAcceptanceConfig
+    every other operation keeps the check's defaults. First, the statuses the spec marks
+    ``x-invalid-input-refusal`` (refused before the API reads the request) widen
+    ``negative_data_rejection`` for every operation."""
+    from schemathesis.config import ChecksConfig
 
     from mock_server.spec import load_spec
 
-    defaults = PositiveDataAcceptanceConfig().expected_statuses
+    spec = load_spec(Path(spec_path).resolve())
     lines: list[str] = []
-    for operation_id, statuses in sorted(load_spec(Path(spec_path).resolve()).valid_input_refusals.items()):
+    if spec.invalid_input_refusals:
+        # refusals before the API reads the request (414, 431) are rejections of invalid data too
+        rejected = [*ChecksConfig().negative_data_rejection.expected_statuses, *map(str, spec.invalid_input_refusals)]
+        lines += ["", "[checks.negative_data_rejection]",
+                  "expected-statuses = [" + ", ".join(f'"{s}"' for s in rejected) + "]"]  # fmt: skip
+    defaults = ChecksConfig().positive_data_acceptance.expected_statuses
+    for operation_id, statuses in sorted(spec.valid_input_refusals.items()):
         expected = [*defaults, *(str(status) for status in statuses)]
         lines += [
             "",

@@ -112,6 +112,19 @@ class Spec:
                     refusals[operation["operationId"]] = marked
         return refusals
 
+    @functools.cached_property
+    def invalid_input_refusals(self) -> list[int]:
+        """Statuses that refuse a request before the API reads it (an over-long URI, 414; headers
+        over 16 KiB, 431): the responses marked ``x-invalid-input-refusal: true``. The contract
+        suite accepts them as a rejection of invalid data, on every operation."""
+        return sorted({
+            int(code)
+            for item in self.document.get("paths", {}).values()
+            for method, operation in item.items() if method in HTTP_METHODS
+            for code, response in operation.get("responses", {}).items()
+            if self.resolve(response).get("x-invalid-input-refusal")
+        })  # fmt: skip
+
     def enum(self, name: str) -> list[str]:
         return list(self.document["components"]["schemas"][name]["enum"])
 

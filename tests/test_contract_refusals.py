@@ -83,5 +83,15 @@ def test_the_schemathesis_toml_of_the_repository_carries_the_same_refusals() -> 
     the suite does. On failure, put the lines below the ``hooks`` line of that file."""
     text = (Path(__file__).resolve().parent.parent / "schemathesis.toml").read_text()
     expected = "\n".join(refusal_config()).strip()
-    found = text[text.index("[[operations]]") :].strip() if "[[operations]]" in text else ""
+    found = text.split('hooks = "contract_tests.hooks"', 1)[1].strip()
     assert found == expected, f"schemathesis.toml should end with:\n{expected}"
+
+
+def test_refusals_before_the_api_reads_a_request_count_as_rejections_of_invalid_data() -> None:
+    """An over-long URI (414) or request line and headers (431, Node's limit) is refused before any
+    validation: negative_data_rejection accepts both, for every operation."""
+    spec = Spec(yaml.safe_load(default_spec_path().read_text()))
+    assert spec.invalid_input_refusals == [414, 431]
+    text = "\n".join(refusal_config())
+    block = text.split("[checks.negative_data_rejection]", 1)[1].split("[[operations]]", 1)[0]
+    assert '"414", "431"]' in block and '"422"' in block
