@@ -100,23 +100,7 @@ async def bulk_update_subscriber_preferences(
     return backend.preferences.bulk_update(subscriber_id, body["preferences"])
 
 
-async def list_subscriber_topics(
-    backend: Backend,
-    subscriber_id: str,
-    limit: float,
-    order_direction: str,
-    order_by: str,
-    include_cursor: bool,
-    after: str | None = None,
-    before: str | None = None,
-    key: str | None = None,
-    context_keys: list[str] | None = None,
-) -> dict[str, Any]:
-    from mock_server.handlers.topics import subscriber_topics
-
-    return subscriber_topics(backend, subscriber_id, limit, order_direction, order_by, include_cursor,
-                             after, before, key, context_keys)  # fmt: skip
-
-
-# The v2 inbox lives in its own module; re-exported for the resolver.
+# Re-exported for the resolver: the v2 inbox lives in its own module, and a subscriber's topic
+# subscriptions (a Subscribers operation) are served by the topics handlers.
 from mock_server.handlers.inbox_v2 import *  # noqa: E402,F401,F403
+from mock_server.handlers.topics import list_subscriber_topics  # noqa: E402,F401

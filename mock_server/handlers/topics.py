@@ -102,9 +102,20 @@ async def update_topic_subscription(
     return topics.subscription_dto(topics.update_subscription(topic_key, identifier, body))
 
 
-def subscriber_topics(backend: Backend, subscriber_id, limit, order_direction, order_by, include_cursor,
-                      after, before, key, context_keys) -> dict[str, Any]:  # fmt: skip
-    """GET /v2/subscribers/{subscriberId}/subscriptions (a Subscribers operation, served here)."""
+async def list_subscriber_topics(
+    backend: Backend,
+    subscriber_id: str,
+    limit: float,
+    order_direction: str,
+    order_by: str,
+    include_cursor: bool,
+    after: str | None = None,
+    before: str | None = None,
+    key: str | None = None,
+    context_keys: list[str] | None = None,
+) -> dict[str, Any]:
+    """GET /v2/subscribers/{subscriberId}/subscriptions (a Subscribers operation, served here and
+    re-exported by handlers.subscribers for the resolver)."""
     topics = backend.topics
     page = topics.subscriber_subscriptions(
         subscriber_id,
