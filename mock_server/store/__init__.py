@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -26,11 +27,18 @@ class Environment:
     name: str
     organization_id: str
     api_key: str
+    # Novu's environment ``identifier``, the ``applicationIdentifier`` a frontend (@novu/js) sends
+    identifier: str = ""
 
 
 def _stable_id(text: str) -> str:
     """A 24-hex id derived from ``text``: the same key gives the same environment id."""
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def stable_identifier(text: str) -> str:
+    """A 12-character url-safe identifier derived from ``text`` (Novu's are nanoid-style, 12 long)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode()[:12]
 
 
 class Backend:
@@ -134,7 +142,9 @@ class Backends:
         self._fill: Callable[[Backend, int], None] | None = None
         self._fill_lock = threading.Lock()
         for key, name in api_keys.items():
-            environment = Environment(_stable_id(f"environment:{key}"), name, organization_id, key)
+            environment = Environment(
+                _stable_id(f"environment:{key}"), name, organization_id, key, stable_identifier(f"identifier:{key}")
+            )
             backend = Backend(environment)
             self._by_key[key] = backend
             self._by_id[environment.id] = backend
@@ -179,6 +189,17 @@ class Backends:
     def environment_for_key(self, key: str):
         backend = self._by_key.get(key)
         return backend.environment if backend else None
+
+    def environment_for_id(self, environment_id: str):
+        backend = self._by_id.get(environment_id)
+        return backend.environment if backend else None
+
+    def environment_for_identifier(self, identifier: str):
+        """The environment whose ``applicationIdentifier`` is ``identifier``, or None."""
+        for backend in self._by_id.values():
+            if backend.environment.identifier == identifier:
+                return backend.environment
+        return None
 
     def __getitem__(self, environment_id: str) -> Backend:
         backend = self._by_id[environment_id]
