@@ -32,10 +32,10 @@ def test_expired_forged_foreign_and_malformed_tokens_open_nothing():
     # signed for the production environment but claiming the development one
     forged = jwt.encode(
         {**jwt.decode(inbox_session.issue(prod, SUBSCRIBER), options={"verify_signature": False}), "environmentId": dev.id},
-        "not-the-secret",
+        "not-the-secret-of-any-environment-at-all",
         algorithm="HS256",
     )
-    other_audience = jwt.encode({"environmentId": dev.id, "aud": "user"}, "x", algorithm="HS256")
+    other_audience = jwt.encode({"environmentId": dev.id, "aud": "user"}, "a-secret-long-enough-for-hs256-keys!", algorithm="HS256")
     for token in (expired, forged, other_audience, "not-a-jwt", ""):
         assert inbox_session.verify(token, backends) is None
     assert inbox_session.verify(inbox_session.issue(dev, SUBSCRIBER), Backends({"key-prod": "Production"})) is None
