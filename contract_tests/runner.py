@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from contract_tests.cleanup import CleanupResult, cleanup
+from contract_tests import shards
 from contract_tests.report import (
     ProgressEvent,
     RunReport,
@@ -94,6 +95,8 @@ class ContractOptions:
     request_timeout: float | None = None
     timeout: float = 1800
     thorough: bool = False
+    # Schemathesis processes testing at once (see contract_tests/shards.py); None: one per CPU, at most 4
+    jobs: int | None = None
     extra: tuple[str, ...] = ()
 
 
@@ -242,22 +245,51 @@ def phases(options: ContractOptions) -> str:
     return PHASES if stateful_possible(options) else PHASES.removesuffix(",stateful")
 
 
-def schemathesis_command(options: ContractOptions, *, config: Path, ndjson: Path) -> list[str]:
+def default_jobs() -> int:
+    """One Schemathesis process per CPU (at most 4): generation is CPU-bound and single-threaded."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _costs(options: ContractOptions) -> dict[str, int]:
+    """operationId -> estimated cost, for every selected operation, in the spec's order."""
+    from mock_server.spec import load_spec
+
+    spec = load_spec(Path(options.spec).resolve())
+    return {
+        operation_id: shards.operation_cost(spec.document, path, method, spec.resolve)
+        for method, path, operation_id, _ in selected_operations(options)
+    }
+
+
+def run_plan(options: ContractOptions) -> list[shards.Shard]:
+    """The Schemathesis processes the run starts (one unless ``jobs`` and the selection allow more)."""
+    jobs = options.jobs if options.jobs is not None else default_jobs()
+    return shards.plan(_costs(options) if jobs > 1 else {}, jobs, phases=phases(options).split(","))
+
+
+def schemathesis_command(
+    options: ContractOptions, *, config: Path, ndjson: Path, shard: shards.Shard | None = None
+) -> list[str]:
     command = [
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(config),
         "run", str(Path(options.spec).resolve()),
         "--url", options.url,
         "--header", f"Authorization: ApiKey {options.api_key}",
         "--checks", "all",
-        "--phases", phases(options),
+        "--phases", shard.phases if shard is not None else phases(options),
         "--rate-limit", "auto",
         "--no-color",
         "--report", "ndjson", "--report-ndjson-path", str(ndjson),
     ]  # fmt: skip
-    for tag in options.include_tags:
-        command += ["--include-tag", tag]
-    for operation_id in options.include_operations:
-        command += ["--include-operation-id", operation_id]
+    if shard is not None and shard.operations is not None:
+        # a part of the selection, named operation by operation
+        for operation_id in shard.operations:
+            command += ["--include-operation-id", operation_id]
+    else:
+        for tag in options.include_tags:
+            command += ["--include-tag", tag]
+        for operation_id in options.include_operations:
+            command += ["--include-operation-id", operation_id]
     if options.read_only:
         # Excludes apply after includes (which Schemathesis ORs together), so this narrows any selection.
         for method in sorted(_spec_methods(options.spec) - {"GET"}):
@@ -308,7 +340,14 @@ def selected_operations(options: ContractOptions) -> list[tuple[str, str, str, l
 def dry_run(options: ContractOptions) -> str:
     """What the run would send, without sending anything."""
     operations = selected_operations(options)
-    command = schemathesis_command(options, config=Path("<generated schemathesis.toml>"), ndjson=Path("<events>"))
+    plan = run_plan(options)
+    commands = [
+        schemathesis_command(
+            options, config=Path("<generated schemathesis.toml>"), ndjson=Path(f"<events {index + 1}>"),
+            shard=shard if len(plan) > 1 else None,
+        )
+        for index, shard in enumerate(plan)
+    ]  # fmt: skip
     lines = [f"Dry run: nothing is sent. {len(operations)} operation(s) would be tested against {options.url}:"]
     lines += [f"  {method:<7} {path}  ({op_id}) [{', '.join(tags)}]" for method, path, op_id, tags in operations]
     lines += [
@@ -321,7 +360,11 @@ def dry_run(options: ContractOptions) -> str:
             f"Created resources: labelled with the prefix {options.prefix!r}; "
             + ("deleted at the end." if options.cleanup else "kept (--no-cleanup).")
         )
-    lines += ["", "Command:", "  " + shlex.join(redact(command, options.api_key))]
+    if len(plan) > 1:
+        lines += ["", f"Processes: {len(plan)} at once (--jobs): the operations split by cost for the unit phases"
+                  + (", one process for the stateful phase over all of them." if plan[-1].operations is None else ".")]  # fmt: skip
+    lines += ["", "Command:" if len(commands) == 1 else "Commands:"]
+    lines += ["  " + shlex.join(redact(command, options.api_key)) for command in commands]
     return "\n".join(lines)
 
 
@@ -358,6 +401,38 @@ def _stream(
     return process.returncode, "".join(chunks)
 
 
+def _run_all(
+    commands: list[list[str]], *, cwd: Path, envs: list[dict[str, str]], echo: Callable[[str], None] | None,
+    timeout: float, events: list[Path], progress: Callable[[ProgressEvent], None] | None,
+):  # fmt: skip
+    """Run the processes of a plan at once; the exit code is the first non-zero one, the output
+    theirs one after the other (each line prefixed with its process when there are several)."""
+    if len(commands) == 1:
+        return _stream(commands[0], cwd=cwd, env=envs[0], echo=echo, timeout=timeout, events=events[0], progress=progress)
+    results: list[tuple[int, str] | None] = [None] * len(commands)
+    failures: list[BaseException] = []
+
+    def one(index: int) -> None:
+        tagged = (lambda line: echo(f"[{index + 1}] {line}")) if echo is not None else None
+        try:
+            results[index] = _stream(
+                commands[index], cwd=cwd, env=envs[index], echo=tagged, timeout=timeout, events=events[index], progress=progress
+            )
+        except BaseException as error:  # re-raised below, in the caller's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=one, args=(index,), daemon=True) for index in range(len(commands))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    codes = [result[0] for result in results if result is not None]
+    output = "".join(result[1] for result in results if result is not None)
+    return next((code for code in codes if code != 0), 0), output
+
+
 def _last_error(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip() and not set(line.strip()) <= set("=-━ ")]
     errors = [line for line in lines if "error" in line.lower()]
@@ -382,11 +457,11 @@ def run_contract(
         preflight(options.url, options.api_key, options.spec)
     except TargetProblem as problem:
         return ContractResult(problem.exit_code, "", [], reason=str(problem))
+    plan = run_plan(options)
     with tempfile.TemporaryDirectory(prefix="novu-contract-") as scratch:
         workdir = Path(scratch)
-        ndjson = workdir / "events.ndjson"
         journal = workdir / "created.jsonl"
-        command = schemathesis_command(options, config=_config_file(workdir, options), ndjson=ndjson)
+        config = _config_file(workdir, options)
         env = dict(os.environ)
         env.pop("SCHEMATHESIS_HOOKS", None)
         env.update(
@@ -397,11 +472,24 @@ def run_contract(
             # the hooks module must be importable from the scratch directory
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
         )
+        streams = [workdir / f"events-{index}.ndjson" for index in range(len(plan))]
+        # one journal per process (lines of several writers could interleave), joined for the cleanup
+        journals = [journal] if len(plan) == 1 else [workdir / f"created-{index}.jsonl" for index in range(len(plan))]
+        envs = [{**env, "NOVU_CONTRACT_JOURNAL": str(path)} for path in journals]
+        commands = [
+            schemathesis_command(options, config=config, ndjson=stream, shard=shard if len(plan) > 1 else None)
+            for shard, stream in zip(plan, streams)
+        ]
+        if progress is not None and len(plan) > 1:
+            progress = shards.ProgressMerger(progress, plan, len(selected_operations(options)))
         # From a scratch directory: no example database or crash cache carries over between runs.
-        code, output = _stream(
-            command, cwd=workdir, env=env, echo=echo, timeout=options.timeout, events=ndjson, progress=progress
+        code, output = _run_all(
+            commands, cwd=workdir, envs=envs, echo=echo, timeout=options.timeout, events=streams, progress=progress
         )
-        report = parse_ndjson(ndjson)
+        if len(plan) > 1:
+            journal.write_text("".join(path.read_text(encoding="utf-8") for path in journals if path.exists()), encoding="utf-8")
+        report = shards.merge(parse_ndjson(stream) for stream in streams) if len(plan) > 1 else parse_ndjson(streams[0])
+        command = commands[0] if len(commands) == 1 else [part for each in commands for part in (*each, "&")][:-1]
         cleaned = None
         if options.cleanup and not options.read_only:
             cleaned = cleanup(

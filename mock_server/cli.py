@@ -156,7 +156,12 @@ def _contract_parser(subparsers) -> None:
         help="nightly depth: 500 fuzzing cases per operation instead of 50 (unless --max-examples) and stateful "
         "scenarios of up to 20 steps instead of 6; expect ten times the default run's duration")  # fmt: skip
     add("--seed", type=int, default=None, help="replay the run of this seed (default: a new random seed, printed)")
-    add("--workers", default=None, metavar="N", help="concurrent workers (a number or 'auto')")
+    add("--workers", default=None, metavar="N", help="concurrent workers (threads) in each Schemathesis process (a number or 'auto')")
+    add(
+        "--jobs", type=int, default=None, metavar="N",
+        help="Schemathesis processes at once: the operations are split between them for the examples, coverage and "
+        "fuzzing phases, and one more runs the stateful phase (default: one per CPU, at most 4; 1 for a single process)",
+    )  # fmt: skip
     add("--junit", type=Path, default=None, metavar="PATH", help="write JUnit XML: a test case per operation and check")
     add(
         "--summary",
@@ -384,33 +389,35 @@ class _Progress:
         self.stream = stream
         self.tty = tty
         self.operations: int | None = None
-        self.phase: str | None = None
-        self.done = 0
-        self.failed = 0
-        self.phase_started = 0.0
+        # per phase: scenarios done, failed, when it started (phases of a split run overlap)
+        self.done: dict[str, int] = {}
+        self.failed: dict[str, int] = {}
+        self.started: dict[str, float] = {}
         self.width = 0
 
     def __call__(self, event) -> None:
         import time
 
+        phase = event.phase or ""
         if event.kind == "start":
             self.operations = event.operations
         elif event.kind == "phase-started":
-            self.phase, self.done, self.failed, self.phase_started = event.phase, 0, 0, time.monotonic()
-            self._status(f"{event.phase}: started", final=not self.tty)
+            self.done[phase], self.failed[phase], self.started[phase] = 0, 0, time.monotonic()
+            self._status(f"{phase}: started", final=not self.tty)
         elif event.kind == "phase-finished":
-            took = time.monotonic() - self.phase_started
-            counted = f"{self.done} scenarios" if event.phase == "stateful" else f"{self.done} operations"
-            failed = f", {self.failed} failed" if self.failed else ""
-            self._status(f"{event.phase}: {event.status} ({counted}{failed}, {took:.0f} s)", final=True)
-        elif event.kind == "scenario-finished" and event.phase == self.phase:
-            self.done += 1
+            took = time.monotonic() - self.started.get(phase, time.monotonic())
+            done, failed = self.done.get(phase, 0), self.failed.get(phase, 0)
+            counted = f"{done} scenarios" if phase == "stateful" else f"{done} operations"
+            failed_text = f", {failed} failed" if failed else ""
+            self._status(f"{phase}: {event.status} ({counted}{failed_text}, {took:.0f} s)", final=True)
+        elif event.kind == "scenario-finished" and phase in self.started:
+            self.done[phase] = self.done.get(phase, 0) + 1
             if event.status in ("failure", "error"):
-                self.failed += 1
-                self._status(f"{event.phase}: {event.status}: {event.label}", final=True)
+                self.failed[phase] = self.failed.get(phase, 0) + 1
+                self._status(f"{phase}: {event.status}: {event.label}", final=True)
             elif self.tty:
-                total = f"/{self.operations}" if self.operations and event.phase != "stateful" else ""
-                self._status(f"{event.phase} {self.done}{total}: {event.label or ''}", final=False)
+                total = f"/{self.operations}" if self.operations and phase != "stateful" else ""
+                self._status(f"{phase} {self.done[phase]}{total}: {event.label or ''}", final=False)
 
     def _status(self, text: str, *, final: bool) -> None:
         line = f"novu-mock contract: {text}"
@@ -463,6 +470,8 @@ def contract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("contract: --api-key (or NOVU_API_KEY) is required")
     if args.max_examples is not None and args.max_examples < 1:
         parser.error("contract: --max-examples must be at least 1")
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("contract: --jobs must be a positive number")
     if args.workers is not None and args.workers != "auto" and not (args.workers.isdigit() and int(args.workers) >= 1):
         parser.error("contract: --workers must be a positive number or 'auto'")
     with tempfile.TemporaryDirectory(prefix="novu-contract-spec-") as scratch:
@@ -487,6 +496,7 @@ def contract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             max_examples=args.max_examples,
             seed=args.seed if args.seed is not None else new_seed(),
             workers=args.workers,
+            jobs=args.jobs,
             read_only=args.read_only,
             cleanup=not args.no_cleanup,
             prefix=DEFAULT_PREFIX if args.prefix is None else args.prefix,
