@@ -207,7 +207,7 @@ class DomainsBackend:
             del self._by_name[domain.name]
             self._routes.pop(domain.id, None)
 
-    def verify(self, name: str) -> dict[str, Any]:
+    def verify(self, name: str, *, at: datetime | None = None) -> dict[str, Any]:
         """Novu's VerifyDomain: the MX lookup decides `mxRecordConfigured` and the status. The
         answer is the record as read before the write, with the new status (its `updatedAt` is
         the old one, as Novu's is; a later read shows the write)."""
@@ -218,7 +218,7 @@ class DomainsBackend:
             if configured != domain.mx_record_configured or (configured and domain.status != "verified"):
                 domain.mx_record_configured = configured
                 domain.status = "verified" if configured else "pending"
-                domain.updated_at = now()
+                domain.updated_at = at or now()
             dto = domain.to_dto()
             dto["updatedAt"] = iso(answer_updated_at)
             return dto
