@@ -17,6 +17,7 @@ have no other: the mock finds a message by its ``_id``.
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -203,7 +204,9 @@ class DeliveryEventsBackend:
         # notification id -> its events, oldest first
         self._by_notification: dict[str, list[DeliveryEvent]] = {}
 
-    def receive(self, integration_id: str, body: Any) -> list[dict[str, Any]]:
+    def receive(
+        self, integration_id: str, body: Any, *, at: datetime | None = None, rng: random.Random | None = None
+    ) -> list[dict[str, Any]]:
         """A provider's webhook body for the integration ``integration_id``: the events it reports
         about this environment's messages, each ``{"id": <message identifier>, "event": ...}``.
 
@@ -219,7 +222,7 @@ class DeliveryEventsBackend:
                 raise NotFound(f"Provider with {integration.provider_id} can not handle webhooks")
             items = [item for item in (body if isinstance(body, list) else [body]) if isinstance(item, dict)]
             results: list[dict[str, Any]] = []
-            moment = now()
+            moment = at or now()
             for item in items:
                 identifier = parser.message_id(item)
                 if not isinstance(identifier, str) or not identifier:
@@ -230,18 +233,20 @@ class DeliveryEventsBackend:
                 event = parser.parse(item, identifier, moment)
                 if event is None:
                     continue
-                self.record(message=message, channel=parser.channel, provider_id=integration.provider_id, event=event)
+                self.record(message=message, channel=parser.channel, provider_id=integration.provider_id, event=event,
+                            at=moment, rng=rng)  # fmt: skip
                 if event["status"] in SEEN_EVENTS and not message.seen:
                     self._inbox.mark_as(message.subscriber.subscriber_id, [message.id], "seen")
                 results.append({"id": identifier, "event": event})
             return results
 
     def record(
-        self, *, message: Message, channel: str, provider_id: str, event: dict[str, Any]
+        self, *, message: Message, channel: str, provider_id: str, event: dict[str, Any], at: datetime | None = None,
+        rng: random.Random | None = None,
     ) -> DeliveryEvent:
-        moment = now()
+        moment = at or now()
         recorded = DeliveryEvent(
-            id=object_id(moment),
+            id=object_id(moment, rng),
             message_id=message.id,
             notification_id=message.notification_id,
             job_type=getattr(message, "channel", "in_app"),
