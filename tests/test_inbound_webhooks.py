@@ -140,3 +140,26 @@ def test_events_survive_an_export_and_import(backend) -> None:
     assert len(state["delivery_events"]) == 1
     backend.import_state(state)
     assert backend.export_state() == state
+
+
+def test_novu_py_reads_the_events_it_tracks() -> None:
+    """The SDK's activity.track parses the answer (WebhookResultDto: event.row as text, status enum)."""
+    from novu_py import Novu
+
+    from mock_server.serving import running
+    from mock_server.settings import Settings
+
+    with running(Settings(port=0, api_keys={"sdk-key": "Development"}, seed=3)) as url:
+        with Novu(secret_key="sdk-key", server_url=url) as novu:
+            message = novu.messages.retrieve(request={"limit": 1}).result.data[0]
+            integration = novu.integrations.create(create_integration_request_dto={
+                "provider_id": "expo", "channel": "push", "credentials": {"api_key": "k"}}).result  # fmt: skip
+            events = novu.activity.track(
+                environment_id=integration.environment_id,
+                integration_id=integration.id,
+                request_body={"eventId": message.id, "eventType": "clicked"},
+            )
+            assert [(e.id, e.event.status) for e in events] == [(message.id, "clicked")]
+            assert json.loads(events[0].event.row) == {"eventId": message.id, "eventType": "clicked"}
+            seen = novu.messages.retrieve(request={"limit": 1}).result.data[0]
+            assert seen.id == message.id and seen.seen is True
