@@ -279,8 +279,11 @@ def test_names_novu_does_not_take_as_fqdn_are_422(client, body) -> None:
     assert "name" in response.json()["errors"]
 
 
-@pytest.mark.parametrize("address", ["a@b", "a" * 65, "two words", "dot.", ""])
+@pytest.mark.parametrize(
+    "address", ["a@b", "a" * 65, "two words", "dot.", "", ".hello", "hello..there", "support@acme.dev"]
+)
 def test_route_addresses_that_are_no_local_part_are_422(client, address) -> None:
+    """validators/email-local-part.validator.ts, e2e/domain-routes.e2e-ee.ts"""
     client.post("/v1/domains", json={"name": "acme.dev"})
     response = client.post("/v1/domains/acme.dev/routes", json={"address": address, "type": "webhook"})
     assert response.status_code == 422, response.text
