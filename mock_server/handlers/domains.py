@@ -51,7 +51,9 @@ async def get_domain_auto_configure(backend: Backend, domain: str) -> dict[str, 
     return backend.domains.auto_configure_status(domain)
 
 
-async def start_domain_auto_configure(backend: Backend, domain: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+async def start_domain_auto_configure(
+    backend: Backend, domain: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return backend.domains.auto_configure_start(domain, (body or {}).get("redirectUri"))
 
 

@@ -48,7 +48,8 @@ async def list_notifications(
         after=_moment(after),
         before=_moment(before),
     )
-    return answer | {"hasMore": found.has_more, "data": [_activity(backend, notification) for notification in found.items]}
+    data = [_activity(backend, notification) for notification in found.items]
+    return answer | {"hasMore": found.has_more, "data": data}
 
 
 async def get_notification(backend: Backend, notification_id: str) -> dict[str, Any]:

@@ -342,9 +342,11 @@ class DomainsBackend:
             raise BadRequest("Invalid URL") from None
         if origin != (configured.scheme, configured.hostname, configured.port):
             raise BadRequest("Domain Connect redirect URI origin is not allowed.")
-        query = [(k, v) for k, v in parse_qsl(wanted.query, keep_blank_values=True) if k not in ("domainConnect", "domain")]
+        kept = parse_qsl(wanted.query, keep_blank_values=True)
+        query = [(k, v) for k, v in kept if k not in ("domainConnect", "domain")]
         query += [("domainConnect", "submitted"), ("domain", domain.name)]
-        return urlunsplit((wanted.scheme.lower(), wanted.netloc.lower(), wanted.path or "/", _form(query), wanted.fragment))
+        parts = (wanted.scheme.lower(), wanted.netloc.lower(), wanted.path or "/", _form(query), wanted.fragment)
+        return urlunsplit(parts)
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -490,8 +492,10 @@ class DomainsBackend:
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [domain.to_dto(records=False) | {"routes": [route.to_dto() for route in self._routes[domain.id].values()]}
-                    for domain in self._by_name.values()]  # fmt: skip
+            return [
+                domain.to_dto(records=False) | {"routes": [route.to_dto() for route in self._routes[domain.id].values()]}
+                for domain in self._by_name.values()
+            ]
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
         """Replace every domain by ``records`` (a ``snapshot()``; None empties the service), checking
@@ -549,7 +553,10 @@ class DomainsBackend:
 
 def _form(params: list[tuple[str, str]]) -> str:
     """Form encoding as the WHATWG URLSearchParams writes it (only `*-._` and alphanumerics stay)."""
-    return urlencode(params, quote_via=lambda value, safe, encoding, errors: quote(value, safe="*").replace("%20", "+").replace("~", "%7E"))
+    def encode(value: str, safe: str, encoding: str | None, errors: str | None) -> str:
+        return quote(value, safe="*").replace("%20", "+").replace("~", "%7E")
+
+    return urlencode(params, quote_via=encode)
 
 
 def _test_mail(sender: dict[str, Any], subject: str, text: str | None, html: str | None, to: str) -> dict[str, Any]:
