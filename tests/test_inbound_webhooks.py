@@ -163,3 +163,23 @@ def test_novu_py_reads_the_events_it_tracks() -> None:
             assert json.loads(events[0].event.row) == {"eventId": message.id, "eventType": "clicked"}
             seen = novu.messages.retrieve(request={"limit": 1}).result.data[0]
             assert seen.id == message.id and seen.seen is True
+
+
+def test_ses_events_arrive_as_sns_notifications_in_text_plain(client) -> None:
+    """Novu's bootstrap reads this route's text/plain bodies (Amazon SNS); a Notification carries the
+    SES event in `Message`, a subscription confirmation carries none."""
+    message = client.get("/v1/messages", params={"limit": 1}).json()["data"][0]
+    ses = client.post("/v1/integrations", json={
+        "providerId": "ses", "channel": "email", "credentials": {"apiKey": "AKIA", "secretKey": "s"}}).json()["data"]  # fmt: skip
+    url = f"/v2/inbound-webhooks/delivery-providers/{ses['_environmentId']}/{ses['_id']}"
+    event = {"eventType": "Bounce", "mail": {"messageId": message["_id"], "timestamp": "2026-10-01T10:00:00Z"}}
+    notification = {"Type": "Notification", "MessageId": "sns-1", "Message": json.dumps(event)}
+    with TestClient(client.app) as sns:
+        sent = sns.post(url, content=json.dumps(notification), headers={"Content-Type": "text/plain; charset=UTF-8"})
+        assert sent.status_code == 200, sent.text
+        assert [(r["id"], r["event"]["status"]) for r in sent.json()["data"]] == [(message["_id"], "bounced")]
+        assert sent.json()["data"][0]["event"]["date"] == "2026-10-01T10:00:00.000Z"
+        confirmation = {"Type": "SubscriptionConfirmation", "SubscribeURL": "https://sns.example/confirm"}
+        assert sns.post(url, content=json.dumps(confirmation), headers={"Content-Type": "text/plain"}).json() == {
+            "data": []}  # fmt: skip
+        assert sns.post(url, content=b"not json", headers={"Content-Type": "text/plain"}).json() == {"data": []}

@@ -93,6 +93,19 @@ def _date(value: Any, moment: datetime) -> str:
     return iso(moment)
 
 
+def _sns_message(body: Any) -> Any:
+    """An Amazon SNS notification (how SES reports events) is read for the message it carries;
+    other SNS messages (a subscription to confirm) carry no event."""
+    if isinstance(body, dict) and body.get("Type") == "Notification" and isinstance(body.get("Message"), str):
+        try:
+            return json.loads(body["Message"])
+        except ValueError:
+            return None
+    if isinstance(body, dict) and body.get("Type") in ("SubscriptionConfirmation", "UnsubscribeConfirmation"):
+        return None
+    return body
+
+
 def _key(*path: str) -> Callable[[dict[str, Any]], Any]:
     def read(item: dict[str, Any]) -> Any:
         value: Any = item
@@ -220,6 +233,7 @@ class DeliveryEventsBackend:
             parser = PARSERS.get(integration.provider_id)
             if parser is None:
                 raise NotFound(f"Provider with {integration.provider_id} can not handle webhooks")
+            body = _sns_message(body)
             items = [item for item in (body if isinstance(body, list) else [body]) if isinstance(item, dict)]
             results: list[dict[str, Any]] = []
             moment = at or now()
