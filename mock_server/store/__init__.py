@@ -11,6 +11,8 @@ from typing import Any, Callable
 from mock_server.errors import ValidationFailed, field_error
 from mock_server.store.channel_connections import ChannelConnectionsBackend
 from mock_server.store.channel_endpoints import ChannelEndpointsBackend
+from mock_server.store.delivery_events import DeliveryEventsBackend
+from mock_server.store.domains import DomainsBackend
 from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.preferences import PreferencesBackend
@@ -73,6 +75,8 @@ class Backend:
             workflows=self.workflows,
             preferences=self.preferences,
         )
+        self.domains = DomainsBackend(environment.id, environment.organization_id, self.lock)
+        self.delivery_events = DeliveryEventsBackend(self.lock, integrations=self.integrations, inbox=self.inbox)
 
     def _integration_removed(self, integration) -> None:
         """Novu deletes an integration's channel connections and endpoints with it."""
