@@ -1,0 +1,43 @@
+"""Novu's EnvironmentsControllerV1: the environments of the organization (store/environments.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server import wire
+from mock_server.store import Backend
+from mock_server.store import environments
+
+
+def start_environment(backend: Backend) -> None:
+    """What Novu's CreateEnvironment makes in a new environment: the Novu Inbox integration
+    (CreateNovuIntegrations; its Novu email and SMS demo providers need Novu's own credentials)."""
+    backend.integrations.create(provider_id="novu", channel="in_app", name="Novu Inbox", active=True)
+
+
+async def get_current_environment(backend: Backend) -> dict[str, Any]:
+    return environments.current(backend.environment)
+
+
+async def list_my_environments(backend: Backend) -> list[dict[str, Any]]:
+    return environments.list_environments(wire.services()["backends"], backend.environment)
+
+
+async def create_environment(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    dto, _ = environments.create(
+        wire.services()["backends"],
+        backend.environment,
+        name=body["name"],
+        color=body.get("color"),
+        fill=start_environment,
+    )
+    return dto
+
+
+async def update_my_environment(backend: Backend, environment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return environments.update(wire.services()["backends"], backend.environment, environment_id, body)
+
+
+async def delete_environment(backend: Backend, environment_id: str) -> dict[str, Any]:
+    environments.delete(wire.services()["backends"], backend.environment, environment_id)
+    return {}  # Novu's interceptor wraps the use case's undefined: {"data": undefined} is written {}
