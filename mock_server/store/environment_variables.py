@@ -9,14 +9,15 @@ the caller's value away and the record with the last value.
 So the records live in ``OrganizationVariables`` (one per organization, shared by the
 environments of that organization and by nothing else), and each environment's ``Backend`` has an
 ``EnvironmentVariablesBackend``: its view of them, the service the API, the state export and the
-state file use. Its ``snapshot()`` lists every record of the organization with this
-environment's value (or none); ``restore()`` sets this environment's values and the records'
-own fields, leaving the other environments' values alone.
+state file use. Its ``snapshot()`` lists the records this environment gives a value (and those
+no environment gives one), each with this environment's value; ``restore()`` sets this
+environment's values and the records' own fields, leaving the other environments' values alone.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 from dataclasses import dataclass, field
@@ -115,8 +116,18 @@ class EnvironmentVariablesBackend:
             raise NotFound(f'Environment variable with key "{key}" not found')
         return variable
 
+    def _held(self) -> list[Variable]:
+        """What this environment's state holds: the variables it gives a value, and those no
+        environment gives one (made without values), so that nothing made is lost."""
+        return [
+            variable
+            for variable in self.organization.by_key.values()
+            if self.environment_id in variable.values or not variable.values
+        ]
+
     def __len__(self) -> int:
-        return len(self.organization.by_key)
+        with self._lock:
+            return len(self._held())
 
     def list(self, search: str | None = None) -> list[dict[str, Any]]:
         """Newest first; ``search`` matches keys case-insensitively, as a plain substring."""
@@ -134,7 +145,8 @@ class EnvironmentVariablesBackend:
             return self._dto(self._find(key))
 
     def create(self, *, key: str, type: str | None = None, is_secret: bool | None = None,
-               values: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+               values: list[dict[str, Any]] | None = None, created_at: datetime | None = None,
+               rng: random.Random | None = None) -> dict[str, Any]:  # fmt: skip
         with self._lock:
             if key in self.organization.by_key:
                 raise Conflict(f'Environment variable with key "{key}" already exists')
@@ -143,13 +155,14 @@ class EnvironmentVariablesBackend:
                 raise BadRequest(
                     "Submitted value matches the secret mask placeholder; provide the real value or omit the entry."
                 )
-            moment = now()
-            variable = Variable(object_id(moment), key, type or "string", bool(is_secret), moment, moment, given)
+            moment = created_at or now()
+            variable = Variable(object_id(moment, rng), key, type or "string", bool(is_secret), moment, moment, given)
             self.organization.by_key[key] = variable
             return self._dto(variable)
 
-    def update(self, key: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """PATCH: fields given replace, ``values`` merge per environment."""
+    def update(self, key: str, changes: dict[str, Any], *, at: datetime | None = None) -> dict[str, Any]:
+        """PATCH: fields given replace, ``values`` merge per environment (``at``: the time of the
+        change, for fixtures)."""
         with self._lock:
             variable = self._find(key)
             given = None
@@ -176,7 +189,7 @@ class EnvironmentVariablesBackend:
                 variable.is_secret = changes["isSecret"]
             if given:
                 variable.values.update(given)
-            variable.updated_at = now()
+            variable.updated_at = at or now()
             return self._dto(variable)
 
     def delete(self, key: str) -> None:
@@ -225,7 +238,7 @@ class EnvironmentVariablesBackend:
                     "createdAt": iso(variable.created_at),
                     "updatedAt": iso(variable.updated_at),
                 }
-                for variable in self.organization.by_key.values()
+                for variable in self._held()
             ]
 
     def restore(self, records: list[dict[str, Any]] | None) -> None:
