@@ -79,7 +79,7 @@ def _step_changes(source: dict[str, Any], target: dict[str, Any]) -> list[dict[s
     target_steps = {_step_key(step, index): (index, step) for index, step in enumerate(_steps(target))}
     changes: list[dict[str, Any]] = []
     for key, (index, step) in source_steps.items():
-        base = {"resourceType": "step", "stepType": step.get("type")}
+        base = {"resourceType": "step", **({"stepType": step["type"]} if step.get("type") else {})}
         if key not in target_steps:
             changes.append({**base, "sourceResource": _step_info(step, index), "targetResource": None,
                             "action": "added", "newIndex": index,
@@ -96,7 +96,7 @@ def _step_changes(source: dict[str, Any], target: dict[str, Any]) -> list[dict[s
                             "action": "moved", "previousIndex": old_index, "newIndex": index})  # fmt: skip
     for key, (index, step) in target_steps.items():
         if key not in source_steps:
-            changes.append({"resourceType": "step", "stepType": step.get("type"), "sourceResource": None,
+            changes.append({"resourceType": "step", **({"stepType": step["type"]} if step.get("type") else {}), "sourceResource": None,
                             "targetResource": _step_info(step, index), "action": "deleted", "previousIndex": index,
                             "diffs": {"previous": _fields(step, STEP_OWN_FIELDS), "new": None}})  # fmt: skip
     return changes
