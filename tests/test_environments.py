@@ -305,3 +305,39 @@ def test_a_state_file_brings_back_made_environments_with_their_keys_and_forgets_
             assert staging.get("/v2/subscribers/kept-subscriber").status_code == 200
         with TestClient(client.app, headers={"Authorization": f"ApiKey {dropped_key}"}) as other:
             assert other.get("/v1/environments/me").status_code == 401
+
+
+def test_workflow_records_with_steps_are_compared_step_by_step():
+    """Records that carry ``steps`` (the v2 workflow shape) diff per step, by ``stepId``."""
+    from mock_server.store.publishing import _summary, _workflow_changes
+
+    def step(step_id: str, subject: str, kind: str = "email") -> dict:
+        return {"_id": f"id-{step_id}-{subject}", "stepId": step_id, "name": step_id, "type": kind,
+                "controlValues": {"subject": subject}}  # fmt: skip
+
+    target = {"_id": "t", "workflowId": "w", "name": "W", "steps": [step("a", "hi"), step("b", "x"), step("c", "gone")]}
+    source = {"_id": "s", "workflowId": "w", "name": "W", "steps": [step("b", "x"), step("a", "hello"), step("d", "new", "sms")]}
+    changes = _workflow_changes(source, target)
+    by_step = {(change["sourceResource"] or change["targetResource"])["id"]: change for change in changes}
+    assert by_step["a"]["action"] == "modified"
+    assert by_step["a"]["diffs"] == {"previous": {"controlValues": {"subject": "hi"}}, "new": {"controlValues": {"subject": "hello"}}}
+    assert (by_step["a"]["previousIndex"], by_step["a"]["newIndex"]) == (0, 1)
+    assert by_step["b"]["action"] == "moved"
+    assert by_step["c"]["action"] == "deleted" and by_step["c"]["previousIndex"] == 2
+    assert by_step["d"]["action"] == "added" and by_step["d"]["stepType"] == "sms"
+    assert all(change["resourceType"] == "step" for change in changes)  # the workflow's own fields are equal
+    assert _summary(changes) == {"added": 1, "modified": 2, "deleted": 1, "unchanged": 0}
+    assert _workflow_changes(source, source) == []
+
+
+def test_usage_reads_the_steps_controls_of_v2_records():
+    from mock_server.store.environment_variables import EnvironmentVariablesBackend, OrganizationVariables
+
+    variables = EnvironmentVariablesBackend("e" * 24, OrganizationVariables("o" * 24))
+    variables.create(key="API_URL")
+    found = variables.usage("API_URL", [
+        ("Uses it", "uses-it", [{"controlValues": {"body": "Open {{ env.API_URL }}"}}]),
+        ("Maily", "maily", [{"controlValues": {"body": '{"type":"variable","attrs":{"id":"env.API_URL"}}'}}]),
+        ("Prefix only", "prefix", [{"controlValues": {"body": "{{env.API_URL_V2}}"}}]),
+    ])  # fmt: skip
+    assert found == {"workflows": [{"name": "Uses it", "workflowId": "uses-it"}, {"name": "Maily", "workflowId": "maily"}]}

@@ -31,12 +31,21 @@ async def delete_environment_variable(backend: Backend, variable_key: str) -> No
     backend.environment_variables.delete(variable_key)
 
 
+# what describes a workflow rather than what its steps render
+_NOT_CONTROLS = OWN_FIELDS | {"name", "identifier", "workflowId", "description", "tags", "channels", "critical",
+                              "severity", "defaults", "active"}  # fmt: skip
+
+
 async def get_environment_variable_usage(backend: Backend, variable_key: str) -> dict[str, Any]:
-    """Novu looks through the step controls of every workflow of the organization."""
+    """Novu looks through the step controls of every workflow of the organization: a workflow
+    record's ``steps`` when it has them, else what it renders (its templates and data)."""
     backends = wire.services()["backends"]
     workflows = []
     for environment in backends.of_organization(backend.environment.organization_id):
         for record in backends[environment.id].workflows.snapshot():
-            controls = {name: value for name, value in record.items() if name not in OWN_FIELDS or name == "steps"}
+            if "steps" in record:
+                controls = record["steps"]
+            else:
+                controls = {name: value for name, value in record.items() if name not in _NOT_CONTROLS}
             workflows.append((record.get("name") or "", workflow_key(record), controls))
     return backend.environment_variables.usage(variable_key, workflows)

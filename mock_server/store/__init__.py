@@ -150,6 +150,9 @@ class Backend:
                 raise
 
 
+# removed environments whose Backend stays reachable by id for the requests still running on it
+GONE_KEPT = 64
+
 # Novu's colours of the two environments every organization starts with
 PROTECTED_COLORS = {"Development": "#ff8547", "Production": "#7e52f4"}
 
@@ -238,6 +241,8 @@ class Backends:
             self._by_id = {key: value for key, value in self._by_id.items() if key != environment_id}
             self._by_key = {key: value for key, value in self._by_key.items() if value is not backend}
             self._gone[environment_id] = backend
+            while len(self._gone) > GONE_KEPT:  # only requests in flight need them
+                del self._gone[next(iter(self._gone))]
             self._unfilled.pop(environment_id, None)
             self.variables_of(environment.organization_id).drop_environment(environment_id)
             listeners = list(self.listeners)
