@@ -152,7 +152,9 @@ def test_environment_variables_are_the_organizations_with_a_value_per_environmen
         assert made.json()["data"]["values"] == [{"_environmentId": me["_id"], "value": SECRET_MASK}]
         # the other environment sees the variable but not this value, and sets its own
         assert own.get(f"/v1/environment-variables/{key}").json()["data"]["values"] == []
-        crossed = own.patch(f"/v1/environment-variables/{key}", json={"values": [{"_environmentId": me["_id"], "value": "x"}]})
+        crossed = own.patch(
+            f"/v1/environment-variables/{key}", json={"values": [{"_environmentId": me["_id"], "value": "x"}]}
+        )
         assert crossed.status_code == 403
         assert own.patch(f"/v1/environment-variables/{key}", json={"values": [
             {"_environmentId": created["_id"], "value": "theirs"}]}).status_code == 200  # fmt: skip

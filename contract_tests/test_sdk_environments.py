@@ -82,7 +82,9 @@ def test_sdk_environment_lifecycle(novu, made_environment) -> None:
 
 def test_sdk_tags_diff_and_publish(novu, made_environment) -> None:
     created, own = made_environment
-    development = next(environment for environment in novu.environments.list().result if environment.name == "Development")
+    development = next(
+        environment for environment in novu.environments.list().result if environment.name == "Development"
+    )
     tags = novu.environments.get_tags(environment_id=development.id).result
     assert all(tag.name for tag in tags)
 
@@ -112,10 +114,14 @@ def test_sdk_environment_variables(novu, made_environment) -> None:
     key = f"SDK_{uuid.uuid4().hex[:8].upper()}"
     made = own.environment_variables.create(create_environment_variable_request_dto={
         "key": key, "is_secret": True, "values": [{"environment_id": created.id, "value": "s3cr3t"}]}).result  # fmt: skip
-    assert made.is_secret and [(value.environment_id, value.value) for value in made.values] == [(created.id, SECRET_MASK)]
+    assert made.is_secret and [(value.environment_id, value.value) for value in made.values] == [
+        (created.id, SECRET_MASK)
+    ]
     assert own.environment_variables.retrieve(variable_key=key).result.key == key
     assert key in [variable.key for variable in own.environment_variables.list(search=key.lower()).result]
-    updated = own.environment_variables.update(variable_key=key, update_environment_variable_request_dto={"is_secret": False}).result
+    updated = own.environment_variables.update(
+        variable_key=key, update_environment_variable_request_dto={"is_secret": False}
+    ).result
     assert [value.value for value in updated.values] == ["s3cr3t"]
     assert own.environment_variables.usage(variable_key=key).result.workflows == []
     # another environment of the organization sees the variable, not this value

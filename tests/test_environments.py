@@ -123,11 +123,21 @@ def test_update_changes_the_own_environment_and_answers_the_counts(client, app):
     )
     sibling = client.put(f"/v1/environments/{ids['Production']}", json={"color": "#000000"})
     assert sibling.status_code == 403
-    taken = client.put(f"/v1/environments/{ids['Development']}", json={"identifier": app.backends.environment_for_key(OTHER_KEY).identifier})
+    taken = client.put(
+        f"/v1/environments/{ids['Development']}",
+        json={"identifier": app.backends.environment_for_key(OTHER_KEY).identifier},
+    )
     assert taken.status_code == 409
-    private = client.put(f"/v1/environments/{ids['Development']}", json={"bridge": {"url": "http://127.0.0.1:4000/api/novu"}})
-    assert (private.status_code, private.json()["message"]) == (400, "bridge.url is blocked by the outbound SSRF policy.")
-    bridge = client.put(f"/v1/environments/{ids['Development']}", json={"bridge": {"url": "https://example.com/api/novu"}})
+    private = client.put(
+        f"/v1/environments/{ids['Development']}", json={"bridge": {"url": "http://127.0.0.1:4000/api/novu"}}
+    )
+    assert (private.status_code, private.json()["message"]) == (
+        400,
+        "bridge.url is blocked by the outbound SSRF policy.",
+    )
+    bridge = client.put(
+        f"/v1/environments/{ids['Development']}", json={"bridge": {"url": "https://example.com/api/novu"}}
+    )
     assert bridge.json()["data"]["modified"] == 1
     assert client.get("/v1/environments/me").json()["data"]["bridge"] == {"url": "https://example.com/api/novu"}
 
@@ -233,7 +243,7 @@ def test_publish_and_diff_refusals(client, other_client, app):
 
 
 def test_reset_of_a_created_environment_and_of_a_configured_one(client, app):
-    created, key = _made(client)
+    _created, key = _made(client)
     with TestClient(app, headers={"Authorization": f"ApiKey {key}"}) as staging:
         staging.post("/v2/subscribers", json={"subscriberId": "someone"})
         reset = staging.post("/_mock/reset")
@@ -316,11 +326,19 @@ def test_workflow_records_with_steps_are_compared_step_by_step():
                 "controlValues": {"subject": subject}}  # fmt: skip
 
     target = {"_id": "t", "workflowId": "w", "name": "W", "steps": [step("a", "hi"), step("b", "x"), step("c", "gone")]}
-    source = {"_id": "s", "workflowId": "w", "name": "W", "steps": [step("b", "x"), step("a", "hello"), step("d", "new", "sms")]}
+    source = {
+        "_id": "s",
+        "workflowId": "w",
+        "name": "W",
+        "steps": [step("b", "x"), step("a", "hello"), step("d", "new", "sms")],
+    }
     changes = _workflow_changes(source, target)
     by_step = {(change["sourceResource"] or change["targetResource"])["id"]: change for change in changes}
     assert by_step["a"]["action"] == "modified"
-    assert by_step["a"]["diffs"] == {"previous": {"controlValues": {"subject": "hi"}}, "new": {"controlValues": {"subject": "hello"}}}
+    assert by_step["a"]["diffs"] == {
+        "previous": {"controlValues": {"subject": "hi"}},
+        "new": {"controlValues": {"subject": "hello"}},
+    }
     assert (by_step["a"]["previousIndex"], by_step["a"]["newIndex"]) == (0, 1)
     assert by_step["b"]["action"] == "moved"
     assert by_step["c"]["action"] == "deleted" and by_step["c"]["previousIndex"] == 2
@@ -340,4 +358,6 @@ def test_usage_reads_the_steps_controls_of_v2_records():
         ("Maily", "maily", [{"controlValues": {"body": '{"type":"variable","attrs":{"id":"env.API_URL"}}'}}]),
         ("Prefix only", "prefix", [{"controlValues": {"body": "{{env.API_URL_V2}}"}}]),
     ])  # fmt: skip
-    assert found == {"workflows": [{"name": "Uses it", "workflowId": "uses-it"}, {"name": "Maily", "workflowId": "maily"}]}
+    assert found == {
+        "workflows": [{"name": "Uses it", "workflowId": "uses-it"}, {"name": "Maily", "workflowId": "maily"}]
+    }

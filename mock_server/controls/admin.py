@@ -101,16 +101,15 @@ class Controls:
         colour it started with; one made by ``POST /v1/environments`` what Novu puts in a new
         environment (the Novu Inbox integration)."""
         from fixtures import seed_environment
-        from mock_server.handlers.environments_v1 import start_environment
+        from mock_server.store.environments import start_environment
 
         environment = backend.environment
         index = self._indexes.get(environment.id)
-        if empty:
-            fill = None
-        elif index is None:
-            fill = start_environment
-        else:
-            fill = lambda fresh: seed_environment(fresh, seed=self.seed, index=index, size=self.fixtures_size)  # noqa: E731
+
+        def seeded(fresh: Backend) -> None:
+            seed_environment(fresh, seed=self.seed, index=index, size=self.fixtures_size)
+
+        fill = None if empty else start_environment if index is None else seeded
         started = self.backends.configured.get(environment.id)
         if started is not None and started != environment:
             self.backends.update(environment.id, **{

@@ -12,7 +12,9 @@ async def get_environment_tags(backend: Backend, environment_id: str) -> list[di
     return environments.tags(wire.services()["backends"], backend.environment, environment_id)
 
 
-async def diff_environment(backend: Backend, target_environment_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+async def diff_environment(
+    backend: Backend, target_environment_id: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
     source, target = environments.publish_pair(
         wire.services()["backends"], backend.environment, target_environment_id, (body or {}).get("sourceEnvironmentId")
     )

@@ -5,14 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server import wire
-from mock_server.store import Backend
-from mock_server.store import environments
-
-
-def start_environment(backend: Backend) -> None:
-    """What Novu's CreateEnvironment makes in a new environment: the Novu Inbox integration
-    (CreateNovuIntegrations; its Novu email and SMS demo providers need Novu's own credentials)."""
-    backend.integrations.create(provider_id="novu", channel="in_app", name="Novu Inbox", active=True)
+from mock_server.store import Backend, environments
 
 
 async def get_current_environment(backend: Backend) -> dict[str, Any]:
@@ -29,7 +22,7 @@ async def create_environment(backend: Backend, body: dict[str, Any]) -> dict[str
         backend.environment,
         name=body["name"],
         color=body.get("color"),
-        fill=start_environment,
+        fill=environments.start_environment,
     )
     return dto
 

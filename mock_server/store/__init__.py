@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import dataclasses
+import hashlib
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -42,7 +42,7 @@ class Environment:
     # given by the command line (``--api-key``) rather than made by ``POST /v1/environments``
     configured: bool = True
 
-    def replace(self, **changes: Any) -> "Environment":
+    def replace(self, **changes: Any) -> Environment:
         return dataclasses.replace(self, **changes)
 
 

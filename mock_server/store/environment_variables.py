@@ -253,8 +253,11 @@ class EnvironmentVariablesBackend:
                 raise Conflict(f"environment variable key {key} is used twice; it must be unique in the organization")
             if not _KEY.match(key) or len(key) > 256:
                 raise ValidationFailed(
-                    field_error(f"environment_variables.{index}.key", "Key must start with a letter and contain only "
-                                "letters, digits, and underscores", key)  # fmt: skip
+                    field_error(
+                        f"environment_variables.{index}.key",
+                        "Key must start with a letter and contain only letters, digits, and underscores",
+                        key,
+                    )
                 )
             seen.add(key)
             created = parse_time(record["createdAt"], f"environment_variables.{index}.createdAt")
@@ -279,4 +282,3 @@ class EnvironmentVariablesBackend:
             for key in had - seen:
                 if not self.organization.by_key[key].values:
                     del self.organization.by_key[key]
-

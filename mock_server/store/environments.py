@@ -17,7 +17,8 @@ import hashlib
 import ipaddress
 import re
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from mock_server.errors import BadRequest, Conflict, Forbidden, NotFound, UnprocessableEntity
@@ -92,6 +93,12 @@ def list_environments(backends: Backends, caller: Environment) -> list[dict[str,
         }
         for environment in environments
     ]
+
+
+def start_environment(backend: Backend) -> None:
+    """What Novu's CreateEnvironment makes in a new environment: the Novu Inbox integration
+    (CreateNovuIntegrations; its Novu email and SMS demo providers need Novu's own credentials)."""
+    backend.integrations.create(provider_id="novu", channel="in_app", name="Novu Inbox", active=True)
 
 
 def create(
@@ -241,7 +248,9 @@ def tags(backends: Backends, caller: Environment, environment_id_or_identifier: 
     return [{"name": tag} for tag in seen]
 
 
-def publish_pair(backends: Backends, caller: Environment, target_id: str, source_id: str | None) -> tuple[Backend, Backend]:
+def publish_pair(
+    backends: Backends, caller: Environment, target_id: str, source_id: str | None
+) -> tuple[Backend, Backend]:
     """The source and target of a diff or publish, after Novu's checks (an API key may only name
     its own environment, by target or source; the source defaults to Development)."""
     if target_id != caller.id or (source_id is not None and source_id != caller.id):

@@ -155,7 +155,12 @@ def diff(source: Backend, target: Backend) -> dict[str, Any]:
 
 
 def _entity(record: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"resourceType": "workflow", "resourceId": workflow_key(record), "resourceName": record.get("name") or "", **extra}
+    return {
+        "resourceType": "workflow",
+        "resourceId": workflow_key(record),
+        "resourceName": record.get("name") or "",
+        **extra,
+    }
 
 
 def _fresh_ids(value: Any, kept: dict[str, Any] | None = None) -> Any:
