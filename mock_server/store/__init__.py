@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from mock_server.errors import ValidationFailed, field_error
+from mock_server.errors import BadRequest, NotFound, ValidationFailed, field_error
 from mock_server.store.channel_connections import ChannelConnectionsBackend
 from mock_server.store.channel_endpoints import ChannelEndpointsBackend
 from mock_server.store.inbox import InboxBackend
@@ -48,7 +48,10 @@ class Backend:
         self.environment = environment
         self.lock = threading.RLock()
         self.integrations = IntegrationsBackend(environment.id, environment.organization_id, self.lock)
-        self.workflows = WorkflowsBackend(environment.id, self.lock)
+        self.workflows = WorkflowsBackend(environment.id, self.lock, integrations=self.integrations)
+        # the Backend of another environment of the same organization, by environment id (set by
+        # Backends; a lone Backend knows none). Only a workflow sync reaches across environments.
+        self.peer: Callable[[str], "Backend | None"] = lambda environment_id: None
         self.subscribers = SubscribersBackend(
             environment.id, environment.organization_id, self.lock, integrations=self.integrations
         )
@@ -73,6 +76,20 @@ class Backend:
             workflows=self.workflows,
             preferences=self.preferences,
         )
+
+    def sync_workflow(self, key: str, target_environment_id: str):
+        """Novu's sync of a workflow to another environment of the organization: created there
+        (same workflowId) or updated, steps matched by stepId; the source is marked published.
+        400 for its own environment, 404 for an environment the organization does not have."""
+        if target_environment_id == self.environment.id:
+            raise BadRequest("Cannot sync workflow to the same environment")
+        target = self.peer(target_environment_id)
+        if target is None:
+            raise NotFound(f"Environment {target_environment_id} not found")
+        plan = self.workflows.sync_request(key, target.workflows)  # under this environment's lock
+        synced = target.workflows.receive_sync(plan)  # under the target's
+        self.workflows.mark_published(plan["source"]["_id"])
+        return synced
 
     def _integration_removed(self, integration) -> None:
         """Novu deletes an integration's channel connections and endpoints with it."""
@@ -135,6 +152,7 @@ class Backends:
 
     def __init__(self, api_keys: dict[str, str], *, organization: str = "novu-mock") -> None:
         organization_id = _stable_id(f"organization:{organization}")
+        self._organization_id = organization_id
         self._by_key: dict[str, Backend] = {}
         self._by_id: dict[str, Backend] = {}
         # environments filled at their first use (see fill), with the index fill gets
@@ -146,6 +164,7 @@ class Backends:
                 _stable_id(f"environment:{key}"), name, organization_id, key, stable_identifier(f"identifier:{key}")
             )
             backend = Backend(environment)
+            backend.peer = self._peer
             self._by_key[key] = backend
             self._by_id[environment.id] = backend
 
@@ -170,6 +189,13 @@ class Backends:
                     del self._unfilled[environment_id]
         return backend
 
+    def _peer(self, environment_id: str) -> Backend | None:
+        """The Backend of ``environment_id`` when it is an environment of the organization."""
+        backend = self._by_id.get(environment_id)
+        if backend is None or backend.environment.organization_id != self._organization_id:
+            return None
+        return self[environment_id]
+
     def environments(self) -> list[Environment]:
         """Every environment, without filling any."""
         return [backend.environment for backend in self._by_id.values()]
@@ -179,6 +205,7 @@ class Backends:
         before it is swapped in, so no request sees it half-built. Used by ``/_mock/reset``."""
         old = self._by_id[environment_id]
         new = Backend(old.environment)
+        new.peer = self._peer
         if fill is not None:
             fill(new)
         self._by_id[environment_id] = new  # same key, same place in the iteration order
