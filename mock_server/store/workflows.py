@@ -425,10 +425,15 @@ class WorkflowsBackend:
 
     def find(self, key: str) -> Workflow:
         """As Novu's v2 controller finds a workflow: an ``_id`` (24 hex digits) by id, anything
-        else by trigger identifier, a slug by the id it encodes; 404 ``Workflow cannot be found``."""
+        else by trigger identifier, a slug by the id it encodes; 404 ``Workflow cannot be found``.
+        Unlike Novu, a workflowId that looks like an id or a slug still finds its workflow."""
         wanted = _resolve_slug(key)
         with self._lock:
             found = self._by_id.get(wanted) if _HEX_ID.fullmatch(wanted) else self._by_identifier.get(wanted)
+            if found is None:
+                # a workflowId that merely looks like an id or a slug (24 hex digits, 16 letters
+                # and digits at the end) names its workflow too
+                found = self._by_identifier.get(key)
         if found is None:
             raise NotFound("Workflow cannot be found", extra={"workflowId": wanted})
         return found
