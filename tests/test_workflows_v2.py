@@ -274,3 +274,25 @@ def test_wire_preview_and_step_not_found(client) -> None:
     assert preview.json()["data"]["result"] == {"type": "email", "preview": {"subject": "Hi Ada", "body": "<p>Ada</p>"}}
     missing = client.post("/v2/workflows/shipped/step/nope/preview", json={})
     assert missing.status_code == 400 and missing.json()["message"] == "No step found"
+
+
+def test_the_contract_hook_points_positive_syncs_at_an_environment_of_the_organization() -> None:
+    from types import SimpleNamespace
+
+    from contract_tests.hooks import name_a_sync_target
+
+    def case(operation_id: str, body: dict) -> SimpleNamespace:
+        schema = SimpleNamespace(config=SimpleNamespace(headers={"Authorization": "ApiKey k"}), get_base_url=lambda: "http://x/")
+        operation = SimpleNamespace(definition=SimpleNamespace(raw={"operationId": operation_id}), schema=schema)
+        return SimpleNamespace(operation=operation, body=body, meta=None)
+
+    asked = []
+    sync = case("WorkflowController_sync", {"targetEnvironmentId": "generated"})
+    name_a_sync_target(sync, discover=lambda url, headers: asked.append((url, headers)) or "e" * 24)
+    assert sync.body == {"targetEnvironmentId": "e" * 24} and asked == [("http://x", {"Authorization": "ApiKey k"})]
+    unknown = case("WorkflowController_sync", {"targetEnvironmentId": "generated"})
+    name_a_sync_target(unknown, discover=lambda url, headers: None)  # a target that lists no environments
+    assert unknown.body == {"targetEnvironmentId": "generated"}
+    other = case("WorkflowController_update", {"targetEnvironmentId": "generated"})
+    name_a_sync_target(other, discover=lambda url, headers: "e" * 24)
+    assert other.body == {"targetEnvironmentId": "generated"}
