@@ -296,3 +296,22 @@ def test_the_contract_hook_points_positive_syncs_at_an_environment_of_the_organi
     other = case("WorkflowController_update", {"targetEnvironmentId": "generated"})
     name_a_sync_target(other, discover=lambda url, headers: "e" * 24)
     assert other.body == {"targetEnvironmentId": "generated"}
+
+
+def test_a_sync_is_in_the_state_file_of_the_target_environment_before_its_answer(tmp_path) -> None:
+    from starlette.testclient import TestClient
+
+    from mock_server.app import create_app
+    from mock_server.controls import statefile
+    from mock_server.settings import Settings
+
+    path = tmp_path / "state.json"
+    app = create_app(Settings(api_keys={KEY: "Development", OTHER_KEY: "Production"}, state_file=path))
+    target = app.backends.environment_for_key(OTHER_KEY).id
+    with TestClient(app, headers={"Authorization": f"ApiKey {KEY}"}) as http:
+        assert _create(http, workflowId="kept-sync")["workflowId"] == "kept-sync"
+        assert http.put("/v2/workflows/kept-sync/sync", json={"targetEnvironmentId": target}).status_code == 200
+        # no waiting: the target's new workflow is in the log already
+        state = statefile.StateFile(path, None, check_services=lambda *a: None)._read()  # type: ignore[arg-type]
+        saved = state["environments"][target]["services"]["workflows"]
+        assert "kept-sync" in {record["identifier"] for record in saved}
