@@ -276,25 +276,29 @@ def test_wire_preview_and_step_not_found(client) -> None:
     assert missing.status_code == 400 and missing.json()["message"] == "No step found"
 
 
-def test_the_contract_hook_points_positive_syncs_at_an_environment_of_the_organization() -> None:
+def test_the_contract_hook_names_environments_of_the_organization() -> None:
     from types import SimpleNamespace
 
-    from contract_tests.hooks import name_a_sync_target
+    from contract_tests.hooks import name_real_environments
 
-    def case(operation_id: str, body: dict) -> SimpleNamespace:
+    def case(operation_id: str, body=None, query=None) -> SimpleNamespace:
         schema = SimpleNamespace(config=SimpleNamespace(headers={"Authorization": "ApiKey k"}), get_base_url=lambda: "http://x/")
         operation = SimpleNamespace(definition=SimpleNamespace(raw={"operationId": operation_id}), schema=schema)
-        return SimpleNamespace(operation=operation, body=body, meta=None)
+        return SimpleNamespace(operation=operation, body=body, query=query, meta=None)
 
     asked = []
-    sync = case("WorkflowController_sync", {"targetEnvironmentId": "generated"})
-    name_a_sync_target(sync, discover=lambda url, headers: asked.append((url, headers)) or "e" * 24)
+    found = lambda url, headers: asked.append((url, headers)) or ("o" * 24, "e" * 24)  # noqa: E731
+    sync = case("WorkflowController_sync", body={"targetEnvironmentId": "generated"})
+    name_real_environments(sync, discover=found)
     assert sync.body == {"targetEnvironmentId": "e" * 24} and asked == [("http://x", {"Authorization": "ApiKey k"})]
-    unknown = case("WorkflowController_sync", {"targetEnvironmentId": "generated"})
-    name_a_sync_target(unknown, discover=lambda url, headers: None)  # a target that lists no environments
+    read = case("WorkflowController_getWorkflow", query={"environmentId": "generated"})
+    name_real_environments(read, discover=found)
+    assert read.query == {"environmentId": "o" * 24}
+    unknown = case("WorkflowController_sync", body={"targetEnvironmentId": "generated"})
+    name_real_environments(unknown, discover=lambda url, headers: (None, None))  # a target that lists none
     assert unknown.body == {"targetEnvironmentId": "generated"}
-    other = case("WorkflowController_update", {"targetEnvironmentId": "generated"})
-    name_a_sync_target(other, discover=lambda url, headers: "e" * 24)
+    other = case("WorkflowController_update", body={"targetEnvironmentId": "generated"})
+    name_real_environments(other, discover=found)
     assert other.body == {"targetEnvironmentId": "generated"}
 
 
