@@ -14,377 +14,32 @@ notifications they made still name them (``get_any``).
 from __future__ import annotations
 
 import random
-import re
 import threading
-import unicodedata
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store import workflow_steps as kinds
-from mock_server.store.ids import iso, now, object_id, parse_time, short_id
+from mock_server.store.ids import now, object_id, short_id
 from mock_server.store.values import clone
-
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_HEX_ID = re.compile(r"[0-9a-fA-F]{24}")
-CHANNELS = ("in_app", "email", "sms", "chat", "push")
-SEVERITIES = ("high", "medium", "low", "none")
-STATUSES = ("ACTIVE", "INACTIVE", "ERROR")
-NOVU_CLOUD = "novu-cloud"
-
-
-def base62(hex_id: str) -> str:
-    """The bytes of a hex id as a base-62 number (leading zero bytes as leading zeros), the
-    encoding Novu's slugs end with."""
-    raw = bytes.fromhex(hex_id)
-    number = int.from_bytes(raw, "big")
-    digits = ""
-    while number:
-        number, rest = divmod(number, 62)
-        digits = _BASE62[rest] + digits
-    zeros = len(raw) - len(raw.lstrip(b"\0"))
-    return "0" * zeros + digits
-
-
-def unbase62(text: str) -> str | None:
-    """The 24-hex id a slug's base-62 tail encodes, or None."""
-    number = 0
-    for char in text:
-        position = _BASE62.find(char)
-        if position < 0:
-            return None
-        number = number * 62 + position
-    return f"{number:024x}" if number < 1 << 96 else None
-
-
-def slugify(text: str) -> str:
-    """Novu's slugify for names: accents dropped, ``&`` read as "and", camelCase split,
-    lower case, every run of other characters one dash, a lone ``s``/``t`` after a dash
-    joined back (possessives), no dash at either end."""
-    text = unicodedata.normalize("NFKD", text.replace("&", " and ")).encode("ascii", "ignore").decode()
-    text = re.sub(r"([A-Z]{2,})(\d+)", r"\1 \2", text)
-    text = re.sub(r"([a-z\d]+)([A-Z]{2,})", r"\1 \2", text)
-    text = re.sub(r"([a-z\d])([A-Z])", r"\1 \2", text)
-    text = re.sub(r"([A-Z]+)([A-Z][a-rt-z\d]+)", r"\1 \2", text)
-    text = re.sub(r"[^a-z\d]+", "-", text.lower())
-    text = re.sub(r"([a-zA-Z\d]+)-([ts])(-|$)", r"\1\2\3", text)
-    return re.sub(r"-{2,}", "-", text).strip("-")
-
-
-def _slug_or_random(name: str, rng: random.Random | None) -> str:
-    """Novu's ``slugifyOrRandom``: a name with nothing to slug gets a random identifier."""
-    return slugify(name) or short_id(rng, 8)
-
-
-@dataclass(slots=True)
-class InAppTemplate:
-    """What the in-app step of a workflow renders. Text may hold ``{{payload.x}}`` placeholders."""
-
-    subject: str
-    body: str
-    avatar: str | None = None
-    redirect_url: str | None = None
-    primary_action: str | None = None
-    secondary_action: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-    # state-document form (camelCase, as the rest of the API)
-    _FIELDS = (("subject", "subject"), ("body", "body"), ("avatar", "avatar"), ("redirectUrl", "redirect_url"),
-               ("primaryAction", "primary_action"), ("secondaryAction", "secondary_action"))  # fmt: skip
-
-    def to_record(self) -> dict[str, Any]:
-        return {name: getattr(self, attribute) for name, attribute in self._FIELDS} | {"data": clone(self.data)}
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> "InAppTemplate":
-        values = {attribute: record.get(name) for name, attribute in cls._FIELDS}
-        return cls(**values, data=clone(record.get("data") or {}))
-
-    def to_controls(self) -> dict[str, Any]:
-        """The in-app step control values that render this template."""
-        controls: dict[str, Any] = {"subject": self.subject, "body": self.body}
-        if self.avatar:
-            controls["avatar"] = self.avatar
-        if self.redirect_url:
-            controls["redirect"] = {"url": self.redirect_url, "target": "_self"}
-        for name, label in (("primaryAction", self.primary_action), ("secondaryAction", self.secondary_action)):
-            if label:
-                controls[name] = {"label": label}
-        if self.data:
-            controls["data"] = clone(self.data)
-        return controls
-
-    @classmethod
-    def from_controls(cls, controls: dict[str, Any]) -> "InAppTemplate | None":
-        """What in-app control values render; None when they hold neither subject nor body."""
-        subject, body = controls.get("subject"), controls.get("body")
-        if not isinstance(subject, str) and not isinstance(body, str):
-            return None
-
-        def label(name: str) -> str | None:
-            action = controls.get(name)
-            return action.get("label") if isinstance(action, dict) and isinstance(action.get("label"), str) else None
-
-        redirect = controls.get("redirect")
-        return cls(
-            subject=subject if isinstance(subject, str) else "",
-            body=body if isinstance(body, str) else "",
-            avatar=controls.get("avatar") if isinstance(controls.get("avatar"), str) else None,
-            redirect_url=redirect.get("url") if isinstance(redirect, dict) and isinstance(redirect.get("url"), str) else None,
-            primary_action=label("primaryAction"),
-            secondary_action=label("secondaryAction"),
-            data=clone(controls["data"]) if isinstance(controls.get("data"), dict) else {},
-        )
-
-
-def default_preferences() -> dict[str, Any]:
-    """Novu's DEFAULT_WORKFLOW_PREFERENCES: everything on, nothing read-only."""
-    return {"all": {"enabled": True, "readOnly": False}, "channels": {c: {"enabled": True} for c in CHANNELS}}
-
-
-def full_preferences(given: dict[str, Any] | None) -> dict[str, Any]:
-    """Novu's ``buildWorkflowPreferences``: what is given laid on the defaults."""
-    built = default_preferences()
-    if isinstance(given, dict):
-        if isinstance(given.get("all"), dict):
-            built["all"].update({k: v for k, v in given["all"].items() if k in ("enabled", "readOnly")})
-        for channel, choice in (given.get("channels") or {}).items():
-            if isinstance(choice, dict) and "enabled" in choice:
-                built["channels"][channel] = {"enabled": choice["enabled"]}
-    return built
-
-
-@dataclass(slots=True)
-class Step:
-    id: str  # Novu's step ``_templateId``: the ``_id`` step answers carry
-    step_id: str
-    name: str
-    type: str
-    controls: dict[str, Any] = field(default_factory=dict)
-    issues: dict[str, Any] = field(default_factory=dict)
-
-    def slug(self) -> str:
-        return f"{slugify(self.name)}_st_{base62(self.id)}"
-
-    def to_record(self) -> dict[str, Any]:
-        return {"_id": self.id, "stepId": self.step_id, "name": self.name, "type": self.type,
-                "controlValues": clone(self.controls), "issues": clone(self.issues)}  # fmt: skip
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> "Step":
-        return cls(record["_id"], record["stepId"], record["name"], record["type"],
-                   clone(record.get("controlValues") or {}), clone(record.get("issues") or {}))  # fmt: skip
-
-
-@dataclass(slots=True)
-class Workflow:
-    id: str
-    identifier: str
-    name: str
-    # the channels the workflow's steps deliver on, in step order (derived from ``steps``)
-    channels: list[str]
-    critical: bool
-    severity: str
-    tags: list[str]
-    created_at: datetime
-    updated_at: datetime
-    # the workflow's own default per channel; a channel missing here delivers (derived)
-    defaults: dict[str, bool] = field(default_factory=dict)
-    data: dict[str, Any] = field(default_factory=dict)
-    steps: list[Step] = field(default_factory=list)
-    description: str = ""
-    active: bool = True
-    status: str = "ACTIVE"
-    origin: str = NOVU_CLOUD
-    payload_schema: dict[str, Any] | None = None
-    validate_payload: bool | None = None
-    is_translation_enabled: bool = False
-    user_preferences: dict[str, Any] | None = None
-    default_preferences: dict[str, Any] = field(default_factory=default_preferences)
-    last_published_at: datetime | None = None
-    last_triggered_at: datetime | None = None
-    deleted_at: datetime | None = None
-    # what its in-app step renders, kept from the step's controls (see ``in_app``)
-    _in_app: InAppTemplate | None = None
-
-    # -- derived state ------------------------------------------------------------------
-
-    def refresh(self) -> None:
-        """Derive channels, the in-app template, critical and defaults from steps and preferences."""
-        self.channels = list(dict.fromkeys(step.type for step in self.steps if step.type in CHANNELS))
-        in_app = next((step for step in self.steps if step.type == "in_app"), None)
-        self._in_app = InAppTemplate.from_controls(in_app.controls) if in_app else None
-        effective = self.user_preferences or self.default_preferences
-        self.critical = bool(effective["all"].get("readOnly"))
-        self.defaults = {channel: bool(choice.get("enabled", True)) for channel, choice in effective["channels"].items()}
-
-    @property
-    def in_app(self) -> InAppTemplate | None:
-        """What its (first) in-app step renders; None renders the default (see InboxBackend.template_for)."""
-        return self._in_app
-
-    @in_app.setter
-    def in_app(self, template: InAppTemplate | None) -> None:
-        step = next((step for step in self.steps if step.type == "in_app"), None)
-        if step is not None:
-            step.controls = template.to_controls() if template else {}
-            step.issues = {**step.issues, "controls": kinds.control_issues("in_app", step.controls)}
-            if not step.issues["controls"]:
-                del step.issues["controls"]
-        self._in_app = template
-
-    def default_for(self, channel: str) -> bool:
-        return self.defaults.get(channel, True)
-
-    def slug(self) -> str:
-        return f"{slugify(self.name)}_wf_{base62(self.id)}"
-
-    def step(self, key: str) -> Step:
-        """A step by its ``_id`` or ``stepId`` (or its slug); 400 ``No step found`` as Novu's build-step-data."""
-        wanted = _resolve_slug(key)
-        for step in self.steps:
-            if wanted in (step.id, step.step_id) or key == step.step_id:
-                return step
-        raise BadRequest("No step found", extra={"stepId": wanted, "workflowId": self.identifier})
-
-    # -- answers ------------------------------------------------------------------------
-
-    def info_dto(self) -> dict[str, Any]:
-        """The short form subscriber preferences carry; the slug is Novu's
-        ``<slugified name>_wf_<base-62 _id>``."""
-        return {"slug": self.slug(), "identifier": self.identifier, "name": self.name, "updatedAt": iso(self.updated_at)}
-
-    def preference_dto(self) -> dict[str, Any]:
-        """The form the bulk preference answer carries."""
-        return {"id": self.id, "identifier": self.identifier, "name": self.name, "critical": self.critical,
-                "severity": self.severity, "tags": list(self.tags), "data": clone(self.data)}  # fmt: skip
-
-    def variables(self, step: Step) -> dict[str, Any]:
-        position = self.steps.index(step)
-        digests = [earlier.step_id for earlier in self.steps[:position] if earlier.type == "digest"]
-        return kinds.variables_schema(self.payload_schema, kinds.used_variables(step.controls), digests)
-
-    def step_dto(self, step: Step) -> dict[str, Any]:
-        """Novu's StepResponseDto (build-step-data)."""
-        answer = {
-            "controls": kinds.controls_metadata(step.type, step.controls),
-            "controlValues": clone(step.controls),
-            "variables": self.variables(step),
-            "stepId": step.step_id,
-            "_id": step.id,
-            "name": step.name,
-            "slug": step.slug(),
-            "type": step.type,
-            "origin": self.origin,
-            "workflowId": self.identifier,
-            "workflowDatabaseId": self.id,
-        }
-        if step.issues:
-            answer["issues"] = clone(step.issues)
-        return answer
-
-    def to_dto(self) -> dict[str, Any]:
-        """Novu's WorkflowResponseDto (get-workflow)."""
-        used = kinds.used_variables([step.controls for step in self.steps])
-        return {
-            "name": self.name,
-            "description": self.description,
-            "tags": list(self.tags),
-            "active": self.active,
-            "validatePayload": bool(self.validate_payload),
-            "payloadSchema": clone(self.payload_schema),
-            "isTranslationEnabled": self.is_translation_enabled,
-            "_id": self.id,
-            "workflowId": self.identifier,
-            "slug": self.slug(),
-            "updatedAt": iso(self.updated_at),
-            "createdAt": iso(self.created_at),
-            "updatedBy": None,
-            "lastPublishedAt": iso(self.last_published_at) if self.last_published_at else None,
-            "lastPublishedBy": None,
-            "steps": [self.step_dto(step) for step in self.steps],
-            "origin": self.origin,
-            "preferences": {"user": clone(self.user_preferences), "default": clone(self.default_preferences)},
-            "status": self.status,
-            "lastTriggeredAt": iso(self.last_triggered_at) if self.last_triggered_at else None,
-            "payloadExample": {"payload": kinds.payload_example(used)},
-            "severity": self.severity,
-        }
-
-    def to_list_dto(self) -> dict[str, Any]:
-        """Novu's WorkflowListResponseDto (the minified form of a list page)."""
-        return {
-            "name": self.name,
-            "tags": list(self.tags),
-            "updatedAt": iso(self.updated_at),
-            "createdAt": iso(self.created_at),
-            "updatedBy": None,
-            "lastPublishedAt": iso(self.last_published_at) if self.last_published_at else None,
-            "lastPublishedBy": None,
-            "_id": self.id,
-            "workflowId": self.identifier,
-            "slug": self.slug(),
-            "status": self.status,
-            "origin": self.origin,
-            "lastTriggeredAt": iso(self.last_triggered_at) if self.last_triggered_at else None,
-            "stepTypeOverviews": [step.type for step in self.steps],
-            "isTranslationEnabled": self.is_translation_enabled,
-            "steps": [{"slug": step.slug(), "type": step.type, **({"issues": clone(step.issues)} if step.issues else {})}
-                      for step in self.steps],  # fmt: skip
-        }
-
-    # -- state document -----------------------------------------------------------------
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "identifier": self.identifier,
-            "name": self.name,
-            "channels": list(self.channels),
-            "critical": self.critical,
-            "severity": self.severity,
-            "tags": list(self.tags),
-            "defaults": dict(self.defaults),
-            "data": clone(self.data),
-            "inApp": self._in_app.to_record() if self._in_app else None,
-            "steps": [step.to_record() for step in self.steps],
-            "description": self.description,
-            "active": self.active,
-            "status": self.status,
-            "origin": self.origin,
-            "payloadSchema": clone(self.payload_schema),
-            "validatePayload": self.validate_payload,
-            "isTranslationEnabled": self.is_translation_enabled,
-            "preferences": {"user": clone(self.user_preferences), "workflow": clone(self.default_preferences)},
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
-            "lastPublishedAt": iso(self.last_published_at) if self.last_published_at else None,
-            "lastTriggeredAt": iso(self.last_triggered_at) if self.last_triggered_at else None,
-            "deletedAt": iso(self.deleted_at) if self.deleted_at else None,
-        }
-
-
-def _resolve_slug(value: str) -> str:
-    """Novu's ParseSlugIdPipe: an ``_id``, or a short identifier, is taken as it is; a slug
-    (``name_wf_<base-62 id>``, ``name_st_<...>``) gives the id its tail encodes."""
-    if _HEX_ID.fullmatch(value) or len(value) < 16:
-        return value
-    for marker in ("_wf_", "_st_"):
-        if marker in value:
-            decoded = unbase62(value.rsplit(marker, 1)[1])
-            if decoded:
-                return decoded
-    decoded = unbase62(value[-16:])
-    return decoded if decoded and _HEX_ID.fullmatch(decoded) else value
-
-
-def workflow_status(active: bool, steps: Iterable[Step]) -> str:
-    """Novu's computeWorkflowStatus: inactive, else ERROR when a step has issues."""
-    if not active:
-        return "INACTIVE"
-    return "ERROR" if any(step.issues for step in steps) else "ACTIVE"
-
+# InAppTemplate, slugify and base62 were this module's before the records moved out: still importable from here
+from mock_server.store.workflow_records import (  # noqa: F401
+    _HEX_ID,
+    NOVU_CLOUD,
+    OPEN_PAYLOAD_SCHEMA,
+    InAppTemplate,
+    Step,
+    Workflow,
+    _from_record,
+    _resolve_slug,
+    _slug_or_random,
+    base62,
+    default_preferences,
+    full_preferences,
+    slugify,
+    unbase62,
+    workflow_status,
+)
 
 class WorkflowsBackend:
     # The schema (admin document, components/schemas) each snapshot record is checked against on import.
@@ -416,7 +71,9 @@ class WorkflowsBackend:
     def get_any(self, workflow_id: str) -> Workflow:
         """Like ``get``, deleted workflows included (the notifications they made still name them)."""
         with self._lock:
-            found = self._by_identifier.get(workflow_id) or self._by_id.get(workflow_id) or self._deleted.get(workflow_id)
+            found = (
+                self._by_identifier.get(workflow_id) or self._by_id.get(workflow_id) or self._deleted.get(workflow_id)
+            )
             if found is None:
                 found = next((w for w in reversed(self._deleted.values()) if w.identifier == workflow_id), None)
         if found is None:
@@ -468,8 +125,11 @@ class WorkflowsBackend:
         ``preferences`` are not given. A taken identifier is 409, or with ``unique_identifier``
         gets a short random suffix, as Novu's create does (400 when three tries fail)."""
         if steps is None:
-            steps = [{"name": f"{channel.replace('_', '-')}-step", "type": channel, "controlValues": kinds.default_controls(channel, name)}
-                     for channel in dict.fromkeys(channels or [])]  # fmt: skip
+            steps = [
+                {"name": f"{channel.replace('_', '-')}-step", "type": channel,
+                 "controlValues": kinds.default_controls(channel, name)}
+                for channel in dict.fromkeys(channels or [])
+            ]  # fmt: skip
         if preferences is None:
             workflow_preferences = default_preferences()
             workflow_preferences["all"]["readOnly"] = critical
@@ -496,7 +156,7 @@ class WorkflowsBackend:
                 description=description or "",
                 active=active,
                 # Novu's create: no payload schema given is an open object schema, validated
-                payload_schema=clone(payload_schema) if payload_schema else {"type": "object", "additionalProperties": True, "properties": {}},
+                payload_schema=clone(payload_schema) if payload_schema else dict(OPEN_PAYLOAD_SCHEMA, properties={}),
                 validate_payload=validate_payload if payload_schema or validate_payload is not None else True,
                 is_translation_enabled=bool(is_translation_enabled),
                 user_preferences=full_preferences(preferences["user"]) if preferences.get("user") else None,
@@ -526,13 +186,16 @@ class WorkflowsBackend:
         integrations = self._integrations.list() if self._integrations is not None else []
         built: list[Step] = []
         for request in requests:
-            kept = next((s for s in existing.steps if request.get("_id") and s.id == request["_id"]), None) if existing else None
+            kept = None
+            if existing is not None and request.get("_id"):
+                kept = next((s for s in existing.steps if s.id == request["_id"]), None)
             if kept is not None:
                 step_id = kept.step_id
             elif request.get("stepId"):
                 step_id = request["stepId"]
             else:
-                step_id = self._unique_step_id(request["name"], [s.step_id for s in (existing.steps if existing else built)], rng)
+                taken = [s.step_id for s in (existing.steps if existing else built)]
+                step_id = self._unique_step_id(request["name"], taken, rng)
             step_type = request["type"]
             controls = clone(request.get("controlValues") or {})
             issues: dict[str, Any] = {}
@@ -542,7 +205,8 @@ class WorkflowsBackend:
             integration_issues = kinds.integration_issues(step_type, integrations)
             if integration_issues:
                 issues["integration"] = integration_issues
-            built.append(Step(kept.id if kept else object_id(moment, rng), step_id, request["name"], step_type, controls, issues))
+            step_db_id = kept.id if kept else object_id(moment, rng)
+            built.append(Step(step_db_id, step_id, request["name"], step_type, controls, issues))
         return built
 
     @staticmethod
@@ -674,7 +338,7 @@ class WorkflowsBackend:
     def step_data(self, key: str, step_key: str) -> dict[str, Any]:
         with self._lock:
             workflow = self.find(key)
-            return workflow.step_dto(workflow.step(step_key))
+            return workflow.step_dto(workflow.step(step_key, key))
 
     def preview(self, key: str, step_key: str, body: dict[str, Any]) -> dict[str, Any]:
         """Novu's step preview: the step's controls (or ``controlValues`` given) rendered with
@@ -682,12 +346,17 @@ class WorkflowsBackend:
         without a value shows as its own ``{{...}}`` text)."""
         with self._lock:
             workflow = self.find(key)
-            step = workflow.step(step_key)
-            controls = clone(body["controlValues"]) if isinstance(body.get("controlValues"), dict) else clone(step.controls)
+            step = workflow.step(step_key, key)
+            given = body.get("controlValues")
+            controls = clone(given) if isinstance(given, dict) else clone(step.controls)
             schema = clone(workflow.payload_schema)
         used = kinds.used_variables(controls)
         example: dict[str, Any] = {"payload": kinds.payload_example(used)}
-        subscriber = {path.split(".", 1)[1]: "{{" + path + "}}" for path in used if path.startswith("subscriber.") and path.count(".") == 1}
+        subscriber = {
+            path.split(".", 1)[1]: "{{" + path + "}}"
+            for path in used
+            if path.startswith("subscriber.") and path.count(".") == 1
+        }
         if subscriber:
             example["subscriber"] = subscriber
         example = kinds.merged(example, body.get("previewPayload") or {})
@@ -782,58 +451,10 @@ class WorkflowsBackend:
                 deleted[workflow.id] = workflow
                 continue
             if workflow.identifier in by_identifier:
-                raise Conflict(f"workflow identifier {record['identifier']} is used twice; it must be unique in the environment")
+                raise Conflict(
+                    f"workflow identifier {record['identifier']} is used twice; it must be unique in the environment"
+                )
             by_id[workflow.id] = workflow
             by_identifier[workflow.identifier] = workflow
         with self._lock:
             self._by_id, self._by_identifier, self._deleted = by_id, by_identifier, deleted
-
-
-def _from_record(record: dict[str, Any], where: str) -> Workflow:
-    created_at = parse_time(record["createdAt"], f"{where}.createdAt")
-    assert created_at is not None
-    updated_at = parse_time(record.get("updatedAt"), f"{where}.updatedAt") or created_at
-    preferences = record.get("preferences")
-    if preferences is None:  # an older record: critical and defaults
-        workflow_preferences = default_preferences()
-        workflow_preferences["all"]["readOnly"] = bool(record.get("critical", False))
-        for channel, enabled in (record.get("defaults") or {}).items():
-            if isinstance(enabled, bool):
-                workflow_preferences["channels"][channel] = {"enabled": enabled}
-        preferences = {"user": None, "workflow": workflow_preferences}
-    if "steps" in record:
-        steps = [Step.from_record(step) for step in record["steps"]]
-    else:  # an older record: one step per channel, the in-app one rendering its template
-        in_app = InAppTemplate.from_record(record["inApp"]) if record.get("inApp") else None
-        steps = [
-            Step(f"{record['_id'][:16]}{position:08x}", f"{channel.replace('_', '-')}-step", f"{channel.replace('_', '-')}-step",
-                 channel, in_app.to_controls() if channel == "in_app" and in_app else kinds.default_controls(channel, record["name"]))
-            for position, channel in enumerate(dict.fromkeys(record["channels"]))
-        ]  # fmt: skip
-    workflow = Workflow(
-        id=record["_id"],
-        identifier=record["identifier"],
-        name=record["name"],
-        channels=[],
-        critical=False,
-        severity=record.get("severity") or "none",
-        tags=list(record.get("tags") or []),
-        created_at=created_at,
-        updated_at=updated_at,
-        data=clone(record.get("data") or {}),
-        steps=steps,
-        description=record.get("description") or "",
-        active=record.get("active", True),
-        origin=record.get("origin") or NOVU_CLOUD,
-        payload_schema=clone(record.get("payloadSchema")),
-        validate_payload=record.get("validatePayload"),
-        is_translation_enabled=bool(record.get("isTranslationEnabled")),
-        user_preferences=full_preferences(preferences["user"]) if preferences.get("user") else None,
-        default_preferences=full_preferences(preferences.get("workflow")),
-        last_published_at=parse_time(record.get("lastPublishedAt"), f"{where}.lastPublishedAt"),
-        last_triggered_at=parse_time(record.get("lastTriggeredAt"), f"{where}.lastTriggeredAt"),
-        deleted_at=parse_time(record.get("deletedAt"), f"{where}.deletedAt"),
-    )
-    workflow.status = record.get("status") or workflow_status(workflow.active, steps)
-    workflow.refresh()
-    return workflow
