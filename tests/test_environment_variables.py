@@ -154,11 +154,12 @@ def test_usage_finds_whole_tokens_in_the_organizations_workflows(client, app):
     client.post("/v1/environment-variables", json={"key": "BASE_URL"})
     dev = app.backends[_id(app, KEY)]
     prod = app.backends[_id(app, OTHER_KEY)]
-    dev.workflows.create(
-        identifier="welcome", name="Welcome", channels=["in_app"], data={"link": "{{env.BASE_URL}}/start"}
-    )
-    dev.workflows.create(identifier="longer", name="Longer", channels=["in_app"], data={"link": "{{env.BASE_URL_2}}"})
-    prod.workflows.create(identifier="prod-one", name="Prod one", channels=["in_app"], data={"id": "env.BASE_URL"})
+    def in_app(body: str) -> list[dict]:
+        return [{"name": "Bell", "type": "in_app", "controlValues": {"body": body}}]
+
+    dev.workflows.create(identifier="welcome", name="Welcome", steps=in_app("Start at {{env.BASE_URL}}/start"))
+    dev.workflows.create(identifier="longer", name="Longer", steps=in_app("{{env.BASE_URL_2}}"))
+    prod.workflows.create(identifier="prod-one", name="Prod one", steps=in_app("id env.BASE_URL"))
     usage = client.get("/v1/environment-variables/BASE_URL/usage")
     assert usage.status_code == 200
     assert sorted(usage.json()["data"]["workflows"], key=lambda item: item["workflowId"]) == [

@@ -409,6 +409,10 @@ class StateFile:
             return None
         return {name for environment, name in touched if environment == environment_id}
 
+    def touched_environments(self) -> set[str]:
+        """The environments whose services were called since their last commit."""
+        return {environment_id for environment_id, _ in list(self._touched)}
+
     def commit(self, environment_ids: Iterable[str] | None = None) -> int:
         """Append what changed in these environments (None: all) to the log; lines written."""
         with self._lock:
@@ -627,6 +631,10 @@ class ChangeWatcher:
             environment = (
                 None if scope["path"].startswith("/_mock/") else environment_of(scope, self.state_file.backends)
             )
-            await self.state_file.persist(None if environment is None else {environment.id})
+            # and the environments the request reached besides its own (a workflow sync writes to
+            # another environment of the organization)
+            await self.state_file.persist(
+                None if environment is None else {environment.id} | self.state_file.touched_environments()
+            )
             for message in held:
                 await send(message)

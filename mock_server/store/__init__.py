@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from mock_server.errors import ValidationFailed, field_error
+from mock_server.errors import BadRequest, NotFound, ValidationFailed, field_error
 from mock_server.store.channel_connections import ChannelConnectionsBackend
 from mock_server.store.channel_endpoints import ChannelEndpointsBackend
 from mock_server.store.delivery_events import DeliveryEventsBackend
@@ -70,7 +70,10 @@ class Backend:
             environment.id, variables or OrganizationVariables(environment.organization_id)
         )
         self.integrations = IntegrationsBackend(environment.id, environment.organization_id, self.lock)
-        self.workflows = WorkflowsBackend(environment.id, self.lock)
+        self.workflows = WorkflowsBackend(environment.id, self.lock, integrations=self.integrations)
+        # the Backend of another environment of the same organization, by environment id (set by
+        # Backends; a lone Backend knows none). Only a workflow sync reaches across environments.
+        self.peer: Callable[[str], "Backend | None"] = lambda environment_id: None
         self.subscribers = SubscribersBackend(
             environment.id, environment.organization_id, self.lock, integrations=self.integrations
         )
@@ -97,6 +100,20 @@ class Backend:
         )
         self.domains = DomainsBackend(environment.id, environment.organization_id, self.lock)
         self.delivery_events = DeliveryEventsBackend(self.lock, integrations=self.integrations, inbox=self.inbox)
+
+    def sync_workflow(self, key: str, target_environment_id: str):
+        """Novu's sync of a workflow to another environment of the organization: created there
+        (same workflowId) or updated, steps matched by stepId; the source is marked published.
+        400 for its own environment, 404 for an environment the organization does not have."""
+        if target_environment_id == self.environment.id:
+            raise BadRequest("Cannot sync workflow to the same environment")
+        target = self.peer(target_environment_id)
+        if target is None:
+            raise NotFound(f"Environment {target_environment_id} not found")
+        plan = self.workflows.sync_request(key, target.workflows)  # under this environment's lock
+        synced = target.workflows.receive_sync(plan)  # under the target's
+        self.workflows.mark_published(plan["source"]["_id"])
+        return synced
 
     def _integration_removed(self, integration) -> None:
         """Novu deletes an integration's channel connections and endpoints with it."""
@@ -205,11 +222,17 @@ class Backends:
                 created_at=moment,
                 updated_at=moment,
             )
-            backend = Backend(environment, self.variables_of(organization_id))
+            backend = self._new_backend(environment)
             self._by_key[key] = backend
             self._by_id[environment.id] = backend
         # the configured environments as they started, for ``/_mock/reset``
         self.configured = {environment.id: environment for environment in self.environments()}
+
+    def _new_backend(self, environment: Environment) -> Backend:
+        """An empty Backend of ``environment``: the organization's variables, its peers by id."""
+        backend = Backend(environment, self.variables_of(environment.organization_id))
+        backend.peer = self._peer
+        return backend
 
     def variables_of(self, organization_id: str) -> OrganizationVariables:
         """The environment variables of an organization (made at first use)."""
@@ -225,7 +248,7 @@ class Backends:
         with self._change_lock:
             if environment.id in self._by_id or environment.api_key in self._by_key:
                 raise ValueError(f"environment {environment.id} or its key is already known")
-            backend = Backend(environment, self.variables_of(environment.organization_id))
+            backend = self._new_backend(environment)
             if fill is not None:
                 fill(backend)
             self._gone.pop(environment.id, None)
@@ -282,6 +305,13 @@ class Backends:
                     del self._unfilled[environment_id]
         return backend
 
+    def _peer(self, environment_id: str) -> Backend | None:
+        """The Backend of ``environment_id`` when it is an environment of the organization."""
+        backend = self._by_id.get(environment_id)
+        if backend is None or backend.environment.organization_id != self.organization_id:
+            return None
+        return self[environment_id]
+
     def environments(self) -> list[Environment]:
         """Every environment, without filling any."""
         return [backend.environment for backend in self._by_id.values()]
@@ -295,7 +325,7 @@ class Backends:
         before it is swapped in, so no request sees it half-built. Used by ``/_mock/reset``."""
         with self._change_lock:
             old = self._by_id[environment_id]
-            new = Backend(old.environment, self.variables_of(old.environment.organization_id))
+            new = self._new_backend(old.environment)
             new.environment_variables.restore(None)  # this environment's values; the others' stay
             if fill is not None:
                 fill(new)

@@ -98,6 +98,7 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
             if transaction_id is not None and transaction_id in self._transactions:
                 raise Conflict(f"transactionId property is not unique: {transaction_id} was used before")
             moment = at or self.clock()
+            self._workflows.mark_triggered(workflow, moment)
             transaction_id = transaction_id or self.new_transaction_id(moment, rng)
             self._transactions.add(transaction_id)
             self._by_transaction.setdefault(transaction_id, set())

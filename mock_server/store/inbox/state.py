@@ -72,7 +72,7 @@ class InboxState(InboxIndexes):
                     raise Conflict(f"notification {record['_id']} is for subscriber {record['subscriberId']}, "
                                    "who is not among the subscribers") from None  # fmt: skip
                 try:
-                    workflow = self._workflows.get(record["workflowId"])
+                    workflow = self._workflows.get_any(record["workflowId"])
                 except NotFound:
                     raise Conflict(f"notification {record['_id']} is of workflow {record['workflowId']}, "
                                    "which is not among the workflows") from None  # fmt: skip
