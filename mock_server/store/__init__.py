@@ -11,6 +11,7 @@ from typing import Any, Callable
 from mock_server.errors import ValidationFailed, field_error
 from mock_server.store.channel_connections import ChannelConnectionsBackend
 from mock_server.store.channel_endpoints import ChannelEndpointsBackend
+from mock_server.store.contexts import ContextsBackend
 from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.preferences import PreferencesBackend
@@ -53,9 +54,12 @@ class Backend:
             environment.id, environment.organization_id, self.lock, integrations=self.integrations
         )
         self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
-        self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock, subscribers=self.subscribers)
+        self.contexts = ContextsBackend(environment.id, self.lock)
+        self.channel_connections = ChannelConnectionsBackend(
+            self.integrations, self.lock, subscribers=self.subscribers, contexts=self.contexts
+        )
         self.channel_endpoints = ChannelEndpointsBackend(
-            self.integrations, self.channel_connections, self.lock, subscribers=self.subscribers
+            self.integrations, self.channel_connections, self.lock, subscribers=self.subscribers, contexts=self.contexts
         )
         self.integrations.on_remove.append(self._integration_removed)
         self.topics = TopicsBackend(
@@ -72,6 +76,8 @@ class Backend:
             subscribers=self.subscribers,
             workflows=self.workflows,
             preferences=self.preferences,
+            topics=self.topics,
+            contexts=self.contexts,
         )
 
     def _integration_removed(self, integration) -> None:
@@ -88,7 +94,7 @@ class Backend:
     # Import restores services in this order, so each finds what its records refer to
     # (subscribers' credentials name integrations, preferences name subscribers and workflows,
     # endpoints name connections, topics name subscribers, the inbox names subscribers and workflows). Others come last.
-    RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences",
+    RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences", "contexts",
                      "channel_connections", "channel_endpoints", "topics", "inbox")  # fmt: skip
 
     def services(self) -> dict[str, Any]:
