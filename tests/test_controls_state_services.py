@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-SERVICES = {"integrations", "workflows", "subscribers", "preferences", "channel_connections", "channel_endpoints", "topics", "inbox"}
+SERVICES = {"integrations", "workflows", "subscribers", "preferences", "contexts", "channel_connections",
+            "channel_endpoints", "topics", "inbox"}
 
 
 def _busiest_subscriber(state: dict[str, Any]) -> str:

@@ -288,7 +288,7 @@ class ChannelConnectionsBackend(RecordsByIdentifier[ChannelConnection]):
             checked_auth = self.checked_auth(auth, integration)
             moment = created_at or now()
             if self._contexts is not None and context:
-                keys = [found.key for found in self._contexts.find_or_create(context, at=moment)]
+                keys = [found.key for found in self._contexts.find_or_create(context, at=moment, rng=rng)]
             connection = ChannelConnection(
                 identifier=identifier,
                 integration_identifier=integration.identifier,

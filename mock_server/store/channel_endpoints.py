@@ -162,7 +162,7 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
                     raise NotFound(f"Channel connection not found: {connection_identifier}")
             moment = created_at or now()
             if self._contexts is not None and context:
-                keys = [found.key for found in self._contexts.find_or_create(context, at=moment)]
+                keys = [found.key for found in self._contexts.find_or_create(context, at=moment, rng=rng)]
             record = ChannelEndpoint(
                 identifier=identifier,
                 type=endpoint_type,

@@ -188,7 +188,9 @@ class ContextsBackend:
 
     # -- used by triggers, channel connections and endpoints ----------------------------------
 
-    def find_or_create(self, payload: dict[str, Any] | None, *, at: datetime | None = None) -> list[Context]:
+    def find_or_create(
+        self, payload: dict[str, Any] | None, *, at: datetime | None = None, rng: random.Random | None = None
+    ) -> list[Context]:
         """The contexts a context payload names, created when missing; ``{"id", "data"}`` replaces
         the data of an existing one. Sorted by key, as Novu keeps ``contextKeys``."""
         entries = payload_entries(payload)
@@ -200,7 +202,7 @@ class ContextsBackend:
             for context_type, context_id, data in entries:
                 context = self._by_key.get(context_key(context_type, context_id))
                 if context is None:
-                    context = self._add(context_type, context_id, data, moment, None)
+                    context = self._add(context_type, context_id, data, moment, rng)
                 elif data is not None:
                     context.data = clone(data)
                     context.updated_at = moment
