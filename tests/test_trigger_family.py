@@ -204,3 +204,19 @@ def test_wire_broadcast_and_cancel(client) -> None:
     cancel = client.delete("/v1/events/trigger/wire-all")
     assert cancel.status_code == 200 and cancel.json() == {"data": False}
     assert client.delete("/v1/events/trigger/unknown-tx").json() == {"data": False}
+
+
+def test_the_fanout_benchmark_runs_and_checks_every_feed() -> None:
+    """benchmarks/fanout.py end to end on a small topic: it seeds, fans out, checks each feed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "fanout.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--subscribers", "30", "--repeat", "2", "--seconds", "0.3", "--threads", "1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "each of 30 feeds has exactly one message" in done.stdout
+    assert "requests/s" in done.stdout
