@@ -13,7 +13,7 @@ from mock_server.errors import Conflict, NotFound, NovuError, UnprocessableEntit
 from mock_server.store.ids import object_id
 from mock_server.store.inbox.changes import InboxChanges
 from mock_server.store.inbox.queries import InboxQueries
-from mock_server.store.inbox.records import WAIT_STEPS, Message, Notification
+from mock_server.store.inbox.records import WAIT_STEPS, Message, Notification, step_types
 from mock_server.store.inbox.render import _render_data, render
 from mock_server.store.inbox.state import InboxState
 from mock_server.store.subscribers import PROFILE_FIELDS, Subscriber
@@ -304,11 +304,11 @@ def _define(recipient: Any) -> dict[str, Any]:
 
 
 def _holds_in_app(workflow: Workflow) -> bool:
-    """Whether the workflow's in-app step comes after a delay or digest step."""
-    channels = list(workflow.channels)
-    if "in_app" not in channels:
-        return any(step in WAIT_STEPS for step in channels)
-    return any(step in WAIT_STEPS for step in channels[: channels.index("in_app")])
+    """Whether the workflow's in-app step comes after a delay or digest step (or, without an
+    in-app step, whether it has one: its other steps wait behind it)."""
+    types = step_types(workflow)
+    before = types[: types.index("in_app")] if "in_app" in types else types
+    return any(step in WAIT_STEPS for step in before)
 
 
 def _unique_recipients(recipients: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -27,6 +27,13 @@ WAIT_STEPS = ("delay", "digest")
 _PROVIDERS = {"in_app": "novu", "email": "novu-email", "sms": "novu-sms", "chat": "slack", "push": "fcm"}
 
 
+def step_types(workflow: Workflow) -> list[str]:
+    """The types of the workflow's steps in order: its ``steps`` when it has them (delay and digest
+    steps included), else its channels."""
+    steps = getattr(workflow, "steps", None)
+    return [step.type for step in steps] if steps else list(workflow.channels)
+
+
 def derived_id(base: str, salt: str) -> str:
     """An ObjectId-shaped id made from another (same time part), the same every time it is asked."""
     return base[:8] + hashlib.sha1(f"{base}/{salt}".encode()).hexdigest()[:16]
@@ -71,7 +78,7 @@ class Notification:
         for other channels, so their steps end as Novu's do without one."""
         jobs = []
         waiting = False  # past a delay or digest step of held work
-        for position, channel in enumerate(self.workflow.channels):
+        for position, channel in enumerate(step_types(self.workflow)):
             if channel in WAIT_STEPS and self.held:
                 status, details = ("canceled" if self.canceled else "delayed"), _WAITING
                 waiting = True
@@ -191,7 +198,8 @@ class Message:
     def in_app_ids(self) -> tuple[str, str]:
         """The ids of the in-app job that sent this message and of its step's template, as the
         activity (``Notification.jobs``) shows them."""
-        position = self.workflow.channels.index("in_app") if "in_app" in self.workflow.channels else 0
+        types = step_types(self.workflow)
+        position = types.index("in_app") if "in_app" in types else 0
         return (derived_id(self.notification_id, f"job-{position}"),
                 derived_id(self.workflow.id, f"template-{position}"))  # fmt: skip
 
