@@ -46,7 +46,7 @@ def test_reset_goes_back_to_the_same_seeded_fixtures(client) -> None:
     assert reset.status_code == 200
     counts = reset.json()["services"]
     assert counts["integrations"] == len(seeded)
-    assert set(counts) == {"integrations", "workflows", "subscribers", "preferences", "channel_connections",
+    assert set(counts) == {"integrations", "workflows", "subscribers", "preferences", "contexts", "channel_connections",
                            "channel_endpoints", "topics", "inbox", "domains", "delivery_events",
                            "environment_variables"}  # fmt: skip
     assert all(counts.values()), f"the fixtures seed every service: {counts}"

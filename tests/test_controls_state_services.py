@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-SERVICES = {"integrations", "workflows", "subscribers", "preferences", "channel_connections", "channel_endpoints",
-            "topics", "inbox", "domains", "delivery_events", "environment_variables"}  # fmt: skip
+SERVICES = {"integrations", "workflows", "subscribers", "preferences", "contexts", "channel_connections",
+            "channel_endpoints", "topics", "inbox", "domains", "delivery_events", "environment_variables"}  # fmt: skip
 
 
 def _busiest_subscriber(state: dict[str, Any]) -> str:

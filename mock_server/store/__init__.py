@@ -16,6 +16,7 @@ from mock_server.store.delivery_events import DeliveryEventsBackend
 from mock_server.store.domains import DomainsBackend
 from mock_server.store.environment_variables import EnvironmentVariablesBackend, OrganizationVariables
 from mock_server.store.ids import iso, now
+from mock_server.store.contexts import ContextsBackend
 from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.preferences import PreferencesBackend
@@ -78,9 +79,12 @@ class Backend:
             environment.id, environment.organization_id, self.lock, integrations=self.integrations
         )
         self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
-        self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock, subscribers=self.subscribers)
+        self.contexts = ContextsBackend(environment.id, self.lock)
+        self.channel_connections = ChannelConnectionsBackend(
+            self.integrations, self.lock, subscribers=self.subscribers, contexts=self.contexts
+        )
         self.channel_endpoints = ChannelEndpointsBackend(
-            self.integrations, self.channel_connections, self.lock, subscribers=self.subscribers
+            self.integrations, self.channel_connections, self.lock, subscribers=self.subscribers, contexts=self.contexts
         )
         self.integrations.on_remove.append(self._integration_removed)
         self.topics = TopicsBackend(
@@ -97,6 +101,8 @@ class Backend:
             subscribers=self.subscribers,
             workflows=self.workflows,
             preferences=self.preferences,
+            topics=self.topics,
+            contexts=self.contexts,
         )
         self.domains = DomainsBackend(environment.id, environment.organization_id, self.lock)
         self.delivery_events = DeliveryEventsBackend(self.lock, integrations=self.integrations, inbox=self.inbox)
@@ -129,7 +135,7 @@ class Backend:
     # Import restores services in this order, so each finds what its records refer to
     # (subscribers' credentials name integrations, preferences name subscribers and workflows,
     # endpoints name connections, topics name subscribers, the inbox names subscribers and workflows). Others come last.
-    RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences",
+    RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences", "contexts",
                      "channel_connections", "channel_endpoints", "topics", "inbox", "environment_variables")  # fmt: skip
 
     def services(self) -> dict[str, Any]:
