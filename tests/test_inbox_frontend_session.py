@@ -257,3 +257,11 @@ def test_the_inbox_ignores_idempotency_keys_as_novu_excludes_it(browser, client)
         answer = browser.patch(f"/v1/inbox/notifications/{notification['id']}/archive", headers=auth)
         assert answer.status_code == 200 and answer.json()["data"]["id"] == notification["id"]  # not a replay
         assert "idempotency-key" not in answer.headers
+
+
+def test_the_journal_finds_a_session_by_its_subscriber(browser, client) -> None:
+    _session(browser, subscriber={"subscriberId": "frontend-journal"})
+    _session(browser, subscriber="frontend-journal-2")
+    for subscriber in ("frontend-journal", "frontend-journal-2"):
+        found = client.get("/_mock/requests", params={"subscriber": subscriber}).json()["requests"]
+        assert [(entry["path"], entry["status"]) for entry in found] == [("/v1/inbox/session", 201)]
