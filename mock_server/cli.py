@@ -49,6 +49,13 @@ def _serve_parser(subparsers) -> None:
         help="where chat OAuth URLs point: the mock's stand-in consent pages (default, works offline) "
         "or the real Slack / Microsoft pages",
     )
+    serve.add_argument(
+        "--inbox-hmac",
+        action="store_true",
+        help="secure mode for frontends (@novu/js, <Inbox />): POST /v1/inbox/session needs subscriberHash, the hex "
+        "HMAC-SHA256 of the subscriberId keyed with the environment's secret key (also required per environment "
+        "when its in-app integration's credentials have hmac: true, as in Novu)",
+    )
     limits = serve.add_argument_group("connections and hosts")
     limits.add_argument("--header-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
                         help="a request line and headers not complete after SECONDS get 408 and the connection is "
@@ -170,6 +177,9 @@ def _contract_parser(subparsers) -> None:
         metavar="PATH",
         help="write a summary with a table per operation: Markdown, or HTML when PATH ends in .html",
     )
+    add("--application-identifier", default=os.environ.get("NOVU_APPLICATION_IDENTIFIER"), metavar="ID",
+        help="the key's environment's applicationIdentifier, to open an inbox session for the Inbox API "
+        "(default: GET /v1/environments/me, or the mock's own)")  # fmt: skip
     add("--read-only", action="store_true", help="send only GET requests (safe against a real server)")
     add("--no-cleanup", action="store_true", help="keep what the run created instead of deleting it at the end")
     add("--prefix", default=None, help="label put on what the run creates (default nvmock-ct-)")
@@ -281,15 +291,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_body_bytes=args.max_body_bytes,
         rate_limit_per_second=args.rate_limit,
         oauth_consent=args.oauth_consent,
+        inbox_hmac=args.inbox_hmac,
     )
 
 
 def banner(settings: Settings) -> str:
+    from mock_server.store import application_identifier
+
     base = f"http://{settings.host}:{settings.port}"
     lines = [f"novu-mock {__version__} serving the Novu API at {base}", ""]
-    lines.append("API keys (send as  Authorization: ApiKey <key>):")
+    lines.append("API keys (send as  Authorization: ApiKey <key>) and applicationIdentifier (frontends, @novu/js):")
     for key, name in settings.api_keys.items():
-        lines.append(f"  {name:<14} {key}")
+        lines.append(f"  {name:<14} {key}  applicationIdentifier {application_identifier(key)}")
     fixtures = f"seeded fixtures (seed {settings.seed})" if settings.fixtures else "no fixtures"
     if settings.fixtures and settings.fixtures_size != "default":
         fixtures += f", {settings.fixtures_size} size in {next(iter(settings.api_keys.values()))}"
@@ -301,6 +314,8 @@ def banner(settings: Settings) -> str:
         f"Try it:       curl -H 'Authorization: ApiKey {next(iter(settings.api_keys))}' {base}/v1/integrations",
         f"Control:      {base}/_mock/openapi.json (reset, state, requests, config)",
     ]
+    secure = "  (secure mode: subscriberHash required)" if settings.inbox_hmac else ""
+    lines.append(f"Frontends:    apiUrl {base} with an applicationIdentifier above{secure}")
     if settings.state_file:
         lines.append(f"State file:   {settings.state_file}")
     faults = []
@@ -504,6 +519,7 @@ def contract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             summary=args.summary,
             request_timeout=args.request_timeout,
             thorough=args.thorough,
+            application_identifier=args.application_identifier,
         )
         if args.dry_run:
             print(dry_run(options))

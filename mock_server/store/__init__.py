@@ -59,6 +59,11 @@ def stable_identifier(text: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode()[:12]
 
 
+def application_identifier(api_key: str) -> str:
+    """The ``applicationIdentifier`` of the environment of ``api_key`` (stable per key)."""
+    return stable_identifier(f"identifier:{api_key}")
+
+
 class Backend:
     """All the data of one environment. Services share one lock so cross-service rules stay atomic."""
 
@@ -221,7 +226,7 @@ class Backends:
                 name,
                 organization_id,
                 key,
-                stable_identifier(f"identifier:{key}"),
+                application_identifier(key),
                 color=PROTECTED_COLORS.get(name, "#2ab2a7"),
                 # Novu makes Production the child of Development
                 parent_id=development if name == "Production" else None,
