@@ -2,8 +2,8 @@
 @novu/js 3.19 calls them: a session from ``POST /v1/inbox/session`` with the environment's
 ``applicationIdentifier``, then ``Authorization: Bearer <token>``.
 
-Runs against any Novu: the identifier comes from ``GET /v1/environments/me`` (or
-NOVU_APPLICATION_IDENTIFIER). The environment needs at least one critical and one non-critical
+Runs against any Novu: ``--application-identifier`` (NOVU_APPLICATION_IDENTIFIER) names the
+``--api-key`` environment's identifier, read from ``GET /v1/environments/me`` when not given. The environment needs at least one critical and one non-critical
 workflow (the mock's fixtures have them). Each test names the Novu file whose behaviour it checks
 (apps/api/src/app/inbox/ unless said otherwise), and checks that what the inbox changes is what
 the secret-key API reads, and the other way round.
@@ -11,7 +11,6 @@ the secret-key API reads, and the other way round.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -24,17 +23,19 @@ PREFIX = "contract-inbox-more-"
 
 
 @pytest.fixture(scope="session")
-def application_identifier(target) -> str:
-    with httpx.Client(base_url=target.url, headers=target.headers(), timeout=30) as http:
-        me = http.get("/v1/environments/me")
-    if me.status_code == 200:
-        return me.json()["data"]["identifier"]
-    if os.environ.get("NOVU_APPLICATION_IDENTIFIER"):
-        return os.environ["NOVU_APPLICATION_IDENTIFIER"]
-    assert target.is_local_mock, "give NOVU_APPLICATION_IDENTIFIER: the target has no GET /v1/environments/me"
-    from mock_server.store import stable_identifier  # the mock's identifier of a key, for a mock without that route
+def application_identifier(target, pytestconfig) -> str:
+    """--application-identifier (NOVU_APPLICATION_IDENTIFIER), else the local mock's, else the
+    environment's ``identifier`` from ``GET /v1/environments/me``."""
+    given = pytestconfig.getoption("--application-identifier")
+    if given:
+        return given
+    if target.is_local_mock:
+        from mock_server.store import application_identifier
 
-    return stable_identifier(f"identifier:{target.api_key}")
+        return application_identifier(target.api_key)
+    me = httpx.get(f"{target.url}/v1/environments/me", headers=target.headers(), timeout=30)
+    assert me.status_code == 200, "give --application-identifier: the target has no GET /v1/environments/me"
+    return me.json()["data"]["identifier"]
 
 
 @pytest.fixture
