@@ -129,3 +129,22 @@ def test_channel_routes_answer_the_inbox_shapes(session, client) -> None:
     deleted = http.delete("/v1/inbox/channel-connections/conn-ada")
     assert deleted.status_code == 204 and deleted.content == b""
     assert client.get("/v1/channel-connections/conn-ada").status_code == 404
+
+
+def test_choices_made_in_the_inbox_survive_a_state_export_and_import(session, client) -> None:
+    """Nothing acknowledged is lost: a subscription's workflow preference (enabled, condition,
+    channels) and the subscriber's own choices go through /_mock/state and come back the same."""
+    http = session("ada")
+    _data(http.post("/v1/inbox/topics/deals/subscriptions", json={"identifier": "ada-deals"}), 201)
+    condition = {"==": [{"var": "payload.tier"}, "gold"]}
+    _data(http.patch("/v1/inbox/subscriptions/ada-deals/preferences/weekly-digest",
+                     json={"enabled": False, "condition": condition, "email": False}))  # fmt: skip
+    _data(http.patch("/v1/inbox/preferences/invoice-ready", json={"in_app": False}))
+    before = (_data(http.get("/v1/inbox/preferences")), _data(client.get("/v2/topics/deals/subscriptions/ada-deals")))
+    exported = client.get("/_mock/state").json()
+    client.post("/_mock/reset", params={"empty": "true"})
+    imported = client.put("/_mock/state", json=exported)
+    assert imported.status_code == 200, imported.text
+    assert (_data(http.get("/v1/inbox/preferences")), _data(client.get("/v2/topics/deals/subscriptions/ada-deals"))) == before
+    again = _data(http.patch("/v1/inbox/subscriptions/ada-deals/preferences/weekly-digest", json={"sms": True}))
+    assert (again["enabled"], again["condition"], again["channels"]) == (False, condition, {"email": False, "sms": True})
