@@ -148,3 +148,31 @@ def test_choices_made_in_the_inbox_survive_a_state_export_and_import(session, cl
     assert (_data(http.get("/v1/inbox/preferences")), _data(client.get("/v2/topics/deals/subscriptions/ada-deals"))) == before
     again = _data(http.patch("/v1/inbox/subscriptions/ada-deals/preferences/weekly-digest", json={"sms": True}))
     assert (again["enabled"], again["condition"], again["channels"]) == (False, condition, {"email": False, "sms": True})
+
+
+def test_the_contract_runs_cleanup_deletes_what_only_a_session_may_delete(app, tmp_path) -> None:
+    """A subscription a contract run made through the inbox is deleted with the run's session
+    token (the secret key is 401 on that route), through the link of the create answer."""
+    import json
+
+    from contract_tests.cleanup import cleanup
+    from mock_server.serving import running_app
+    from mock_server.settings import default_spec_path
+
+    with running_app(app) as url, TestClient(app, headers={"Authorization": f"ApiKey {KEY}"}) as secret:
+        made = secret.post("/v2/subscribers", json={"subscriberId": "nvmock-ct-inbox"}).json()["data"]
+        token = inbox_session.issue(_environment(app, KEY), made)
+        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
+            created = http.post("/v1/inbox/topics/deals/subscriptions", json={"identifier": "nvmock-ct-sub"})
+        assert created.status_code == 201, created.text
+        journal = tmp_path / "created.jsonl"
+        journal.write_text(json.dumps({
+            "operationId": "InboxSubscriptionsController_createTopicSubscription", "status": 201,
+            "path_parameters": {"topicKey": "deals"}, "request_body": {"identifier": "nvmock-ct-sub"},
+            "response_body": created.json()}) + "\n")  # fmt: skip
+        options = {"url": url, "api_key": KEY, "spec_path": default_spec_path(), "prefix": "nvmock-ct-"}
+        without = cleanup(journal, **options)
+        assert (without.deleted, without.errors) == (0, ["DELETE /v1/inbox/topics/deals/subscriptions/nvmock-ct-sub: 401"])
+        with_session = cleanup(journal, **options, session_token=token)
+        assert (with_session.deleted, with_session.errors) == (1, [])
+        assert secret.get("/v2/topics/deals/subscriptions").json()["data"] == []
