@@ -140,7 +140,9 @@ def test_create_list_get_update_delete_own_subscription(backend) -> None:
     assert inbox_topics.list_own(backend, "bob", "deals") == [] and inbox_topics.list_own(backend, "ada", "none") == []
     assert inbox_topics.get_own(backend, "ada", "deals", "ada-deals")["id"] == made["id"]
     renamed = inbox_topics.update_own(backend, "ada", "deals", "ada-deals", {"name": "Hot deals"})
-    assert renamed["name"] == "Hot deals"
+    assert renamed["name"] == "Hot deals" and "preferences" not in renamed, "no preferences named, none answered"
+    replaced = inbox_topics.update_own(backend, "ada", "deals", "ada-deals", {"preferences": [{"workflowId": "alert", "enabled": False}]})
+    assert [(p["workflow"]["identifier"], p["enabled"]) for p in replaced["preferences"]] == [("alert", False)]
     assert backend.topics.details_dto(backend.topics.find_subscription("deals", "ada-deals"))["name"] == "Hot deals"
     assert inbox_topics.delete_own(backend, "ada", "deals", "ada-deals") == {"success": True}
     assert backend.topics.subscriber_ids("deals") == []

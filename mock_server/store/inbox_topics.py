@@ -104,7 +104,11 @@ def update_own(backend: Backend, subscriber_id: str, topic_key: str, identifier:
         if _own(backend, subscriber_id, topic_key, identifier) is None:
             raise NotFound(f"Subscription with identifier {identifier} not found for topic {topic_key}")
         changes = {name: body[name] for name in ("name", "preferences") if body.get(name) is not None}
-        return _answer(backend, backend.topics.update_subscription(topic_key, identifier, changes))
+        answer = _answer(backend, backend.topics.update_subscription(topic_key, identifier, changes))
+        if not answer.get("preferences") or "preferences" not in changes:
+            # Novu's UpdateSubscription answers preferences only for the workflows a change named
+            answer.pop("preferences", None)
+        return answer
 
 
 def delete_own(backend: Backend, subscriber_id: str, topic_key: str, identifier: str) -> dict[str, Any]:
