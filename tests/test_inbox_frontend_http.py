@@ -176,3 +176,33 @@ def test_the_contract_runs_cleanup_deletes_what_only_a_session_may_delete(app, t
         with_session = cleanup(journal, **options, session_token=token)
         assert (with_session.deleted, with_session.errors) == (1, [])
         assert secret.get("/v2/topics/deals/subscriptions").json()["data"] == []
+
+
+def test_an_inbox_change_is_in_the_state_file_before_its_answer(tmp_path) -> None:
+    """With --state-file, a preference or subscription changed with a session token is logged
+    before the answer leaves, under the services it changed, and is there after a restart."""
+    import json
+
+    from mock_server.app import create_app
+    from mock_server.settings import Settings
+
+    path = tmp_path / "state.json"
+    settings = Settings(api_keys={KEY: "Development", OTHER_KEY: "Production"}, state_file=path)
+    app = create_app(settings)
+    with TestClient(app, headers={"Authorization": f"ApiKey {KEY}"}) as secret:
+        made = secret.post("/v2/subscribers", json={"subscriberId": "kept-ada"}).json()["data"]
+        token = inbox_session.issue(_environment(app, KEY), made)
+        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
+            _data(http.patch("/v1/inbox/preferences/weekly-digest", json={"email": False}))
+            logged = [json.loads(line) for line in path.with_name("state.json.log").read_bytes().splitlines()]
+            assert "preferences" in logged[-1]["services"], "logged before the answer came back"
+            _data(http.post("/v1/inbox/topics/kept/subscriptions", json={"identifier": "kept-sub"}), 201)
+            _data(http.patch("/v1/inbox/subscriptions/kept-sub/preferences/weekly-digest", json={"enabled": False}))
+            logged = [json.loads(line) for line in path.with_name("state.json.log").read_bytes().splitlines()]
+            assert "topics" in logged[-1]["services"]
+    restarted = create_app(settings)
+    with TestClient(restarted, headers={"Authorization": f"ApiKey {KEY}"}) as secret:
+        v2 = _data(secret.get("/v2/subscribers/kept-ada/preferences"))
+        assert next(w for w in v2["workflows"] if w["workflow"]["identifier"] == "weekly-digest")["channels"] == {"email": False}
+        kept = _data(secret.get("/v2/topics/kept/subscriptions/kept-sub"))
+        assert [(p["workflow"]["identifier"], p["enabled"]) for p in kept["preferences"]] == [("weekly-digest", False)]
