@@ -98,7 +98,9 @@ def create_own(backend: Backend, subscriber_id: str, topic_key: str, body: dict[
         return _answer(backend, made)
 
 
-def update_own(backend: Backend, subscriber_id: str, topic_key: str, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
+def update_own(
+    backend: Backend, subscriber_id: str, topic_key: str, identifier: str, body: dict[str, Any]
+) -> dict[str, Any]:
     with backend.lock:
         backend.topics.get(topic_key)
         if _own(backend, subscriber_id, topic_key, identifier) is None:

@@ -419,7 +419,7 @@ class TopicsBackend:
         return found
 
     def set_workflow_preference(self, subscription: Subscription, workflow: Workflow, *, enabled: bool | None = None,
-                                condition: Any = None, channels: dict[str, bool] | None = None) -> dict[str, Any]:  # fmt: skip
+                                condition: Any = None, channels: dict[str, bool] | None = None) -> dict[str, Any]:
         """Change the subscription's preference for one workflow (the inbox's per-subscription
         update): what is not given keeps its value; the item is stored by workflow identifier."""
         with self._lock:
