@@ -246,3 +246,20 @@ def test_link_is_for_telegram_integrations_only(slack) -> None:
         inbox_channels.link_endpoint(slack, "nope")
     with pytest.raises(BadRequest, match='^Provider "slack" does not support subscriber chat linking'):
         inbox_channels.link_endpoint(slack, "slack-prod")
+
+
+def test_a_subscription_is_addressed_by_its_id_too_as_novu_js_does(backend) -> None:
+    """@novu/js sends a subscription preference's ``subscriptionId`` (the subscription's ``_id``)
+    as the subscription identifier; another subscriber's subscription is not changed."""
+    made = inbox_topics.create_own(backend, "ada", "deals", {"identifier": "s", "preferences": ["news"]})
+    answer = inbox_preferences.update(backend, "ada", {"enabled": False}, channels=CHANNELS, workflow_id="news",
+                                      subscription_identifier=made["id"])  # fmt: skip
+    assert answer["subscriptionId"] == made["id"] and answer["enabled"] is False
+    assert inbox_topics.get_own(backend, "ada", "deals", "s")["preferences"][0]["enabled"] is False
+    bobs = inbox_preferences.update(backend, "bob", {"enabled": True, "email": False}, channels=CHANNELS,
+                                    workflow_id="news", subscription_identifier=made["id"])  # fmt: skip
+    assert (bobs["enabled"], bobs["channels"]) == (True, {}), "not bob's: no subscription preference is answered"
+    assert inbox_topics.get_own(backend, "ada", "deals", "s")["preferences"][0]["enabled"] is False
+    assert backend.preferences.inbox_list("bob", channels=CHANNELS)[2]["channels"]["email"] is False, (
+        "Novu then writes bob's own preference for the workflow"
+    )
