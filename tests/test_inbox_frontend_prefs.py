@@ -263,3 +263,17 @@ def test_a_subscription_is_addressed_by_its_id_too_as_novu_js_does(backend) -> N
     assert backend.preferences.inbox_list("bob", channels=CHANNELS)[2]["channels"]["email"] is False, (
         "Novu then writes bob's own preference for the workflow"
     )
+
+
+def test_ten_subscriptions_of_one_subscriber_per_topic(backend) -> None:
+    """Novu's CreateSubscriptions: an eleventh subscription of one subscriber in a topic is refused
+    (SUBSCRIPTION_LIMIT_EXCEEDED; the inbox answers its message as a 400). An identifier already
+    there is answered as it is, not counted again."""
+    for number in range(10):
+        inbox_topics.create_own(backend, "ada", "deals", {"identifier": f"s{number}"})
+    assert inbox_topics.create_own(backend, "ada", "deals", {"identifier": "s3"})["identifier"] == "s3"
+    with pytest.raises(BadRequest, match='^Subscriber ada has reached the maximum allowed of 10 subscriptions for topic "deals"$'):
+        inbox_topics.create_own(backend, "ada", "deals", {"identifier": "s10"})
+    result = backend.topics.subscribe("deals", [{"identifier": "s10", "subscriberId": "ada"}, "bob"])
+    assert [e["code"] for e in result["errors"]] == ["SUBSCRIPTION_LIMIT_EXCEEDED"] and result["meta"]["successful"] == 1
+    assert len(inbox_topics.list_own(backend, "ada", "deals")) == 10

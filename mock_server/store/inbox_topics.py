@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mock_server.errors import BadRequest, NotFound
+from mock_server.errors import BadRequest, BadRequestResult, NotFound
 from mock_server.store.cursor import CursorQuery
 from mock_server.store.topics import Subscription
 
@@ -87,12 +87,16 @@ def create_own(backend: Backend, subscriber_id: str, topic_key: str, body: dict[
             item["identifier"] = body["identifier"]
         if body.get("name") is not None:
             item["name"] = body["name"]
-        result = backend.topics.subscribe(
-            topic_key,
-            [item],
-            name=(body.get("topic") or {}).get("name"),
-            preferences=body.get("preferences"),
-        )
+        try:
+            result = backend.topics.subscribe(
+                topic_key,
+                [item],
+                name=(body.get("topic") or {}).get("name"),
+                preferences=body.get("preferences"),
+            )
+        except BadRequestResult as failed:
+            # Novu's inbox controller answers the first error's message alone
+            raise BadRequest(failed.message["errors"][0]["message"]) from None
         made = backend.topics.find_subscription(topic_key, result["data"][0]["identifier"])
         assert made is not None
         return _answer(backend, made)

@@ -30,6 +30,8 @@ _KEY_PLAIN = re.compile(r"[a-zA-Z0-9_:.-]+")
 _KEY_EMAIL = re.compile(f"[^{_JS_SPACE}]+@[^{_JS_SPACE}]+\\.[^{_JS_SPACE}]+")
 
 _SEQUENCE = itertools.count()
+# Novu's CreateSubscriptions: at most this many subscriptions of one subscriber in one topic.
+MAX_PER_SUBSCRIBER = 10
 
 
 def valid_topic_key(key: str) -> bool:
@@ -231,6 +233,11 @@ class TopicsBackend:
                 if existing is not None:
                     if existing not in made:
                         made.append(existing)
+                    continue
+                if sum(s.subscriber_record_id == subscriber.id for s in by_identifier.values()) >= MAX_PER_SUBSCRIBER:
+                    errors.append({"subscriberId": subscriber_id, "code": "SUBSCRIPTION_LIMIT_EXCEEDED",
+                                   "message": f"Subscriber {subscriber_id} has reached the maximum allowed of "
+                                              f'{MAX_PER_SUBSCRIBER} subscriptions for topic "{topic.key}"'})  # fmt: skip
                     continue
                 moment = created_at or now()
                 subscription = Subscription(
