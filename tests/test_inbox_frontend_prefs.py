@@ -133,6 +133,8 @@ def test_create_list_get_update_delete_own_subscription(backend) -> None:
     made = inbox_topics.create_own(backend, "ada", "deals", {"identifier": "ada-deals", "name": "Deals",
                                                              "topic": {"name": "All deals"}, "preferences": ["news"]})  # fmt: skip
     assert made["identifier"] == "ada-deals" and made["name"] == "Deals" and "contextKeys" not in made
+    plain = inbox_topics.create_own(backend, "bob", "other", {"identifier": "bob-other"})
+    assert "preferences" not in plain, "no preferences named, none answered"
     assert [p["workflow"]["identifier"] for p in made["preferences"]] == ["news"]
     assert backend.topics.get("deals").name == "All deals", "the topic is made with its name"
     assert backend.topics.subscriber_ids("deals") == ["ada"], "a trigger to the topic reaches her"

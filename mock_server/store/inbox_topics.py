@@ -99,7 +99,11 @@ def create_own(backend: Backend, subscriber_id: str, topic_key: str, body: dict[
             raise BadRequest(failed.message["errors"][0]["message"]) from None
         made = backend.topics.find_subscription(topic_key, result["data"][0]["identifier"])
         assert made is not None
-        return _answer(backend, made)
+        answer = _answer(backend, made)
+        if not body.get("preferences") or not answer.get("preferences"):
+            # Novu's CreateSubscriptions answers preferences only for the workflows the request named
+            answer.pop("preferences", None)
+        return answer
 
 
 def update_own(
