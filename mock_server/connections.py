@@ -223,6 +223,25 @@ def guarded_protocol(
                 self._in_head = False
                 limits.waiting[self] = None
 
+        def handle_websocket_upgrade(self, *args: Any) -> None:
+            """An upgraded connection (the Inbox's socket) belongs to uvicorn's websocket protocol
+            from now on, and this one hears no more of it: it stays counted as open (it holds a
+            descriptor) until that protocol loses it, and is never closed to make room (it is not
+            idle: it waits for events)."""
+            super().handle_websocket_upgrade(*args)
+            self._head_done()
+            transport = getattr(self, "transport", None)
+            upgraded = transport.get_protocol() if transport is not None else self
+            if upgraded is self:  # no websocket support configured: uvicorn answered itself
+                return
+            lost = upgraded.connection_lost
+
+            def connection_lost(exc: Exception | None) -> None:
+                limits.open -= 1
+                lost(exc)
+
+            upgraded.connection_lost = connection_lost
+
         def connection_lost(self, exc: Exception | None) -> None:
             if self._refused:
                 return

@@ -44,7 +44,7 @@ def stable_identifier(text: str) -> str:
 class Backend:
     """All the data of one environment. Services share one lock so cross-service rules stay atomic."""
 
-    def __init__(self, environment: Environment) -> None:
+    def __init__(self, environment: Environment, *, inbox_listeners: list | None = None) -> None:
         self.environment = environment
         self.lock = threading.RLock()
         self.integrations = IntegrationsBackend(environment.id, environment.organization_id, self.lock)
@@ -72,6 +72,7 @@ class Backend:
             subscribers=self.subscribers,
             workflows=self.workflows,
             preferences=self.preferences,
+            listeners=inbox_listeners,
         )
 
     def _integration_removed(self, integration) -> None:
@@ -141,11 +142,14 @@ class Backends:
         self._unfilled: dict[str, int] = {}
         self._fill: Callable[[Backend, int], None] | None = None
         self._fill_lock = threading.Lock()
+        # told of every change of any environment's in-app notifications (store.inbox.events);
+        # one list shared by every Backend, the renewed ones included
+        self.inbox_listeners: list = []
         for key, name in api_keys.items():
             environment = Environment(
                 _stable_id(f"environment:{key}"), name, organization_id, key, stable_identifier(f"identifier:{key}")
             )
-            backend = Backend(environment)
+            backend = Backend(environment, inbox_listeners=self.inbox_listeners)
             self._by_key[key] = backend
             self._by_id[environment.id] = backend
 
@@ -155,7 +159,7 @@ class Backends:
         self._fill = fill
         for index, backend in enumerate(self._by_id.values()):
             if index < now:
-                fill(backend, index)
+                self._fill_quietly(backend, lambda filled, index=index: fill(filled, index))
             else:
                 self._unfilled[backend.environment.id] = index
 
@@ -166,7 +170,8 @@ class Backends:
                 index = self._unfilled.get(environment_id)
                 if index is not None:
                     assert self._fill is not None
-                    self._fill(backend, index)
+                    fill = self._fill
+                    self._fill_quietly(backend, lambda filled: fill(filled, index))
                     del self._unfilled[environment_id]
         return backend
 
@@ -178,13 +183,24 @@ class Backends:
         """Replace an environment's Backend by a fresh one (every service empty), filled by ``fill``
         before it is swapped in, so no request sees it half-built. Used by ``/_mock/reset``."""
         old = self._by_id[environment_id]
-        new = Backend(old.environment)
+        new = Backend(old.environment, inbox_listeners=self.inbox_listeners)
         if fill is not None:
-            fill(new)
+            self._fill_quietly(new, fill)
         self._by_id[environment_id] = new  # same key, same place in the iteration order
         self._by_key[old.environment.api_key] = new
         self._unfilled.pop(environment_id, None)
+        new.inbox.announce_everything()  # every subscriber's inbox is another one now
         return new
+
+    @staticmethod
+    def _fill_quietly(backend: Backend, fill: Callable[[Backend], None]) -> None:
+        """Fixtures made by ``fill`` are the environment's starting state, not news: its inbox
+        listeners hear nothing of them (a live socket would get one event per fixture message)."""
+        listeners, backend.inbox.listeners = backend.inbox.listeners, []
+        try:
+            fill(backend)
+        finally:
+            backend.inbox.listeners = listeners
 
     def environment_for_key(self, key: str):
         backend = self._by_key.get(key)

@@ -12,6 +12,7 @@ from sortedcontainers import SortedList
 from mock_server.errors import Conflict, NotFound, UnprocessableEntity
 from mock_server.store.ids import object_id
 from mock_server.store.inbox.changes import InboxChanges
+from mock_server.store.inbox.events import RECEIVED
 from mock_server.store.inbox.queries import InboxQueries
 from mock_server.store.inbox.records import Message, Notification
 from mock_server.store.inbox.render import _render_data, render
@@ -118,7 +119,8 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                 self._notifications_order.add((notification.created_at, notification.id))
                 self._notifications_by_subscriber.setdefault(subscriber.id, []).append(notification.id)
                 if "in_app" in workflow.channels and self._preferences.delivers(subscriber, workflow, "in_app"):
-                    self._deliver(notification, rng)
+                    message = self._deliver(notification, rng)
+                    self._announce(subscriber.id, RECEIVED, message.id)
             return transaction_id
 
     def _upsert(self, recipient: dict[str, Any], moment: datetime, rng: random.Random | None) -> Subscriber:
