@@ -216,10 +216,7 @@ class InboxSockets:
                     continue  # deleted before it could be announced
                 if message.subscriber.id == object_id:
                     events.append(("notification_received", {"message": message.entity_dto()}))
-            counts = self._counts(backend, subscriber_id, object_id)
-        if counts is None:
-            return events
-        unseen_count, unread_count, by_severity = counts
+            unseen_count, unread_count, by_severity = self._counts(backend, subscriber_id, object_id)
         if unseen:
             events.append(("unseen_count_changed", {"unseenCount": min(unseen_count, COUNT_LIMIT),
                                                     "hasMore": unseen_count > COUNT_LIMIT}))  # fmt: skip
@@ -232,18 +229,18 @@ class InboxSockets:
         return events
 
     @staticmethod
-    def _counts(backend, subscriber_id: str, object_id: str) -> tuple[int, int, dict[str, int]] | None:
-        """(unseen, unread, unread per severity) of the subscriber, None when it is gone (or is
-        another subscriber of the same id now)."""
+    def _counts(backend, subscriber_id: str, object_id: str) -> tuple[int, int, dict[str, int]]:
+        """(unseen, unread, unread per severity) of the subscriber; nothing at all when it is gone
+        (deleted, reset) or another subscriber holds its id now: the token's subscriber has no messages."""
         try:
-            if backend.subscribers.get(subscriber_id).id != object_id:
-                return None
-            filters = [InboxFilter(seen=False), InboxFilter(read=False)]
-            filters += [InboxFilter(read=False, severity=(severity,)) for severity in SEVERITIES]
-            unseen, unread, *severities = backend.inbox.count(subscriber_id, filters)
+            if backend.subscribers.get(subscriber_id).id == object_id:
+                filters = [InboxFilter(seen=False), InboxFilter(read=False)]
+                filters += [InboxFilter(read=False, severity=(severity,)) for severity in SEVERITIES]
+                unseen, unread, *severities = backend.inbox.count(subscriber_id, filters)
+                return unseen, unread, dict(zip(SEVERITIES, severities))
         except NovuError:
-            return None
-        return unseen, unread, dict(zip(SEVERITIES, severities))
+            pass
+        return 0, 0, dict.fromkeys(SEVERITIES, 0)
 
 
 class SocketMount:
