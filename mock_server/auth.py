@@ -1,12 +1,23 @@
-"""API keys -> environments: the one place a key is checked."""
+"""The one place credentials are checked.
+
+Two kinds, as in Novu: a secret key (``Authorization: ApiKey <key>``, the server API) names an
+environment; an inbox session token (``Authorization: Bearer <token>``, what ``POST
+/v1/inbox/session`` hands a frontend, checked by Novu's ``subscriberJwt`` guard) names an
+environment and one of its subscribers. Neither ever opens a route of the other kind.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mock_server import inbox_session
+from mock_server.inbox_session import Session
 from mock_server.store import Backends, Environment
 
 _SCHEME = "apikey"
+# the security schemes of openapi.yaml
+API_KEY_SCHEME = "ApiKey"
+SESSION_SCHEME = "SubscriberSession"
 
 
 def environment_for(authorization: str | None, backends: Backends) -> Environment | None:
@@ -19,22 +30,75 @@ def environment_for(authorization: str | None, backends: Backends) -> Environmen
     return backends.environment_for_key(key.strip())
 
 
-_SCOPE_KEY = "novu_mock_environment"
+def session_for(authorization: str | None, backends: Backends) -> Session | None:
+    """The inbox session an ``Authorization: Bearer <token>`` header stands for, or None: a token
+    that is malformed, forged, expired, for another audience, of an environment the mock no longer
+    has, or of a subscriber that no longer exists (Novu's guard looks the subscriber up: 401)."""
+    token = inbox_session.bearer(authorization)
+    if token is None:
+        return None
+    session = inbox_session.verify(token, backends)
+    if session is None:
+        return None
+    subscriber = backends[session.environment.id].subscribers.find(session.subscriber_id)
+    if subscriber is None or subscriber.id != session.subscriber_object_id:
+        return None
+    return session
+
+
+_KEY_SCOPE = "novu_mock_environment"
+_SESSION_SCOPE = "novu_mock_session"
+
+
+def _authorization(scope: Any) -> str | None:
+    value = next((value for name, value in scope["headers"] if name == b"authorization"), None)
+    return value.decode("latin-1") if value else None
+
+
+def key_environment_of(scope: Any, backends: Backends) -> Environment | None:
+    """The environment of an ASGI request's secret key, worked out once per request and kept in
+    its scope. Only this opens a route secured by the secret key."""
+    extensions = scope.setdefault("extensions", {})
+    if _KEY_SCOPE not in extensions:
+        extensions[_KEY_SCOPE] = environment_for(_authorization(scope), backends)
+    return extensions[_KEY_SCOPE]
+
+
+def session_of(scope: Any, backends: Backends) -> Session | None:
+    """The inbox session of an ASGI request's bearer token, worked out once and kept in its scope."""
+    extensions = scope.setdefault("extensions", {})
+    if _SESSION_SCOPE not in extensions:
+        extensions[_SESSION_SCOPE] = session_for(_authorization(scope), backends)
+    return extensions[_SESSION_SCOPE]
 
 
 def environment_of(scope: Any, backends: Backends) -> Environment | None:
-    """The environment of an ASGI request's key, worked out once per request and kept in its scope."""
-    extensions = scope.setdefault("extensions", {})
-    if _SCOPE_KEY not in extensions:
-        authorization = next((value for name, value in scope["headers"] if name == b"authorization"), None)
-        extensions[_SCOPE_KEY] = environment_for(authorization.decode("latin-1") if authorization else None, backends)
-    return extensions[_SCOPE_KEY]
+    """The environment a request's credentials name, whichever kind they are: what the journal,
+    the rate limits, the faults and the state file attribute the request to."""
+    environment = key_environment_of(scope, backends)
+    if environment is not None:
+        return environment
+    session = session_of(scope, backends)
+    return session.environment if session is not None else None
+
+
+def _backends_of(request: Any) -> Backends:
+    # WireMiddleware put the app's backends in the scope; no module-level state.
+    return request.scope["extensions"]["novu_mock"]["backends"]
 
 
 def api_key_info(authorization: str, request: Any = None) -> dict[str, Any] | None:
     """Connexion's ``x-apikeyInfoFunc``: token info for a known key, None (401) otherwise."""
-    # WireMiddleware put the app's backends in the scope; no module-level state.
-    environment = environment_for(authorization, request.scope["extensions"]["novu_mock"]["backends"])
+    environment = key_environment_of(request.scope, _backends_of(request))
     if environment is None:
         return None
     return {"sub": environment.id, "environment": environment}
+
+
+def session_info(token: str, request: Any = None) -> dict[str, Any] | None:
+    """Connexion's ``x-bearerInfoFunc``: token info (with the ``session``) for a valid inbox
+    session token, None (401) otherwise."""
+    session = session_of(request.scope, _backends_of(request))
+    if session is None:
+        return None
+    return {"sub": session.environment.id, "environment": session.environment, "session": session}

@@ -49,6 +49,13 @@ def _serve_parser(subparsers) -> None:
         help="where chat OAuth URLs point: the mock's stand-in consent pages (default, works offline) "
         "or the real Slack / Microsoft pages",
     )
+    serve.add_argument(
+        "--inbox-hmac",
+        action="store_true",
+        help="secure mode for frontends (@novu/js, <Inbox />): POST /v1/inbox/session needs subscriberHash, the hex "
+        "HMAC-SHA256 of the subscriberId keyed with the environment's secret key (also required per environment "
+        "when its in-app integration's credentials have hmac: true, as in Novu)",
+    )
     limits = serve.add_argument_group("connections and hosts")
     limits.add_argument("--header-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
                         help="a request line and headers not complete after SECONDS get 408 and the connection is "
@@ -276,15 +283,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_body_bytes=args.max_body_bytes,
         rate_limit_per_second=args.rate_limit,
         oauth_consent=args.oauth_consent,
+        inbox_hmac=args.inbox_hmac,
     )
 
 
 def banner(settings: Settings) -> str:
+    from mock_server.store import application_identifier
+
     base = f"http://{settings.host}:{settings.port}"
     lines = [f"novu-mock {__version__} serving the Novu API at {base}", ""]
-    lines.append("API keys (send as  Authorization: ApiKey <key>):")
+    lines.append("API keys (send as  Authorization: ApiKey <key>) and applicationIdentifier (frontends, @novu/js):")
     for key, name in settings.api_keys.items():
-        lines.append(f"  {name:<14} {key}")
+        lines.append(f"  {name:<14} {key}  applicationIdentifier {application_identifier(key)}")
     fixtures = f"seeded fixtures (seed {settings.seed})" if settings.fixtures else "no fixtures"
     if settings.fixtures and settings.fixtures_size != "default":
         fixtures += f", {settings.fixtures_size} size in {next(iter(settings.api_keys.values()))}"
@@ -296,6 +306,8 @@ def banner(settings: Settings) -> str:
         f"Try it:       curl -H 'Authorization: ApiKey {next(iter(settings.api_keys))}' {base}/v1/integrations",
         f"Control:      {base}/_mock/openapi.json (reset, state, requests, config)",
     ]
+    secure = "  (secure mode: subscriberHash required)" if settings.inbox_hmac else ""
+    lines.append(f"Frontends:    apiUrl {base} with an applicationIdentifier above{secure}")
     if settings.state_file:
         lines.append(f"State file:   {settings.state_file}")
     faults = []

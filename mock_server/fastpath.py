@@ -193,6 +193,9 @@ def _compile(
     default_security: list,
 ) -> CompiledOperation | None:
     facts = spec.operations[operation["operationId"]]
+    security = operation.get("security", default_security)
+    if any(set(requirement) - {auth.API_KEY_SCHEME} for requirement in security):
+        return None  # inbox session tokens (bearer): Connexion checks them, through auth.session_info
     success = operation["responses"].get(str(facts.success_status), {})
     success_schema = _json_schema_of(success.get("content", {}))
     if facts.success_status != 204 and success_schema is None:
@@ -226,7 +229,7 @@ def _compile(
         wants_backend=wants_backend,
         awaited=inspect.iscoroutinefunction(handler),
         arguments=frozenset(arguments),
-        secured=bool(operation.get("security", default_security)),
+        secured=bool(security),
         path_params={param.name.replace("-", "_"): param for param in by_location["path"]},
         query_params={param.name: param for param in by_location["query"]},
         header_params=by_location["header"],
@@ -335,7 +338,8 @@ class FastPath:
     def _inputs(
         self, scope: Scope, operation: CompiledOperation, path_args: dict[str, str], headers: dict[str, str]
     ) -> tuple[dict[str, t.Any], Environment | None, t.Any, dict[str, t.Any] | None]:
-        environment = auth.environment_of(scope, self.backends)
+        # only a secret key opens what the compiled path answers (a bearer token never does)
+        environment = auth.key_environment_of(scope, self.backends)
         backend = token_info = None
         if operation.secured:
             if environment is None:

@@ -10,13 +10,17 @@ environment's API key, so a token dies with its environment and never opens anot
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
+from mock_server.errors import BadRequest, NotFound, UnprocessableEntity
 from mock_server.store import Backends, Environment
+from mock_server.store.inbox import InboxFilter
 
 AUDIENCE = "widget_user"
 ISSUER = "novu_api"
@@ -79,3 +83,110 @@ def bearer(authorization: str | None) -> str | None:
         return None
     scheme, _, token = authorization.strip().partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+# -- POST /v1/inbox/session -------------------------------------------------------------------
+# Novu's Session use case (apps/api/src/app/inbox/usecases/session/session.usecase.ts): the
+# environment by its identifier, its active Novu in-app integration, secure mode when that
+# integration's credentials say ``hmac``, the subscriber created (or, with a valid hash, updated),
+# the unread counts, a token.
+
+SEVERITIES = ("high", "medium", "low", "none")
+# the profile fields the session use case hands to CreateOrUpdateSubscriber (no locale)
+SESSION_PROFILE_FIELDS = ("firstName", "lastName", "phone", "email", "avatar", "data", "timezone")
+# PLATFORM_MAX_SNOOZE_DURATION of the free plan, which the mock's environments have
+MAX_SNOOZE_DURATION_HOURS = 24
+
+
+def subscriber_hash(api_key: str, value: str) -> str:
+    """Novu's secure-mode hash: the hex HMAC-SHA256 of ``value`` keyed with the secret key."""
+    return hmac.new(api_key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def context_hash(api_key: str, context: dict[str, Any]) -> str:
+    """The hash of a context: HMAC-SHA256 of its canonical JSON (keys sorted, no spaces), as
+    Novu's createContextHash canonicalizes it."""
+    canonical = json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return subscriber_hash(api_key, canonical)
+
+
+def _same_digest(expected: str, given: Any) -> bool:
+    """Novu compares the hex digests as bytes, in constant time (so letter case does not matter)."""
+    if not isinstance(given, str) or not given or len(given) != len(expected):
+        return False
+    try:
+        return hmac.compare_digest(bytes.fromhex(expected), bytes.fromhex(given))
+    except ValueError:
+        return False
+
+
+def _subscriber_of(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The subscriber a session is for: ``subscriber`` (a subscriberId or an object with one),
+    else the older top-level ``subscriberId``."""
+    given = body.get("subscriber")
+    if isinstance(given, str) and given:
+        return {"subscriberId": given}
+    if isinstance(given, dict) and given.get("subscriberId"):
+        return given
+    if body.get("subscriberId"):
+        return {"subscriberId": body["subscriberId"]}
+    return None
+
+
+def _context_keys(context: dict[str, Any] | None) -> list[str]:
+    keys = []
+    for kind, value in (context or {}).items():
+        identifier = value.get("id") if isinstance(value, dict) else value
+        keys.append(f"{kind}:{identifier}")
+    return keys
+
+
+def open_session(backends: Backends, body: dict[str, Any], *, require_hmac: bool = False) -> dict[str, Any]:
+    """The answer to ``POST /v1/inbox/session`` (Novu's SubscriberSessionResponseDto), or the
+    NovuError Novu's use case raises. ``require_hmac``: secure mode in every environment."""
+    identifier = body.get("applicationIdentifier")
+    wanted = _subscriber_of(body)
+    if not identifier:
+        if wanted is not None:
+            raise UnprocessableEntity("A valid application identifier is required when providing subscriber information")
+        # no identifier at all: Novu Cloud makes a throw-away "keyless" environment; the mock,
+        # like the community edition, has none
+        raise BadRequest("Keyless is not supported in community edition")
+    if wanted is None:
+        raise UnprocessableEntity("Subscriber ID is required")
+    environment = backends.environment_for_identifier(identifier)
+    if environment is None:
+        raise BadRequest("Please provide a valid application identifier")
+    backend = backends[environment.id]
+    in_app = next(
+        (i for i in backend.integrations.active() if i.channel == "in_app" and i.provider_id == "novu"), None
+    )
+    if in_app is None:
+        raise NotFound("The active in-app integration could not be found")
+    subscriber_id = str(wanted["subscriberId"])
+    hash_valid = _same_digest(subscriber_hash(environment.api_key, subscriber_id), body.get("subscriberHash"))
+    context = body.get("context") or None
+    if require_hmac or in_app.credentials.get("hmac"):
+        if not hash_valid:
+            raise BadRequest("Please provide a valid HMAC hash")
+        if context and not _same_digest(context_hash(environment.api_key, context), body.get("contextHash")):
+            raise BadRequest("Please provide a valid context HMAC hash")
+    with backend.lock:
+        subscriber = backend.subscribers.find(subscriber_id)
+        if subscriber is None or hash_valid:  # Novu updates an existing subscriber only with a valid hash
+            profile = {name: wanted[name] for name in SESSION_PROFILE_FIELDS if wanted.get(name) is not None}
+            subscriber, _ = backend.subscribers.create(subscriber_id=subscriber_id, profile=profile)
+        unread = InboxFilter(read=False, snoozed=False)
+        counts = backend.inbox.count(
+            subscriber_id, [unread] + [InboxFilter(read=False, snoozed=False, severity=(s,)) for s in SEVERITIES]
+        )
+    return {
+        "applicationIdentifier": environment.identifier,
+        "token": issue(environment, subscriber.to_dto()),
+        "totalUnreadCount": counts[0],
+        "unreadCount": {"total": counts[0], "severity": dict(zip(SEVERITIES, counts[1:]))},
+        "removeNovuBranding": False,
+        "maxSnoozeDurationHours": MAX_SNOOZE_DURATION_HOURS,
+        "isDevelopmentMode": environment.name.lower() != "production",
+        "contextKeys": _context_keys(context),
+    }

@@ -13,7 +13,7 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from mock_server import errors
+from mock_server import auth, errors
 
 logger = logging.getLogger("novu_mock")
 
@@ -42,6 +42,19 @@ _MESSAGES = {
 }
 
 
+# Novu's subscriberJwt guard (passport) refuses a missing, malformed, expired or forged inbox token
+# with Nest's bare UnauthorizedException
+_SESSION_REFUSAL = "Unauthorized"
+
+
+def _operation_schemes(request: ConnexionRequest) -> tuple[str, ...]:
+    extensions = request.scope.get("extensions", {})
+    operation_id = extensions.get("connexion_routing", {}).get("operation_id")
+    spec = extensions.get("novu_mock", {}).get("spec")
+    facts = spec.operations.get(operation_id) if spec is not None and operation_id else None
+    return facts.schemes if facts is not None else ()
+
+
 def _respond(request: ConnexionRequest, error: errors.NovuError) -> ConnexionResponse:
     status, body, headers = errors.render(error, request.url.path)
     return ConnexionResponse(status_code=status, body=body, mimetype="application/json", headers=headers)
@@ -66,7 +79,10 @@ async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResp
     assert isinstance(exc, ProblemException)
     if exc.status >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
-    return _respond(request, _from_status(exc.status, exc.detail, exc.headers))
+    error = _from_status(exc.status, exc.detail, exc.headers)
+    if exc.status == 401 and auth.SESSION_SCHEME in _operation_schemes(request):
+        error.message = _SESSION_REFUSAL
+    return _respond(request, error)
 
 
 async def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

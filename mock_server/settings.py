@@ -77,6 +77,11 @@ class Settings:
     # when the state file's log is synced to the disk: "always" (before each answer), "interval"
     # (once a second), "never" (left to the operating system); every one survives a killed process
     state_fsync: str = "interval"
+    # -- inbox (frontend SDKs: POST /v1/inbox/session) --
+    # require secure mode in every environment: a session needs ``subscriberHash``, the hex
+    # HMAC-SHA256 of the subscriberId keyed with the environment's secret key (as Novu does when
+    # the in-app integration's credentials say ``hmac: true``, which the mock honours too)
+    inbox_hmac: bool = False
 
     def __post_init__(self) -> None:
         from fixtures.scale import FIXTURE_SIZES

@@ -31,6 +31,8 @@ class OperationFacts:
     success_status: int
     # the success body is {"data": ...}: the handler's result gets wrapped
     enveloped: bool
+    # the security schemes any of which opens the operation (empty: none needed)
+    schemes: tuple[str, ...] = ()
 
 
 class Spec:
@@ -50,7 +52,9 @@ class Spec:
         response = self.resolve(operation["responses"][str(status)])
         schema = self.resolve(response.get("content", {}).get("application/json", {}).get("schema", {}))
         enveloped = schema.get("type") == "object" and set(schema.get("properties", {})) == {"data"}
-        return OperationFacts(operation["operationId"], method.upper(), path, status, enveloped)
+        security = operation.get("security", self.document.get("security", []))
+        schemes = tuple(dict.fromkeys(name for requirement in security for name in requirement))
+        return OperationFacts(operation["operationId"], method.upper(), path, status, enveloped, schemes)
 
     @functools.cached_property
     def _path_patterns(self) -> list[tuple[bool, re.Pattern[str], list[str]]]:

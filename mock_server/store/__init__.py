@@ -41,6 +41,11 @@ def stable_identifier(text: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode()[:12]
 
 
+def application_identifier(api_key: str) -> str:
+    """The ``applicationIdentifier`` of the environment of ``api_key`` (stable per key)."""
+    return stable_identifier(f"identifier:{api_key}")
+
+
 class Backend:
     """All the data of one environment. Services share one lock so cross-service rules stay atomic."""
 
@@ -147,7 +152,7 @@ class Backends:
         self.inbox_listeners: list = []
         for key, name in api_keys.items():
             environment = Environment(
-                _stable_id(f"environment:{key}"), name, organization_id, key, stable_identifier(f"identifier:{key}")
+                _stable_id(f"environment:{key}"), name, organization_id, key, application_identifier(key)
             )
             backend = Backend(environment, inbox_listeners=self.inbox_listeners)
             self._by_key[key] = backend
