@@ -25,6 +25,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--target-url", default=os.environ.get("NOVU_TARGET_URL"), help="base URL of the server under test")
     group.addoption("--api-key", default=os.environ.get("NOVU_API_KEY"), help="secret key of an environment there")
     group.addoption(
+        "--application-identifier",
+        default=os.environ.get("NOVU_APPLICATION_IDENTIFIER"),
+        help="the applicationIdentifier of the --api-key environment (for the Inbox API suite); "
+        "read from GET /v1/environments/me when not given",
+    )
+    group.addoption(
         "--other-api-key",
         default=os.environ.get("NOVU_OTHER_API_KEY"),
         help="secret key of a second environment (for isolation tests)",

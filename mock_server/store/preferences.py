@@ -165,6 +165,96 @@ class PreferencesBackend:
                 for values in [self._workflow_channels(preferences, workflow)[0]]
             ]
 
+    # -- the inbox's view (InboxPreference, /v1/inbox/preferences) -------------------------
+
+    def inbox_list(
+        self,
+        subscriber_id: str,
+        *,
+        channels: list[str],
+        tags: list[str] | None = None,
+        severity: list[str] | None = None,
+        criticality: str = "nonCritical",
+    ) -> list[dict[str, Any]]:
+        """The global preference, then one per workflow kept by the filters (a workflow with any
+        of ``tags``, of one of the ``severity`` levels, critical or not as ``criticality`` asks),
+        oldest workflow first: Novu's GetInboxPreferences."""
+        with self._lock:
+            subscriber = self._subscribers.get(subscriber_id, missing=f"Subscriber {subscriber_id} not found")
+            preferences = self._by_subscriber.get(subscriber.id, _NO_CHOICES)
+            answers = [self._inbox_global(preferences, channels)]
+            kept = [
+                workflow
+                for workflow in self._workflows.list()
+                if _criticality_keeps(criticality, workflow)
+                and (not tags or set(tags).intersection(workflow.tags))
+                and (not severity or workflow.severity in severity)
+            ]
+            for workflow in sorted(kept, key=lambda workflow: workflow.created_at):
+                values, overrides, _ = self._workflow_channels(preferences, workflow)
+                answers.append({
+                    "enabled": any(values.values()),
+                    "channels": values,
+                    "overrides": overrides,
+                    "level": "template",
+                    "workflow": _inbox_workflow(workflow),
+                })  # fmt: skip
+            return answers
+
+    def inbox_global(self, subscriber_id: str, *, channels: list[str]) -> dict[str, Any]:
+        """``GET /v1/inbox/preferences/global``: the global preference with its schedule."""
+        with self._lock:
+            subscriber = self._subscribers.get(subscriber_id, missing=f"Subscriber {subscriber_id} not found")
+            return self._inbox_global(self._by_subscriber.get(subscriber.id, _NO_CHOICES), channels)
+
+    def inbox_update(
+        self,
+        subscriber_id: str,
+        *,
+        channels: list[str],
+        choices: dict[str, bool],
+        workflow_id: str | None = None,
+        schedule: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Novu's UpdatePreferences as the inbox calls it: the subscriber first (404), then the
+        workflow (404) and a critical one refused (400, naming the id as given). The answer is
+        the InboxPreference after the change, global or for the workflow."""
+        with self._lock:
+            subscriber = self._subscribers.get(subscriber_id, missing=f"Subscriber with id: {subscriber_id} is not found")
+            workflow = self.updatable_workflow(workflow_id) if workflow_id is not None else None
+            self.update(subscriber_id, channels=channels, choices=choices,
+                        workflow_id=workflow.id if workflow else None, schedule=schedule)  # fmt: skip
+            preferences = self._by_subscriber.get(subscriber.id, _NO_CHOICES)
+            if workflow is None:
+                return self._inbox_global(preferences, channels)
+            return self.inbox_workflow_dto(preferences, workflow)
+
+    def updatable_workflow(self, workflow_id: str) -> Workflow:
+        """The workflow a preference change names (404 when unknown, 400 when critical)."""
+        workflow = self._workflow(workflow_id)
+        if workflow.critical:
+            raise BadRequest(f"Critical workflow with id: {workflow_id} can not be updated")
+        return workflow
+
+    def inbox_workflow_dto(self, preferences: SubscriberPreferences | None, workflow: Workflow) -> dict[str, Any]:
+        values, _, _ = self._workflow_channels(preferences or _NO_CHOICES, workflow)
+        return {"level": "template", "enabled": any(values.values()), "channels": values,
+                "workflow": _inbox_workflow(workflow) | {"data": clone(workflow.data)}}  # fmt: skip
+
+    def of(self, subscriber: Subscriber) -> SubscriberPreferences | None:
+        """The choices ``subscriber`` made (None: none yet). Read only."""
+        return self._by_subscriber.get(subscriber.id)
+
+    def _inbox_global(self, preferences: SubscriberPreferences, channels: list[str]) -> dict[str, Any]:
+        answer: dict[str, Any] = {
+            "level": "global",
+            "enabled": True,
+            "channels": {channel: preferences.global_choices.channels.get(channel, True) for channel in channels},
+        }
+        if preferences.schedule is not None:
+            answer["schedule"] = clone(preferences.schedule)
+        return answer
+
     # -- state export / import ----------------------------------------------------------
 
     def snapshot(self) -> list[dict[str, Any]]:
@@ -274,3 +364,19 @@ class PreferencesBackend:
                 entry["updatedAt"] = iso(updated_at)
             workflows.append(entry)
         return {"global": global_dto, "workflows": workflows}
+
+
+def _criticality_keeps(criticality: str, workflow: Workflow) -> bool:
+    return criticality == "all" or (criticality == "critical") == workflow.critical
+
+
+def _inbox_workflow(workflow: Workflow) -> dict[str, Any]:
+    """The workflow as an InboxPreference names it (severity ``none`` when it has none)."""
+    return {
+        "id": workflow.id,
+        "identifier": workflow.identifier,
+        "name": workflow.name,
+        "critical": workflow.critical,
+        "tags": list(workflow.tags),
+        "severity": workflow.severity or "none",
+    }

@@ -388,16 +388,70 @@ class TopicsBackend:
 
     def preference_dtos(self, subscription: Subscription) -> list[dict[str, Any]]:
         """The stored preference items, one per workflow of the environment they name (by id or by
-        tag). Items naming no known workflow give nothing."""
-        answers: list[dict[str, Any]] = []
+        tag). Items naming no known workflow give nothing. Novu keeps one preference per
+        subscription and workflow (a later write replaces it): a workflow named by several items
+        is answered once, where it first appears, with what the last item says."""
+        answers: dict[str, dict[str, Any]] = {}
         for item in subscription.preferences:
             for workflow, enabled, condition in self._expand(item):
                 answer: dict[str, Any] = {"subscriptionId": subscription.id, "workflow": _workflow_dto(workflow),
                                           "enabled": enabled}  # fmt: skip
                 if condition is not None:
                     answer["condition"] = clone(condition)
-                answers.append(answer)
-        return answers
+                if workflow.id in answers:
+                    answers[workflow.id].clear()
+                    answers[workflow.id].update(answer)
+                else:
+                    answers[workflow.id] = answer
+        return list(answers.values())
+
+    def workflow_preference(self, subscription: Subscription, workflow: Workflow) -> dict[str, Any] | None:
+        """What the subscription's items say of ``workflow``: ``{enabled, condition?, channels}``
+        (the last item naming it wins), or None when none names it."""
+        found: dict[str, Any] | None = None
+        for item in subscription.preferences:
+            for named, enabled, condition in self._expand(item):
+                if named.id == workflow.id:
+                    channels = item.get("channels") if isinstance(item, dict) else None
+                    found = {"enabled": enabled, "channels": dict(channels or {})}
+                    if condition is not None:
+                        found["condition"] = clone(condition)
+        return found
+
+    def set_workflow_preference(self, subscription: Subscription, workflow: Workflow, *, enabled: bool | None = None,
+                                condition: Any = None, channels: dict[str, bool] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Change the subscription's preference for one workflow (the inbox's per-subscription
+        update): what is not given keeps its value; the item is stored by workflow identifier."""
+        with self._lock:
+            current = self.workflow_preference(subscription, workflow) or {"enabled": True, "channels": {}}
+            item: dict[str, Any] = {
+                "workflowId": workflow.identifier,
+                "enabled": current["enabled"] if enabled is None else enabled,
+            }
+            kept_condition = current.get("condition") if condition is None else condition
+            if kept_condition is not None:
+                item["condition"] = clone(kept_condition)
+            item["channels"] = current["channels"] | dict(channels or {})
+            # an item naming only this workflow is replaced; group filters keep applying to the others
+            subscription.preferences = [
+                existing for existing in subscription.preferences if not self._names_only(existing, workflow)
+            ] + [item]
+            subscription.updated_at = now()
+            return self.workflow_preference(subscription, workflow) or {}
+
+    def find_anywhere(self, identifier: str) -> Subscription | None:
+        """A subscription of any topic by identifier, else by ``_id`` (Novu's per-subscription
+        preference update looks in the whole environment)."""
+        with self._lock:
+            every = [s for by_identifier in self._subscriptions.values() for s in by_identifier.values()]
+            return next((s for s in every if s.identifier == identifier), None) or next(
+                (s for s in every if s.id == identifier), None
+            )
+
+    def _names_only(self, item: Any, workflow: Workflow) -> bool:
+        if isinstance(item, str):
+            return item in (workflow.identifier, workflow.id)
+        return "workflowId" in item and item["workflowId"] in (workflow.identifier, workflow.id)
 
     # -- state export / import ---------------------------------------------------------------
 
