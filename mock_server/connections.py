@@ -253,6 +253,14 @@ def guarded_protocol(
     return GuardedProtocol
 
 
+def lazy_websocket_protocol(**options: Any) -> asyncio.Protocol:
+    """uvicorn's websocket protocol (``websockets``, sans-I/O), imported at the first upgrade
+    rather than at start: only the Inbox's socket (``/socket.io/``) upgrades."""
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    return WebSocketsSansIOProtocol(**options)
+
+
 def server_config(settings: Any) -> dict[str, Any]:
     """The uvicorn ``Config`` arguments for ``settings``' limits (the CLI and serving.running share it)."""
     if _out_of_descriptors not in logging.getLogger("asyncio").filters:
@@ -266,4 +274,5 @@ def server_config(settings: Any) -> dict[str, Any]:
         ),
         # h11 bounds a head itself too (the same size); httptools does not, the wrapper does
         "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "ws": lazy_websocket_protocol,
     }

@@ -27,7 +27,9 @@ What Novu's socket service does, and so the mock (apps/ws: ``ws.gateway.ts``, th
 
 The store tells what changed through its inbox listeners (``store.inbox.events``), from whatever
 thread made the change; ``InboxSockets`` notes it for the event loop, which coalesces what
-arrived together, reads the counts under the store's lock and emits.
+arrived together, reads the counts under the store's lock and emits. The socket.io server is made
+at the first ``/socket.io/`` request: python-socketio takes ~50 ms to import, which a mock that
+no frontend talks to should not pay at start.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-import socketio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server import inbox_session
@@ -83,24 +84,10 @@ class InboxSockets:
 
     def __init__(self, backends: Backends, *, origins: Iterable[str] = (), origin_regex: str | None = None) -> None:
         self.backends = backends
-        allowed = frozenset(origins)
-        pattern = re.compile(origin_regex) if origin_regex else None
-
-        def origin_allowed(origin: str | None) -> bool:
-            # the REST API's CORS rule: the listed origins, else local frontends
-            return origin is None or origin in allowed or (pattern is not None and pattern.fullmatch(origin) is not None)
-
-        self.server = socketio.AsyncServer(
-            async_mode="asgi",
-            cors_allowed_origins=origin_allowed,
-            # accept, then judge the token: Novu's gateway disconnects a bad token after connecting
-            always_connect=True,
-            logger=False,
-            engineio_logger=False,
-        )
-        self.asgi = socketio.ASGIApp(self.server, socketio_path=SOCKET_PATH.strip("/"))
-        self.server.on("connect", self._connect)
-        self.server.on("disconnect", self._disconnect)
+        self._allowed = frozenset(origins)
+        self._pattern = re.compile(origin_regex) if origin_regex else None
+        self.server: Any = None  # socketio.AsyncServer, made by ``asgi``
+        self._asgi: ASGIApp | None = None
         self._members: dict[str, _Member] = {}  # sid -> who
         # sockets per room; read from any thread (a dict lookup) to drop changes nobody listens to
         self._online: dict[RoomKey, int] = {}
@@ -109,7 +96,33 @@ class InboxSockets:
         self._pending: dict[RoomKey, _Pending] = {}
         self._flushing = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        backends.inbox_listeners.append(self._changed)
+
+    def _origin_allowed(self, origin: str | None) -> bool:
+        # the REST API's CORS rule: the listed origins, else local frontends
+        if origin is None or origin in self._allowed:
+            return True
+        return self._pattern is not None and self._pattern.fullmatch(origin) is not None
+
+    @property
+    def asgi(self) -> ASGIApp:
+        """The socket.io ASGI app, made (and listening to the store) at the first use."""
+        if self._asgi is None:
+            import socketio
+
+            server = socketio.AsyncServer(
+                async_mode="asgi",
+                cors_allowed_origins=self._origin_allowed,
+                # accept, then judge the token: Novu's gateway disconnects a bad token after connecting
+                always_connect=True,
+                logger=False,
+                engineio_logger=False,
+            )
+            server.on("connect", self._connect)
+            server.on("disconnect", self._disconnect)
+            self.server = server
+            self._asgi = socketio.ASGIApp(server, socketio_path=SOCKET_PATH.strip("/"))
+            self.backends.inbox_listeners.append(self._changed)
+        return self._asgi
 
     # -- connections ------------------------------------------------------------------------
 
@@ -250,10 +263,9 @@ class SocketMount:
     def __init__(self, app: ASGIApp, *, sockets: InboxSockets) -> None:
         self.app = app
         self.sockets = sockets
-        self.asgi = sockets.asgi
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan" and scope["path"].startswith(SOCKET_PATH):
-            await self.asgi(scope, receive, send)
+            await self.sockets.asgi(scope, receive, send)
             return
         await self.app(scope, receive, send)
