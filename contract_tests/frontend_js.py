@@ -15,7 +15,7 @@ from contract_tests.node_sdk import node_missing
 
 FRONTEND_DIR = Path(__file__).resolve().parent / "frontend"
 
-__all__ = ["FRONTEND_DIR", "installed_frontend", "node_missing", "run_frontend_check"]
+__all__ = ["FRONTEND_DIR", "bundled_inbox_page", "installed_frontend", "node_missing", "run_frontend_check"]
 
 
 def installed_frontend() -> Path:
@@ -33,7 +33,7 @@ def installed_frontend() -> Path:
             cwd=home, check=True, capture_output=True, timeout=600,
         )  # fmt: skip
     for source in FRONTEND_DIR.iterdir():
-        if source.suffix in (".mjs", ".js", ".html"):
+        if source.suffix in (".mjs", ".js", ".jsx", ".html"):
             shutil.copy(source, home / source.name)
     return home
 
@@ -49,3 +49,18 @@ def run_frontend_check(url: str, api_key: str, *, application_identifier: str, s
     if done.returncode != 0:
         raise RuntimeError(f"frontend_check.mjs exited {done.returncode}: {done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bundled_inbox_page() -> Path:
+    """A directory with ``inbox_page.html`` and ``inbox_page.js``: the React page mounting <Inbox />,
+    bundled by esbuild (React in production mode) from the installed packages."""
+    home = installed_frontend()
+    done = subprocess.run(
+        [str(home / "node_modules" / ".bin" / "esbuild"), "inbox_page.jsx", "--bundle", "--outfile=inbox_page.js",
+         "--format=iife", "--jsx=automatic", "--platform=browser", "--define:process.env.NODE_ENV=\"production\"",
+         "--log-level=error"],
+        cwd=home, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"esbuild failed: {done.stderr[-3000:]}")
+    return home
