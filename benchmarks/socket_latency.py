@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks import vs_prism, wrk_runner
-from benchmarks.process_sampler import StartError, free_port, running
+from benchmarks.process_sampler import StartError, cpu_seconds, free_port, running
 from benchmarks.wrk_runner import Request, WrkError
 from mock_server.socket_client import InboxSocketClient
 from mock_server.store import Backends
@@ -111,12 +111,19 @@ def row(label: str, samples: list[float]) -> str:
     )
 
 
-async def measure(args: argparse.Namespace, base: str, wrk: str, wrk_cpu: tuple[str, ...]) -> bool:
+async def measure(args: argparse.Namespace, base: str, wrk: str, wrk_cpu: tuple[str, ...], pid: int) -> bool:
     met = True
     request = Request("GET", "/v1/integrations")
 
     def load(duration: float) -> wrk_runner.WrkResult:
         return wrk_runner.run(wrk, base, request, HEADERS, duration=duration, connections=args.connections, prefix=wrk_cpu)
+
+    def measured_load(duration: float) -> tuple[wrk_runner.WrkResult, float]:
+        """A wrk run and the server's CPU time per answer (us): what the server spent, whatever else
+        ran on the machine meanwhile."""
+        used = cpu_seconds(pid)
+        result = load(duration)
+        return result, 1e6 * (cpu_seconds(pid) - used) / max(1, result.requests)
 
     print(f"1. trigger -> notification_received, {args.triggers} triggers one after the other (keep-alive)")
     to_event, answers = await trigger_to_event(base, args.triggers, "latency-alone")
@@ -127,6 +134,7 @@ async def measure(args: argparse.Namespace, base: str, wrk: str, wrk_cpu: tuple[
     print(f"\n2. GET /v1/integrations, wrk -t1 -c{args.connections}, {args.duration:g} s after {args.warmup:g} s warm-up,"
           f" {args.rounds} rounds")  # fmt: skip
     rps: dict[int, list[float]] = {0: [], args.sockets: []}
+    cpu: dict[int, list[float]] = {0: [], args.sockets: []}
     errors = 0
     for number in range(args.rounds):
         order = [0, args.sockets] if number % 2 == 0 else [args.sockets, 0]
@@ -135,17 +143,30 @@ async def measure(args: argparse.Namespace, base: str, wrk: str, wrk_cpu: tuple[
             try:
                 if args.warmup:
                     await asyncio.to_thread(load, args.warmup)
-                result = await asyncio.to_thread(load, args.duration)
+                result, cpu_us = await asyncio.to_thread(measured_load, args.duration)
             finally:
                 await asyncio.gather(*(socket.close() for socket in opened))
             errors += result.errors
             rps[sockets_open].append(result.rps)
-            print(f"  round {number + 1}: {sockets_open:>5} idle sockets   {result.rps:9.0f} req/s   p50 {result.p50_ms:6.2f} ms"
-                  f"   p99 {result.p99_ms:6.2f} ms")  # fmt: skip
+            cpu[sockets_open].append(cpu_us)
+            print(f"  round {number + 1}: {sockets_open:>5} idle sockets   {result.rps:7.0f} req/s   p50 {result.p50_ms:6.2f} ms"
+                  f"   p99 {result.p99_ms:6.2f} ms   server CPU {cpu_us:5.0f} us/answer")  # fmt: skip
     none, many = statistics.median(rps[0]), statistics.median(rps[args.sockets])
     ratio = many / none if none else 0.0
+    cpu_none, cpu_many = statistics.median(cpu[0]), statistics.median(cpu[args.sockets])
     print(f"  median: {none:,.0f} req/s with none, {many:,.0f} req/s with {args.sockets:,} idle sockets: {ratio:.1%}"
           f" (goal: at least {THROUGHPUT_GOAL:.0%}); {errors} errors")  # fmt: skip
+    print(f"  server CPU per answer: {cpu_none:.0f} us with none, {cpu_many:.0f} us with {args.sockets:,} idle sockets"
+          f" ({cpu_many / cpu_none - 1:+.1%})")  # fmt: skip
+    opened = await idle_sockets(base, args.sockets)
+    try:
+        await asyncio.sleep(3)  # past the collector's pass when the API goes quiet (heap.reclaim_when_quiet)
+        used = cpu_seconds(pid)
+        await asyncio.sleep(args.duration)
+        idle_cpu = (cpu_seconds(pid) - used) / args.duration
+    finally:
+        await asyncio.gather(*(socket.close() for socket in opened))
+    print(f"  server CPU with {args.sockets:,} idle sockets and no request: {idle_cpu:.1%} of a core")
 
     print(f"\n3. trigger -> notification_received with {args.sockets:,} other sockets open")
     opened = await idle_sockets(base, args.sockets)
@@ -193,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"machine: {host['cpu']}, {host['cores']} cores, {host['ram']} RAM; {pinning}; server output in {log}\n")
         with running("novu-mock", command, log) as server:
             server.wait_first_answer(base + "/v1/integrations", HEADERS)
-            met = asyncio.run(measure(args, base, wrk, wrk_cpu))
+            met = asyncio.run(measure(args, base, wrk, wrk_cpu, server.process.pid))
     except (vs_prism.BenchError, WrkError, StartError, RuntimeError) as error:
         print(f"\nsocket_latency: {error}", file=sys.stderr)
         return 2

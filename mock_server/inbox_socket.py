@@ -70,7 +70,6 @@ class _Member:
 class _Pending:
     """What changed for one room since the last flush."""
 
-    subscriber_id: str | None = None
     kinds: set[str] = field(default_factory=set)
     received: list[str] = field(default_factory=list)
 
@@ -94,10 +93,10 @@ class InboxSockets:
         self._online_environments: dict[str, int] = {}
         self._names: dict[RoomKey, str] = {}  # the subscriberId of each room's subscriber
         self._pending: dict[RoomKey, _Pending] = {}
-        self._flushing = False
+        self._flushing: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _origin_allowed(self, origin: str | None) -> bool:
+    def _origin_allowed(self, origin: str | None, environ: Any = None) -> bool:
         # the REST API's CORS rule: the listed origins, else local frontends
         if origin is None or origin in self._allowed:
             return True
@@ -191,9 +190,8 @@ class InboxSockets:
             pending.kinds.add(change.kind)
             if change.kind == RECEIVED and change.message_id is not None:
                 pending.received.append(change.message_id)
-        if not self._flushing and self._pending:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+        if self._flushing is None and self._pending:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
 
     async def _flush(self) -> None:
         try:
@@ -205,10 +203,9 @@ class InboxSockets:
         except Exception:  # never let one bad read stop the live events for good
             logger.exception("novu-mock: inbox socket events could not be sent")
         finally:
-            self._flushing = False
+            self._flushing = None
             if self._pending:
-                self._flushing = True
-                asyncio.get_running_loop().create_task(self._flush())
+                self._flushing = asyncio.get_running_loop().create_task(self._flush())
 
     def _events(self, key: RoomKey, what: _Pending) -> list[tuple[str, dict[str, Any]]]:
         """Novu's events for what changed, read from the store now."""

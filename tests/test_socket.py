@@ -349,3 +349,76 @@ def test_the_rest_api_is_unchanged_with_sockets_open(mock: Mock) -> None:
             assert not [path for path in paths if "socket.io" in path]  # the journal never sees the socket
 
     run(scenario())
+
+
+# -- the store's hook ------------------------------------------------------------------------
+
+
+def test_the_inbox_tells_its_listeners_what_changed_as_novu_queues_its_socket_events() -> None:
+    from mock_server.store import Backends
+    from mock_server.store.inbox import InboxFilter
+    from mock_server.store.inbox.events import EVERYTHING, RECEIVED, UNREAD, UNSEEN, InboxChange
+
+    backends = Backends({KEY: "Development"})
+    environment = backends.environment_for_key(KEY)
+    heard: list[InboxChange] = []
+    backends.inbox_listeners.append(heard.append)
+    backend = backends[environment.id]
+    backend.workflows.create(identifier=WORKFLOW, name="Live note", channels=["in_app"])
+    backend.workflows.create(identifier="email-only", name="Email only", channels=["email"])
+    inbox = backend.inbox
+
+    inbox.trigger(workflow_id=WORKFLOW, recipients=[{"subscriberId": "ada"}, {"subscriberId": "bob"}], payload={})
+    inbox.trigger(workflow_id="email-only", recipients=[{"subscriberId": "ada"}])  # no in-app message: nothing
+    ada, bob = backend.subscribers.get("ada").id, backend.subscribers.get("bob").id
+    message = inbox.feed("ada", page=0, limit=1).items[0]
+    assert [(c.environment_id, c.subscriber, c.kind, c.message_id) for c in heard] == [
+        (environment.id, ada, RECEIVED, message.id),
+        (environment.id, bob, RECEIVED, inbox.feed("bob", page=0, limit=1).items[0].id),
+    ]
+
+    def kinds_after(change) -> list[tuple[str | None, str]]:
+        heard.clear()
+        change()
+        return [(c.subscriber, c.kind) for c in heard]
+
+    assert kinds_after(lambda: inbox.mark_as("ada", [message.id], "seen")) == [(ada, UNSEEN)]
+    assert kinds_after(lambda: inbox.mark_as("ada", [message.id], "read")) == [(ada, UNREAD)]
+    assert kinds_after(lambda: inbox.mark_all("bob", "unseen")) == [(bob, UNSEEN)]
+    assert kinds_after(lambda: inbox.update("ada", message.id, "archive")) == [(ada, UNREAD)]
+    assert kinds_after(lambda: inbox.update("ada", message.id, "unarchive")) == [(ada, UNREAD)]
+    assert kinds_after(lambda: inbox.bulk("bob", "seen", InboxFilter())) == [(bob, UNSEEN)]
+    assert kinds_after(lambda: inbox.bulk("bob", "read", InboxFilter())) == [(bob, UNREAD)]
+    assert kinds_after(lambda: inbox.delete_notification("ada", message.id)) == [(ada, UNREAD)]
+    # what Novu's use cases queue no socket event for: v1 actions, the v1 messages API's deletes
+    inbox.trigger(workflow_id=WORKFLOW, recipients=[{"subscriberId": "ada"}])
+    other = inbox.feed("ada", page=0, limit=1).items[0]
+    assert kinds_after(lambda: inbox.act("ada", other.id, "primary", "done", None)) == []
+    assert kinds_after(lambda: inbox.delete_message(other.id)) == []
+    # a state import replaces every inbox of the environment
+    state = backend.export_state()
+    assert kinds_after(lambda: backend.import_state(state)) == [(None, EVERYTHING)]
+
+
+def test_fixtures_are_not_news_and_a_reset_is() -> None:
+    from mock_server.store import Backends
+    from mock_server.store.inbox.events import EVERYTHING
+
+    backends = Backends({KEY: "Development", OTHER_KEY: "Production"})
+    heard: list = []
+    backends.inbox_listeners.append(heard.append)
+
+    def fill(backend, index: int = 0) -> None:
+        backend.workflows.create(identifier=WORKFLOW, name="Live note", channels=["in_app"])
+        backend.inbox.trigger(workflow_id=WORKFLOW, recipients=[{"subscriberId": f"fixture-{index}"}])
+
+    backends.fill(fill)  # the first environment now, the other at its first use
+    production = backends.environment_for_key(OTHER_KEY).id
+    assert len(backends[production].inbox) == 1
+    assert heard == []
+    renewed = backends.renew(production, fill)
+    assert len(renewed.inbox) == 1
+    assert [(c.environment_id, c.subscriber, c.kind) for c in heard] == [(production, None, EVERYTHING)]
+    heard.clear()
+    renewed.inbox.trigger(workflow_id=WORKFLOW, recipients=[{"subscriberId": "after-reset"}])
+    assert [c.kind for c in heard] == ["received"]
