@@ -275,4 +275,7 @@ def server_config(settings: Any) -> dict[str, Any]:
         # h11 bounds a head itself too (the same size); httptools does not, the wrapper does
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         "ws": lazy_websocket_protocol,
+        # no websocket-level pings: Engine.IO has its own heartbeat (as Novu's socket.io server,
+        # whose ws library sends none), and 1,000 idle sockets would be 50 more wake-ups a second
+        "ws_ping_interval": None,
     }

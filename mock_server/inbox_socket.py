@@ -24,6 +24,9 @@ What Novu's socket service does, and so the mock (apps/ws: ``ws.gateway.ts``, th
   "hasMore"}``: counts of in-app messages not seen / not read, reported up to 100 with
   ``hasMore`` beyond (``counts.total`` up to 101, as Novu counts with a limit of 101).
   After ``/_mock/reset`` or a state import the counts of every connected subscriber are sent.
+- **Online status**: a connection sets the subscriber's ``isOnline``; a disconnection clears it
+  (unless more than one other socket of the subscriber stays open, as Novu counts) and stamps
+  ``lastOnlineAt`` (what ``GET /v2/subscribers/{id}`` shows).
 
 The store tells what changed through its inbox listeners (``store.inbox.events``), from whatever
 thread made the change; ``InboxSockets`` notes it for the event loop, which coalesces what
@@ -140,7 +143,22 @@ class InboxSockets:
         self._names[key] = member.subscriber_id
         self._online_environments[member.environment_id] = self._online_environments.get(member.environment_id, 0) + 1
         await self.server.enter_room(sid, _room(key))
+        self._set_online(member, True)
         return True
+
+    def _set_online(self, member: _Member, connected: bool) -> None:
+        """Novu's socket server keeps the subscriber's ``isOnline`` (SubscriberOnlineService): true
+        at each connection; at a disconnection false, unless more than one other socket of the
+        subscriber is still open (its own count, which the leaving socket is already out of), and
+        ``lastOnlineAt`` stamped. A subscriber gone meanwhile is left alone (an update matching nothing)."""
+        key = (member.environment_id, member.object_id)
+        is_online = connected or self._online.get(key, 0) > 1
+        subscribers = self.backends[member.environment_id].subscribers
+        try:
+            if subscribers.get(member.subscriber_id).id == member.object_id:
+                subscribers.set_online(member.subscriber_id, is_online, stamp=not connected)
+        except NovuError:
+            pass
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         member = self._members.pop(sid, None)
@@ -155,6 +173,7 @@ class InboxSockets:
                 counts.pop(name, None)
         if key not in self._online:
             self._names.pop(key, None)
+        self._set_online(member, False)
 
     @property
     def connected(self) -> int:

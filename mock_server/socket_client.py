@@ -47,7 +47,8 @@ class InboxSocketClient:
     async def connect(self, timeout: float = 10.0) -> bool:
         """Open the websocket and the Socket.IO connection; True once CONNECT arrived (a bad token
         is then disconnected by the server, see ``disconnected``)."""
-        self._socket = await asyncio.wait_for(websockets.connect(self.url, max_size=None), timeout)
+        # no websocket-level pings, as browsers send none: Engine.IO's heartbeat keeps it alive
+        self._socket = await asyncio.wait_for(websockets.connect(self.url, max_size=None, ping_interval=None), timeout)
         opening = await asyncio.wait_for(self._socket.recv(), timeout)
         if not opening.startswith(_OPEN):
             raise ConnectionError(f"not an Engine.IO open packet: {opening[:80]!r}")

@@ -351,6 +351,30 @@ def test_the_rest_api_is_unchanged_with_sockets_open(mock: Mock) -> None:
     run(scenario())
 
 
+def test_a_socket_marks_its_subscriber_online_and_its_close_offline(mock: Mock) -> None:
+    subscriber_id = "socket-online"
+    token = mock.token(subscriber_id)
+
+    async def subscriber(http: httpx.AsyncClient, online: bool) -> dict:
+        deadline = time.monotonic() + 5
+        while True:
+            data = (await http.get(f"/v2/subscribers/{subscriber_id}")).json()["data"]
+            if data["isOnline"] is online or time.monotonic() > deadline:
+                return data
+            await asyncio.sleep(0.05)
+
+    async def scenario() -> None:
+        async with mock.http() as http:
+            assert (await http.get(f"/v2/subscribers/{subscriber_id}")).json()["data"]["isOnline"] is None
+            async with InboxSocketClient(mock.base_url, token):
+                online = await subscriber(http, True)
+                assert online["isOnline"] is True and online["lastOnlineAt"] is None
+            offline = await subscriber(http, False)
+            assert offline["isOnline"] is False and offline["lastOnlineAt"]
+
+    run(scenario())
+
+
 # -- the store's hook ------------------------------------------------------------------------
 
 
