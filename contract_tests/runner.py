@@ -68,6 +68,14 @@ EXIT_UNREACHABLE = 3
 EXIT_KEY_REFUSED = 4
 
 
+# the security schemes of the spec: the secret key, and the inbox session token of frontends
+SECRET_KEY_SCHEME = "ApiKey"
+SESSION_SCHEME = "SubscriberSession"
+SESSION_PATH = "/v1/inbox/session"
+# a workflow with an in-app step that fills the session subscriber's inbox (the mock's fixtures have it)
+INBOX_WORKFLOW = os.environ.get("NOVU_INBOX_WORKFLOW", "comment-mention")
+
+
 class TargetProblem(Exception):
     """The target cannot be tested at all; ``exit_code`` says why."""
 
@@ -95,6 +103,9 @@ class ContractOptions:
     timeout: float = 1800
     thorough: bool = False
     extra: tuple[str, ...] = ()
+    # the environment's applicationIdentifier, for the Inbox API (inbox session tokens); found by
+    # ``inbox_session`` when not given
+    application_identifier: str | None = None
 
 
 @dataclass(slots=True)
@@ -131,7 +142,7 @@ def _probe_path(spec_path: Path) -> str | None:
         parameters = item.get("parameters", []) + operation.get("parameters", [])
         if any(parameter.get("required") for parameter in parameters if "$ref" not in parameter):
             continue
-        if operation.get("security", global_security):
+        if any(SECRET_KEY_SCHEME in requirement for requirement in operation.get("security", global_security)):
             return path
     return None
 
@@ -190,7 +201,77 @@ def refusal_config(spec_path: Path = DEFAULT_SPEC) -> list[str]:
     return lines
 
 
-def _config_file(directory: Path, options: ContractOptions) -> Path:
+def session_operations(options: ContractOptions) -> list[str]:
+    """The selected operations opened by an inbox session token rather than the secret key."""
+    from mock_server.spec import load_spec
+
+    spec = load_spec(Path(options.spec).resolve())
+    selected = {operation_id for _, _, operation_id, _ in selected_operations(options)}
+    return sorted(
+        facts.operation_id for facts in spec.operations.values()
+        if facts.operation_id in selected and SESSION_SCHEME in facts.schemes
+    )  # fmt: skip
+
+
+def application_identifier(options: ContractOptions, *, timeout: float = 15) -> str | None:
+    """The applicationIdentifier of the key's environment: given, else ``GET /v1/environments/me``
+    (Novu answers the key's environment with its ``identifier``), else, when the target is a
+    novu-mock, the one the mock derives from the key."""
+    if options.application_identifier:
+        return options.application_identifier
+    base, headers = options.url.rstrip("/"), {"Authorization": f"ApiKey {options.api_key}"}
+    try:
+        me = httpx.get(f"{base}/v1/environments/me", headers=headers, timeout=timeout)
+        if me.status_code == 200 and isinstance(me.json().get("data"), dict) and me.json()["data"].get("identifier"):
+            return me.json()["data"]["identifier"]
+        if httpx.get(f"{base}/_mock/openapi.json", timeout=timeout).status_code == 200:
+            from mock_server.store import application_identifier as mock_identifier
+
+            return mock_identifier(options.api_key)
+    except (httpx.HTTPError, ValueError):
+        return None
+    return None
+
+
+def inbox_session(options: ContractOptions, *, timeout: float = 15) -> tuple[str, str] | None:
+    """(token, subscriberId) of an inbox session for a subscriber made for this run (labelled with
+    the run's prefix), or None when the target gives none. The hash is sent too, so a target in
+    secure mode opens the session as well."""
+    import hashlib
+    import hmac
+    import uuid
+
+    identifier = application_identifier(options, timeout=timeout)
+    if identifier is None:
+        return None
+    subscriber_id = f"{options.prefix}inbox-{uuid.uuid4().hex[:10]}"
+    digest = hmac.new(options.api_key.encode(), subscriber_id.encode(), hashlib.sha256).hexdigest()
+    body = {"applicationIdentifier": identifier, "subscriber": {"subscriberId": subscriber_id}, "subscriberHash": digest}
+    base = options.url.rstrip("/")
+    try:
+        response = httpx.post(base + SESSION_PATH, json=body, timeout=timeout)
+        token = response.json().get("data", {}).get("token") if response.status_code == 201 else None
+        if isinstance(token, str) and token:
+            # something in its inbox for the list's links to act on (skipped where the workflow is missing)
+            for _ in range(3):
+                httpx.post(f"{base}/v1/events/trigger", json={"name": INBOX_WORKFLOW, "to": subscriber_id},
+                           headers={"Authorization": f"ApiKey {options.api_key}"}, timeout=timeout)  # fmt: skip
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    return (token, subscriber_id) if isinstance(token, str) and token else None
+
+
+def session_config(operation_ids: list[str], token: str) -> list[str]:
+    """Configuration lines that send the session token to the operations it opens (the
+    ``--header`` of the secret key goes to every other one)."""
+    lines: list[str] = []
+    for operation_id in operation_ids:
+        lines += ["", "[[operations]]", f'include-operation-id = "{operation_id}"',
+                  f'headers = {{ Authorization = "Bearer {token}" }}']  # fmt: skip
+    return lines
+
+
+def _config_file(directory: Path, options: ContractOptions, session_lines: list[str] | None = None) -> Path:
     lines = [f'hooks = "{HOOKS_MODULE}"']
     if options.read_only:
         # The coverage phase would also try undeclared methods (PUT, DELETE...) on every path.
@@ -198,6 +279,7 @@ def _config_file(directory: Path, options: ContractOptions) -> Path:
     if options.thorough:
         lines += ["", "[phases.stateful]", f"max-steps = {THOROUGH_STATEFUL_STEPS}"]
     lines += refusal_config(options.spec)
+    lines += session_lines or []
     path = directory / "schemathesis.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -382,11 +464,25 @@ def run_contract(
         preflight(options.url, options.api_key, options.spec)
     except TargetProblem as problem:
         return ContractResult(problem.exit_code, "", [], reason=str(problem))
+    session_lines: list[str] = []
+    session_subscriber = None
+    notes: list[str] = []
+    inbox_operations = session_operations(options)
+    if inbox_operations and options.read_only:
+        notes.append("no inbox session in --read-only (opening one creates a subscriber): the Inbox API was tested unauthenticated")
+    elif inbox_operations:
+        session = inbox_session(options)
+        if session is None:
+            notes.append("no inbox session token (pass --application-identifier): the Inbox API was tested unauthenticated")
+        else:
+            session_lines = session_config(inbox_operations, session[0])
+            session_subscriber = session[1]
     with tempfile.TemporaryDirectory(prefix="novu-contract-") as scratch:
         workdir = Path(scratch)
         ndjson = workdir / "events.ndjson"
         journal = workdir / "created.jsonl"
-        command = schemathesis_command(options, config=_config_file(workdir, options), ndjson=ndjson)
+        config = _config_file(workdir, options, session_lines)
+        command = schemathesis_command(options, config=config, ndjson=ndjson)
         env = dict(os.environ)
         env.pop("SCHEMATHESIS_HOOKS", None)
         env.update(
@@ -407,7 +503,11 @@ def run_contract(
             cleaned = cleanup(
                 journal, url=options.url, api_key=options.api_key, spec_path=options.spec, prefix=options.prefix
             )
-    extra = [cleaned.describe()] if cleaned is not None else []
+        if session_subscriber is not None and options.cleanup:
+            # the session's subscriber (and its inbox) goes too
+            httpx.delete(f"{options.url.rstrip('/')}/v2/subscribers/{session_subscriber}",
+                         headers={"Authorization": f"ApiKey {options.api_key}"}, timeout=15)  # fmt: skip
+    extra = ([cleaned.describe()] if cleaned is not None else []) + notes
     if not stateful_possible(options):
         extra.append("stateful phase left out: the filters leave no OpenAPI link between selected operations")
     if options.junit is not None:

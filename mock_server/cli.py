@@ -172,6 +172,9 @@ def _contract_parser(subparsers) -> None:
         metavar="PATH",
         help="write a summary with a table per operation: Markdown, or HTML when PATH ends in .html",
     )
+    add("--application-identifier", default=os.environ.get("NOVU_APPLICATION_IDENTIFIER"), metavar="ID",
+        help="the key's environment's applicationIdentifier, to open an inbox session for the Inbox API "
+        "(default: GET /v1/environments/me, or the mock's own)")  # fmt: skip
     add("--read-only", action="store_true", help="send only GET requests (safe against a real server)")
     add("--no-cleanup", action="store_true", help="keep what the run created instead of deleting it at the end")
     add("--prefix", default=None, help="label put on what the run creates (default nvmock-ct-)")
@@ -506,6 +509,7 @@ def contract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             summary=args.summary,
             request_timeout=args.request_timeout,
             thorough=args.thorough,
+            application_identifier=args.application_identifier,
         )
         if args.dry_run:
             print(dry_run(options))

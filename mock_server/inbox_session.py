@@ -175,6 +175,8 @@ def open_session(backends: Backends, body: dict[str, Any], *, require_hmac: bool
         subscriber = backend.subscribers.find(subscriber_id)
         if subscriber is None or hash_valid:  # Novu updates an existing subscriber only with a valid hash
             profile = {name: wanted[name] for name in SESSION_PROFILE_FIELDS if wanted.get(name) is not None}
+            if not isinstance(profile.get("data", {}), dict):
+                del profile["data"]  # the subscriber's data is an object
             subscriber, _ = backend.subscribers.create(subscriber_id=subscriber_id, profile=profile)
         unread = InboxFilter(read=False, snoozed=False)
         counts = backend.inbox.count(

@@ -206,7 +206,8 @@ class WireMiddleware:
         if decision is None and not path.startswith(CONTROL_PREFIX):
             decision = self.limiter.take(rate_limit_key(scope, environment), path, scope["method"])
         extra = decision.headers() if decision is not None else {}
-        key = headers.get("idempotency-key") or ""
+        # Novu's inbox controller is excluded from idempotency: a session's requests ignore the header
+        key = "" if auth.session_of(scope, self.backends) is not None else headers.get("idempotency-key") or ""
         if key:
             extra["Idempotency-Key"] = key
         extensions[HEADERS_KEY] = extra

@@ -244,3 +244,24 @@ def test_the_compiled_path_answers_the_inbox_as_connexion_does() -> None:
     """Bearer routes are left to Connexion (the compiled path only opens what a secret key
     secures); the session route, which needs no credentials, may take either path: same answers."""
     assert _answers(True) == _answers(False)
+
+
+def test_the_inbox_ignores_idempotency_keys_as_novu_excludes_it(browser, client) -> None:
+    subscriber = next(
+        s["subscriberId"] for s in client.get("/v2/subscribers?limit=50").json()["data"]
+        if len(client.get(f"/v2/subscribers/{s['subscriberId']}/notifications").json()["data"]) >= 2
+    )  # fmt: skip
+    first, second = client.get(f"/v2/subscribers/{subscriber}/notifications").json()["data"][:2]
+    auth = {**_bearer(_session(browser, subscriber=subscriber)["token"]), "idempotency-key": "same-key"}
+    for notification in (first, second):
+        answer = browser.patch(f"/v1/inbox/notifications/{notification['id']}/archive", headers=auth)
+        assert answer.status_code == 200 and answer.json()["data"]["id"] == notification["id"]  # not a replay
+        assert "idempotency-key" not in answer.headers
+
+
+def test_the_journal_finds_a_session_by_its_subscriber(browser, client) -> None:
+    _session(browser, subscriber={"subscriberId": "frontend-journal"})
+    _session(browser, subscriber="frontend-journal-2")
+    for subscriber in ("frontend-journal", "frontend-journal-2"):
+        found = client.get("/_mock/requests", params={"subscriber": subscriber}).json()["requests"]
+        assert [(entry["path"], entry["status"]) for entry in found] == [("/v1/inbox/session", 201)]

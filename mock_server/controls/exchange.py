@@ -25,6 +25,7 @@ _SECRET_NAME_PARTS = ("secret", "password", "token", "apikey", "hmac", "subscrib
 # Objects whose every value is a secret (integration credentials, subscriber channel credentials).
 _SECRET_OBJECTS = frozenset({"credentials"})
 
+INBOX_SESSION_PATH = "/v1/inbox/session"
 _SUBSCRIBER_PATH = re.compile(r"^/v[12]/subscribers/([^/]+)")
 
 
@@ -100,7 +101,7 @@ def _events(body: Any) -> list[dict[str, Any]]:
 
 def subscribers_of(path: str, body: Any) -> set[str]:
     """The subscriber ids a request is about: its path's, its body's ``subscriberId``, a trigger's
-    recipients and actor."""
+    recipients and actor, an inbox session's ``subscriber``."""
     found: set[str] = set()
     match = _SUBSCRIBER_PATH.match(path)
     if match:
@@ -109,6 +110,8 @@ def subscribers_of(path: str, body: Any) -> set[str]:
         found.update(_recipients(event.get("to")))
         if isinstance(event.get("subscriberId"), str):
             found.add(event["subscriberId"])
+    if path == INBOX_SESSION_PATH and isinstance(body, dict):
+        found.update(_recipients(body.get("subscriber")))  # an id or an object with one
     return found
 
 
