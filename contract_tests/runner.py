@@ -465,7 +465,7 @@ def run_contract(
     except TargetProblem as problem:
         return ContractResult(problem.exit_code, "", [], reason=str(problem))
     session_lines: list[str] = []
-    session_subscriber = None
+    session_subscriber = session_token = None
     notes: list[str] = []
     inbox_operations = session_operations(options)
     if inbox_operations and options.read_only:
@@ -476,7 +476,7 @@ def run_contract(
             notes.append("no inbox session token (pass --application-identifier): the Inbox API was tested unauthenticated")
         else:
             session_lines = session_config(inbox_operations, session[0])
-            session_subscriber = session[1]
+            session_token, session_subscriber = session
     with tempfile.TemporaryDirectory(prefix="novu-contract-") as scratch:
         workdir = Path(scratch)
         ndjson = workdir / "events.ndjson"
@@ -501,7 +501,8 @@ def run_contract(
         cleaned = None
         if options.cleanup and not options.read_only:
             cleaned = cleanup(
-                journal, url=options.url, api_key=options.api_key, spec_path=options.spec, prefix=options.prefix
+                journal, url=options.url, api_key=options.api_key, spec_path=options.spec, prefix=options.prefix,
+                session_token=session_token,
             )
         if session_subscriber is not None and options.cleanup:
             # the session's subscriber (and its inbox) goes too

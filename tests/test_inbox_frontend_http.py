@@ -129,3 +129,80 @@ def test_channel_routes_answer_the_inbox_shapes(session, client) -> None:
     deleted = http.delete("/v1/inbox/channel-connections/conn-ada")
     assert deleted.status_code == 204 and deleted.content == b""
     assert client.get("/v1/channel-connections/conn-ada").status_code == 404
+
+
+def test_choices_made_in_the_inbox_survive_a_state_export_and_import(session, client) -> None:
+    """Nothing acknowledged is lost: a subscription's workflow preference (enabled, condition,
+    channels) and the subscriber's own choices go through /_mock/state and come back the same."""
+    http = session("ada")
+    _data(http.post("/v1/inbox/topics/deals/subscriptions", json={"identifier": "ada-deals"}), 201)
+    condition = {"==": [{"var": "payload.tier"}, "gold"]}
+    _data(http.patch("/v1/inbox/subscriptions/ada-deals/preferences/weekly-digest",
+                     json={"enabled": False, "condition": condition, "email": False}))  # fmt: skip
+    _data(http.patch("/v1/inbox/preferences/invoice-ready", json={"in_app": False}))
+    before = (_data(http.get("/v1/inbox/preferences")), _data(client.get("/v2/topics/deals/subscriptions/ada-deals")))
+    exported = client.get("/_mock/state").json()
+    client.post("/_mock/reset", params={"empty": "true"})
+    imported = client.put("/_mock/state", json=exported)
+    assert imported.status_code == 200, imported.text
+    assert (_data(http.get("/v1/inbox/preferences")), _data(client.get("/v2/topics/deals/subscriptions/ada-deals"))) == before
+    again = _data(http.patch("/v1/inbox/subscriptions/ada-deals/preferences/weekly-digest", json={"sms": True}))
+    assert (again["enabled"], again["condition"], again["channels"]) == (False, condition, {"email": False, "sms": True})
+
+
+def test_the_contract_runs_cleanup_deletes_what_only_a_session_may_delete(app, tmp_path) -> None:
+    """A subscription a contract run made through the inbox is deleted with the run's session
+    token (the secret key is 401 on that route), through the link of the create answer."""
+    import json
+
+    from contract_tests.cleanup import cleanup
+    from mock_server.serving import running_app
+    from mock_server.settings import default_spec_path
+
+    with running_app(app) as url, TestClient(app, headers={"Authorization": f"ApiKey {KEY}"}) as secret:
+        made = secret.post("/v2/subscribers", json={"subscriberId": "nvmock-ct-inbox"}).json()["data"]
+        token = inbox_session.issue(_environment(app, KEY), made)
+        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
+            created = http.post("/v1/inbox/topics/deals/subscriptions", json={"identifier": "nvmock-ct-sub"})
+        assert created.status_code == 201, created.text
+        journal = tmp_path / "created.jsonl"
+        journal.write_text(json.dumps({
+            "operationId": "InboxSubscriptionsController_createTopicSubscription", "status": 201,
+            "path_parameters": {"topicKey": "deals"}, "request_body": {"identifier": "nvmock-ct-sub"},
+            "response_body": created.json()}) + "\n")  # fmt: skip
+        options = {"url": url, "api_key": KEY, "spec_path": default_spec_path(), "prefix": "nvmock-ct-"}
+        without = cleanup(journal, **options)
+        assert (without.deleted, without.errors) == (0, ["DELETE /v1/inbox/topics/deals/subscriptions/nvmock-ct-sub: 401"])
+        with_session = cleanup(journal, **options, session_token=token)
+        assert (with_session.deleted, with_session.errors) == (1, [])
+        assert secret.get("/v2/topics/deals/subscriptions").json()["data"] == []
+
+
+def test_an_inbox_change_is_in_the_state_file_before_its_answer(tmp_path) -> None:
+    """With --state-file, a preference or subscription changed with a session token is logged
+    before the answer leaves, under the services it changed, and is there after a restart."""
+    import json
+
+    from mock_server.app import create_app
+    from mock_server.settings import Settings
+
+    path = tmp_path / "state.json"
+    settings = Settings(api_keys={KEY: "Development", OTHER_KEY: "Production"}, state_file=path)
+    app = create_app(settings)
+    with TestClient(app, headers={"Authorization": f"ApiKey {KEY}"}) as secret:
+        made = secret.post("/v2/subscribers", json={"subscriberId": "kept-ada"}).json()["data"]
+        token = inbox_session.issue(_environment(app, KEY), made)
+        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
+            _data(http.patch("/v1/inbox/preferences/weekly-digest", json={"email": False}))
+            logged = [json.loads(line) for line in path.with_name("state.json.log").read_bytes().splitlines()]
+            assert "preferences" in logged[-1]["services"], "logged before the answer came back"
+            _data(http.post("/v1/inbox/topics/kept/subscriptions", json={"identifier": "kept-sub"}), 201)
+            _data(http.patch("/v1/inbox/subscriptions/kept-sub/preferences/weekly-digest", json={"enabled": False}))
+            logged = [json.loads(line) for line in path.with_name("state.json.log").read_bytes().splitlines()]
+            assert "topics" in logged[-1]["services"]
+    restarted = create_app(settings)
+    with TestClient(restarted, headers={"Authorization": f"ApiKey {KEY}"}) as secret:
+        v2 = _data(secret.get("/v2/subscribers/kept-ada/preferences"))
+        assert next(w for w in v2["workflows"] if w["workflow"]["identifier"] == "weekly-digest")["channels"] == {"email": False}
+        kept = _data(secret.get("/v2/topics/kept/subscriptions/kept-sub"))
+        assert [(p["workflow"]["identifier"], p["enabled"]) for p in kept["preferences"]] == [("weekly-digest", False)]

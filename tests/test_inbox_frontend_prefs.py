@@ -133,6 +133,8 @@ def test_create_list_get_update_delete_own_subscription(backend) -> None:
     made = inbox_topics.create_own(backend, "ada", "deals", {"identifier": "ada-deals", "name": "Deals",
                                                              "topic": {"name": "All deals"}, "preferences": ["news"]})  # fmt: skip
     assert made["identifier"] == "ada-deals" and made["name"] == "Deals" and "contextKeys" not in made
+    plain = inbox_topics.create_own(backend, "bob", "other", {"identifier": "bob-other"})
+    assert "preferences" not in plain, "no preferences named, none answered"
     assert [p["workflow"]["identifier"] for p in made["preferences"]] == ["news"]
     assert backend.topics.get("deals").name == "All deals", "the topic is made with its name"
     assert backend.topics.subscriber_ids("deals") == ["ada"], "a trigger to the topic reaches her"
@@ -140,7 +142,9 @@ def test_create_list_get_update_delete_own_subscription(backend) -> None:
     assert inbox_topics.list_own(backend, "bob", "deals") == [] and inbox_topics.list_own(backend, "ada", "none") == []
     assert inbox_topics.get_own(backend, "ada", "deals", "ada-deals")["id"] == made["id"]
     renamed = inbox_topics.update_own(backend, "ada", "deals", "ada-deals", {"name": "Hot deals"})
-    assert renamed["name"] == "Hot deals"
+    assert renamed["name"] == "Hot deals" and "preferences" not in renamed, "no preferences named, none answered"
+    replaced = inbox_topics.update_own(backend, "ada", "deals", "ada-deals", {"preferences": [{"workflowId": "alert", "enabled": False}]})
+    assert [(p["workflow"]["identifier"], p["enabled"]) for p in replaced["preferences"]] == [("alert", False)]
     assert backend.topics.details_dto(backend.topics.find_subscription("deals", "ada-deals"))["name"] == "Hot deals"
     assert inbox_topics.delete_own(backend, "ada", "deals", "ada-deals") == {"success": True}
     assert backend.topics.subscriber_ids("deals") == []
@@ -244,3 +248,34 @@ def test_link_is_for_telegram_integrations_only(slack) -> None:
         inbox_channels.link_endpoint(slack, "nope")
     with pytest.raises(BadRequest, match='^Provider "slack" does not support subscriber chat linking'):
         inbox_channels.link_endpoint(slack, "slack-prod")
+
+
+def test_a_subscription_is_addressed_by_its_id_too_as_novu_js_does(backend) -> None:
+    """@novu/js sends a subscription preference's ``subscriptionId`` (the subscription's ``_id``)
+    as the subscription identifier; another subscriber's subscription is not changed."""
+    made = inbox_topics.create_own(backend, "ada", "deals", {"identifier": "s", "preferences": ["news"]})
+    answer = inbox_preferences.update(backend, "ada", {"enabled": False}, channels=CHANNELS, workflow_id="news",
+                                      subscription_identifier=made["id"])  # fmt: skip
+    assert answer["subscriptionId"] == made["id"] and answer["enabled"] is False
+    assert inbox_topics.get_own(backend, "ada", "deals", "s")["preferences"][0]["enabled"] is False
+    bobs = inbox_preferences.update(backend, "bob", {"enabled": True, "email": False}, channels=CHANNELS,
+                                    workflow_id="news", subscription_identifier=made["id"])  # fmt: skip
+    assert (bobs["enabled"], bobs["channels"]) == (True, {}), "not bob's: no subscription preference is answered"
+    assert inbox_topics.get_own(backend, "ada", "deals", "s")["preferences"][0]["enabled"] is False
+    assert backend.preferences.inbox_list("bob", channels=CHANNELS)[2]["channels"]["email"] is False, (
+        "Novu then writes bob's own preference for the workflow"
+    )
+
+
+def test_ten_subscriptions_of_one_subscriber_per_topic(backend) -> None:
+    """Novu's CreateSubscriptions: an eleventh subscription of one subscriber in a topic is refused
+    (SUBSCRIPTION_LIMIT_EXCEEDED; the inbox answers its message as a 400). An identifier already
+    there is answered as it is, not counted again."""
+    for number in range(10):
+        inbox_topics.create_own(backend, "ada", "deals", {"identifier": f"s{number}"})
+    assert inbox_topics.create_own(backend, "ada", "deals", {"identifier": "s3"})["identifier"] == "s3"
+    with pytest.raises(BadRequest, match='^Subscriber ada has reached the maximum allowed of 10 subscriptions for topic "deals"$'):
+        inbox_topics.create_own(backend, "ada", "deals", {"identifier": "s10"})
+    result = backend.topics.subscribe("deals", [{"identifier": "s10", "subscriberId": "ada"}, "bob"])
+    assert [e["code"] for e in result["errors"]] == ["SUBSCRIPTION_LIMIT_EXCEEDED"] and result["meta"]["successful"] == 1
+    assert len(inbox_topics.list_own(backend, "ada", "deals")) == 10

@@ -36,9 +36,15 @@ async def list_channel_connections(
     )
 
 
-async def get_channel_connection(backend: Backend, identifier: str, connection_mode: str | None = None) -> dict[str, Any]:
+async def get_channel_connection(
+    backend: Backend, identifier: str, connection_mode: str | None = None
+) -> dict[str, Any]:
     connection = inbox_channels.own_connection(
-        backend, session_subscriber_id(), identifier, connection_mode=connection_mode, context_keys=session_context_keys()
+        backend,
+        session_subscriber_id(),
+        identifier,
+        connection_mode=connection_mode,
+        context_keys=session_context_keys(),
     )
     return inbox_channels.connection_dto(connection)
 

@@ -30,7 +30,9 @@ async def update_global_preference(backend: Backend, body: dict[str, Any]) -> di
     return inbox_preferences.update(backend, session_subscriber_id(), body, channels=_channel_types())
 
 
-async def update_workflow_preference(backend: Backend, workflow_id_or_identifier: str, body: dict[str, Any]) -> dict[str, Any]:
+async def update_workflow_preference(
+    backend: Backend, workflow_id_or_identifier: str, body: dict[str, Any]
+) -> dict[str, Any]:
     return inbox_preferences.update(
         backend, session_subscriber_id(), body, channels=_channel_types(), workflow_id=workflow_id_or_identifier
     )
@@ -50,4 +52,6 @@ async def update_subscription_workflow_preference(
 
 
 async def bulk_update_workflow_preferences(backend: Backend, body: dict[str, Any]) -> list[dict[str, Any]]:
-    return inbox_preferences.bulk_update(backend, session_subscriber_id(), body["preferences"], channels=_channel_types())
+    return inbox_preferences.bulk_update(
+        backend, session_subscriber_id(), body["preferences"], channels=_channel_types()
+    )

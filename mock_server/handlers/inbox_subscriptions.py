@@ -32,7 +32,9 @@ async def get_topic_subscription(
     return wire.Answer(204) if found is None else found
 
 
-async def update_topic_subscription(backend: Backend, topic_key: str, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
+async def update_topic_subscription(
+    backend: Backend, topic_key: str, identifier: str, body: dict[str, Any]
+) -> dict[str, Any]:
     return inbox_topics.update_own(backend, session_subscriber_id(), topic_key, identifier, body)
 
 

@@ -77,7 +77,9 @@ def update(
         return answer
 
 
-def bulk_update(backend: Backend, subscriber_id: str, items: list[dict[str, Any]], *, channels: list[str]) -> list[dict[str, Any]]:
+def bulk_update(
+    backend: Backend, subscriber_id: str, items: list[dict[str, Any]], *, channels: list[str]
+) -> list[dict[str, Any]]:
     """Novu's BulkUpdatePreferences, all checks before any change: the subscriber (404), none
     given (400), more than 100 (422), every workflow known (one 404 naming the unknown ones),
     none critical (400 naming their ``_id``s). A workflow named twice is changed once, with its

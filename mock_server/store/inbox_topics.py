@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mock_server.errors import BadRequest, NotFound
+from mock_server.errors import BadRequest, BadRequestResult, NotFound
 from mock_server.store.cursor import CursorQuery
 from mock_server.store.topics import Subscription
 
@@ -87,24 +87,38 @@ def create_own(backend: Backend, subscriber_id: str, topic_key: str, body: dict[
             item["identifier"] = body["identifier"]
         if body.get("name") is not None:
             item["name"] = body["name"]
-        result = backend.topics.subscribe(
-            topic_key,
-            [item],
-            name=(body.get("topic") or {}).get("name"),
-            preferences=body.get("preferences"),
-        )
+        try:
+            result = backend.topics.subscribe(
+                topic_key,
+                [item],
+                name=(body.get("topic") or {}).get("name"),
+                preferences=body.get("preferences"),
+            )
+        except BadRequestResult as failed:
+            # Novu's inbox controller answers the first error's message alone
+            raise BadRequest(failed.message["errors"][0]["message"]) from None
         made = backend.topics.find_subscription(topic_key, result["data"][0]["identifier"])
         assert made is not None
-        return _answer(backend, made)
+        answer = _answer(backend, made)
+        if not body.get("preferences") or not answer.get("preferences"):
+            # Novu's CreateSubscriptions answers preferences only for the workflows the request named
+            answer.pop("preferences", None)
+        return answer
 
 
-def update_own(backend: Backend, subscriber_id: str, topic_key: str, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
+def update_own(
+    backend: Backend, subscriber_id: str, topic_key: str, identifier: str, body: dict[str, Any]
+) -> dict[str, Any]:
     with backend.lock:
         backend.topics.get(topic_key)
         if _own(backend, subscriber_id, topic_key, identifier) is None:
             raise NotFound(f"Subscription with identifier {identifier} not found for topic {topic_key}")
         changes = {name: body[name] for name in ("name", "preferences") if body.get(name) is not None}
-        return _answer(backend, backend.topics.update_subscription(topic_key, identifier, changes))
+        answer = _answer(backend, backend.topics.update_subscription(topic_key, identifier, changes))
+        if not answer.get("preferences") or "preferences" not in changes:
+            # Novu's UpdateSubscription answers preferences only for the workflows a change named
+            answer.pop("preferences", None)
+        return answer
 
 
 def delete_own(backend: Backend, subscriber_id: str, topic_key: str, identifier: str) -> dict[str, Any]:

@@ -220,7 +220,8 @@ class PreferencesBackend:
         workflow (404) and a critical one refused (400, naming the id as given). The answer is
         the InboxPreference after the change, global or for the workflow."""
         with self._lock:
-            subscriber = self._subscribers.get(subscriber_id, missing=f"Subscriber with id: {subscriber_id} is not found")
+            missing = f"Subscriber with id: {subscriber_id} is not found"
+            subscriber = self._subscribers.get(subscriber_id, missing=missing)
             workflow = self.updatable_workflow(workflow_id) if workflow_id is not None else None
             self.update(subscriber_id, channels=channels, choices=choices,
                         workflow_id=workflow.id if workflow else None, schedule=schedule)  # fmt: skip

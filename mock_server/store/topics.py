@@ -30,6 +30,8 @@ _KEY_PLAIN = re.compile(r"[a-zA-Z0-9_:.-]+")
 _KEY_EMAIL = re.compile(f"[^{_JS_SPACE}]+@[^{_JS_SPACE}]+\\.[^{_JS_SPACE}]+")
 
 _SEQUENCE = itertools.count()
+# Novu's CreateSubscriptions: at most this many subscriptions of one subscriber in one topic.
+MAX_PER_SUBSCRIBER = 10
 
 
 def valid_topic_key(key: str) -> bool:
@@ -232,6 +234,11 @@ class TopicsBackend:
                     if existing not in made:
                         made.append(existing)
                     continue
+                if sum(s.subscriber_record_id == subscriber.id for s in by_identifier.values()) >= MAX_PER_SUBSCRIBER:
+                    errors.append({"subscriberId": subscriber_id, "code": "SUBSCRIPTION_LIMIT_EXCEEDED",
+                                   "message": f"Subscriber {subscriber_id} has reached the maximum allowed of "
+                                              f'{MAX_PER_SUBSCRIBER} subscriptions for topic "{topic.key}"'})  # fmt: skip
+                    continue
                 moment = created_at or now()
                 subscription = Subscription(
                     id=object_id(moment, rng),
@@ -419,7 +426,7 @@ class TopicsBackend:
         return found
 
     def set_workflow_preference(self, subscription: Subscription, workflow: Workflow, *, enabled: bool | None = None,
-                                condition: Any = None, channels: dict[str, bool] | None = None) -> dict[str, Any]:  # fmt: skip
+                                condition: Any = None, channels: dict[str, bool] | None = None) -> dict[str, Any]:
         """Change the subscription's preference for one workflow (the inbox's per-subscription
         update): what is not given keeps its value; the item is stored by workflow identifier."""
         with self._lock:
