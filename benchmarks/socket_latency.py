@@ -119,7 +119,8 @@ async def measure(args: argparse.Namespace, base: str, wrk: str, wrk_cpu: tuple[
     request = Request("GET", "/v1/integrations")
 
     def load(duration: float) -> wrk_runner.WrkResult:
-        return wrk_runner.run(wrk, base, request, HEADERS, duration=duration, connections=args.connections, prefix=wrk_cpu)
+        options = {"duration": duration, "connections": args.connections, "prefix": wrk_cpu}
+        return wrk_runner.run(wrk, base, request, HEADERS, **options)
 
     def measured_load(duration: float) -> tuple[wrk_runner.WrkResult, float]:
         """A wrk run and the server's CPU time per answer (us): what the server spent, whatever else
@@ -134,8 +135,8 @@ async def measure(args: argparse.Namespace, base: str, wrk: str, wrk_cpu: tuple[
     print(row("notification_received at the socket", to_event))
     p95_alone = percentile(to_event, 0.95)
 
-    print(f"\n2. GET /v1/integrations, wrk -t1 -c{args.connections}, {args.duration:g} s after {args.warmup:g} s warm-up,"
-          f" {args.rounds} rounds")  # fmt: skip
+    print(f"\n2. GET /v1/integrations, wrk -t1 -c{args.connections}, {args.duration:g} s after"
+          f" {args.warmup:g} s warm-up, {args.rounds} rounds")  # fmt: skip
     rps: dict[int, list[float]] = {0: [], args.sockets: []}
     cpu: dict[int, list[float]] = {0: [], args.sockets: []}
     errors = 0
@@ -152,8 +153,9 @@ async def measure(args: argparse.Namespace, base: str, wrk: str, wrk_cpu: tuple[
             errors += result.errors
             rps[sockets_open].append(result.rps)
             cpu[sockets_open].append(cpu_us)
-            print(f"  round {number + 1}: {sockets_open:>5} idle sockets   {result.rps:7.0f} req/s   p50 {result.p50_ms:6.2f} ms"
-                  f"   p99 {result.p99_ms:6.2f} ms   server CPU {cpu_us:5.0f} us/answer")  # fmt: skip
+            print(f"  round {number + 1}: {sockets_open:>5} idle sockets   {result.rps:7.0f} req/s"
+                  f"   p50 {result.p50_ms:6.2f} ms   p99 {result.p99_ms:6.2f} ms"
+                  f"   server CPU {cpu_us:5.0f} us/answer")  # fmt: skip
     none, many = statistics.median(rps[0]), statistics.median(rps[args.sockets])
     ratio = many / none if none else 0.0
     cpu_none, cpu_many = statistics.median(cpu[0]), statistics.median(cpu[args.sockets])

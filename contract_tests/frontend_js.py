@@ -38,7 +38,9 @@ def installed_frontend() -> Path:
     return home
 
 
-def run_frontend_check(url: str, api_key: str, *, application_identifier: str, subscriber_id: str, workflow_id: str) -> dict:
+def run_frontend_check(
+    url: str, api_key: str, *, application_identifier: str, subscriber_id: str, workflow_id: str
+) -> dict:
     """Each step of ``frontend_check.mjs`` against ``url``: ``{step: {"ok": bool, "value"|"error": ...}}``."""
     home = installed_frontend()
     env = {**os.environ, "TARGET_URL": url, "API_KEY": api_key, "APPLICATION_IDENTIFIER": application_identifier,

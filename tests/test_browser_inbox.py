@@ -71,7 +71,8 @@ def test_the_inbox_bell_follows_triggers_and_reads_live_in_chromium(page_server:
         api = httpx.Client(base_url=base_url, headers={"Authorization": f"ApiKey {KEY}"}, timeout=10)
 
         def trigger(message: str) -> None:
-            answer = api.post("/v1/events/trigger", json={"name": WORKFLOW, "to": SUBSCRIBER, "payload": {"message": message}})
+            body = {"name": WORKFLOW, "to": SUBSCRIBER, "payload": {"message": message}}
+            answer = api.post("/v1/events/trigger", json=body)
             assert answer.status_code == 201, answer.text
 
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
@@ -79,7 +80,9 @@ def test_the_inbox_bell_follows_triggers_and_reads_live_in_chromium(page_server:
             page = browser.new_page()
             frames: list[str] = []
             page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: frames.append(str(frame))))
-            query = urlencode({"applicationIdentifier": environment.identifier, "subscriber": SUBSCRIBER, "mock": base_url})
+            query = urlencode(
+                {"applicationIdentifier": environment.identifier, "subscriber": SUBSCRIBER, "mock": base_url}
+            )
             page.goto(f"{page_server}?{query}")
 
             count = page.get_by_test_id("unread-count")

@@ -66,7 +66,8 @@ def run(coroutine):
 
 
 async def _trigger(http: httpx.AsyncClient, subscriber_id: str, message: str = "hello") -> str:
-    answer = await http.post("/v1/events/trigger", json={"name": WORKFLOW, "to": subscriber_id, "payload": {"message": message}})
+    body = {"name": WORKFLOW, "to": subscriber_id, "payload": {"message": message}}
+    answer = await http.post("/v1/events/trigger", json=body)
     assert answer.status_code == 201, answer.text
     return answer.json()["data"]["transactionId"]
 
@@ -139,7 +140,9 @@ def test_a_trigger_sends_the_message_then_both_counts_as_novu_does(mock: Mock) -
         async with mock.http() as http, InboxSocketClient(mock.base_url, token) as socket:
             transaction_id = await _trigger(http, subscriber_id, "first")
             events = await _events(socket, 3)
-            assert [name for name, _ in events] == ["notification_received", "unseen_count_changed", "unread_count_changed"]
+            assert [name for name, _ in events] == [
+                "notification_received", "unseen_count_changed", "unread_count_changed"
+            ]  # fmt: skip
 
             listed = (await http.get(f"/v2/subscribers/{subscriber_id}/notifications")).json()["data"]
             message = events[0][1]["message"]
@@ -148,9 +151,11 @@ def test_a_trigger_sends_the_message_then_both_counts_as_novu_does(mock: Mock) -
             assert message["transactionId"] == transaction_id
             assert message["content"] == listed[0]["body"]
             assert message["subject"] == listed[0]["subject"]
-            assert message["_subscriberId"] == mock.app.backends[mock.environment().id].subscribers.get(subscriber_id).id
+            subscribers = mock.app.backends[mock.environment().id].subscribers
+            assert message["_subscriberId"] == subscribers.get(subscriber_id).id
             assert message["templateIdentifier"] == WORKFLOW
-            assert (message["channel"], message["read"], message["seen"], message["archived"]) == ("in_app", False, False, False)
+            state = (message["channel"], message["read"], message["seen"], message["archived"])
+            assert state == ("in_app", False, False, False)
             assert message["cta"]["type"] == "redirect"
             assert "first" in message["content"]
 
@@ -228,7 +233,8 @@ def test_every_socket_of_the_subscriber_hears_and_counts_stop_at_100_with_has_mo
                 assert answer.status_code == 201, answer.text
                 for socket in (one, two):
                     assert await socket.next_event() == ("unseen_count_changed", {"unseenCount": 0, "hasMore": False})
-                answer = await http.post(f"/v1/subscribers/{subscriber_id}/messages/mark-all", json={"markAs": "unread"})
+                mark_all = f"/v1/subscribers/{subscriber_id}/messages/mark-all"
+                answer = await http.post(mark_all, json={"markAs": "unread"})
                 assert answer.status_code == 201, answer.text
                 name, data = await one.next_event()
                 assert name == "unread_count_changed"
@@ -272,7 +278,10 @@ def test_a_reset_sends_the_counts_of_every_connected_subscriber_of_that_environm
 
     async def scenario() -> None:
         async with mock.http(OTHER_KEY) as http:
-            async with InboxSocketClient(mock.base_url, token) as socket, InboxSocketClient(mock.base_url, untouched) as other:
+            async with (
+                InboxSocketClient(mock.base_url, token) as socket,
+                InboxSocketClient(mock.base_url, untouched) as other,
+            ):
                 await _trigger(http, "socket-reset")
                 await _events(socket, 3)
                 answer = await http.post("/_mock/reset", params={"empty": "true"})
