@@ -310,7 +310,7 @@ def banner(settings: Settings) -> str:
         f"Control:      {base}/_mock/openapi.json (reset, state, requests, config)",
     ]
     secure = "  (secure mode: subscriberHash required)" if settings.inbox_hmac else ""
-    lines.append(f"Frontends:    apiUrl {base} with an applicationIdentifier above{secure}")
+    lines.append(f"Frontends:    apiUrl and socketUrl {base} with an applicationIdentifier above{secure}")
     if settings.state_file:
         lines.append(f"State file:   {settings.state_file}")
     faults = []

@@ -384,6 +384,49 @@ def test_a_socket_marks_its_subscriber_online_and_its_close_offline(mock: Mock) 
     run(scenario())
 
 
+def test_novu_mock_serve_answers_on_the_socket_with_a_session_from_the_inbox_api() -> None:
+    """The command users run: the socket is on its port, a token from POST /v1/inbox/session opens it."""
+    import subprocess
+    import sys
+
+    from mock_server.serving import free_port
+    from mock_server.store import Backends
+
+    port, key = free_port(), "socket-cli-key"
+    base_url = f"http://127.0.0.1:{port}"
+    identifier = Backends({key: "cli"}).environment_for_key(key).identifier
+    command = [sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--api-key", key, "--seed", "3"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"ApiKey {key}"}) as http:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    await http.get("/v1/health-check")
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None and time.monotonic() < deadline, "server did not start"
+                    await asyncio.sleep(0.1)
+            session = await http.post(
+                "/v1/inbox/session", json={"applicationIdentifier": identifier, "subscriber": "cli-ada"}
+            )
+            assert session.status_code == 201, session.text
+            async with InboxSocketClient(base_url, session.json()["data"]["token"]) as socket:
+                assert socket.connected
+                body = {"name": "welcome-onboarding", "to": "cli-ada", "payload": {}}
+                assert (await http.post("/v1/events/trigger", json=body)).status_code == 201
+                names = [name for name, _ in await _events(socket, 3)]
+                assert names == ["notification_received", "unseen_count_changed", "unread_count_changed"]
+
+    try:
+        run(scenario())
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert f"apiUrl and socketUrl {base_url}" in output
+
+
 # -- the store's hook ------------------------------------------------------------------------
 
 
