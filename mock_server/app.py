@@ -25,6 +25,7 @@ from mock_server.controls.statefile import ChangeWatcher, StateFile
 from mock_server.fastpath import FastPath, compile_operations
 from mock_server.hosts import HostGuard, allowed_hosts
 from mock_server.idempotency import IdempotencyStore
+from mock_server.inbox_socket import SOCKET_PATH, InboxSockets, SocketMount
 from mock_server.jsoncodec import JSONIFIER
 from mock_server.ratelimit import OperationCosts, RateLimiter
 from mock_server.resolver import NovuResolver
@@ -149,12 +150,18 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         "controls": controls,
     }
     # Connexion puts the middleware added first outermost. From the outside in: Host allow-list and
-    # trailing slash -> (state-file change watcher) -> compiled path -> journal -> wire (rate limits,
-    # idempotency) -> CORS -> faults -> Connexion
+    # trailing slash -> the Inbox's socket.io server (/socket.io/ only) -> (state-file change
+    # watcher) -> compiled path -> journal -> wire (rate limits, idempotency) -> CORS -> faults -> Connexion
     app.add_middleware(
         HostGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, hosts=allowed_hosts(settings.host, settings.allowed_hosts),
-        keep_slash_under=DOCS_PATH,
+        keep_slash_under=(DOCS_PATH, SOCKET_PATH),
     )
+    sockets = InboxSockets(
+        backends,
+        origins=settings.cors_origins,
+        origin_regex=None if settings.cors_origins else LOCALHOST_ORIGIN_REGEX,
+    )
+    app.add_middleware(SocketMount, position=MiddlewarePosition.BEFORE_EXCEPTION, sockets=sockets)
     if controls.state_file is not None:
         app.add_middleware(ChangeWatcher, position=MiddlewarePosition.BEFORE_EXCEPTION, state_file=controls.state_file)
     if settings.fast_path:
@@ -206,4 +213,5 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     )
     app.backends = backends  # type: ignore[attr-defined]  # for tests and the CLI banner
     app.controls = controls  # type: ignore[attr-defined]
+    app.sockets = sockets  # type: ignore[attr-defined]
     return app

@@ -315,7 +315,7 @@ def banner(settings: Settings) -> str:
         f"Control:      {base}/_mock/openapi.json (reset, state, requests, config)",
     ]
     secure = "  (secure mode: subscriberHash required)" if settings.inbox_hmac else ""
-    lines.append(f"Frontends:    apiUrl {base} with an applicationIdentifier above{secure}")
+    lines.append(f"Frontends:    apiUrl and socketUrl {base} with an applicationIdentifier above{secure}")
     if settings.state_file:
         lines.append(f"State file:   {settings.state_file}")
     faults = []
@@ -369,12 +369,12 @@ def serve(settings: Settings, log_level: str, loop: str = DEFAULT_EVENT_LOOP) ->
     if warning:
         print(warning, file=sys.stderr, flush=True)
     # uvicorn writes a request's line at info level: above it, the lines would be built for nothing.
-    # The Novu REST API has no WebSocket route: no WebSocket implementation to import at start.
+    # WebSockets (the Inbox's socket) load at the first upgrade (server_config), not at start.
     access_log = log_level in ("trace", "debug", "info")
     from mock_server.connections import server_config
 
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=log_level, access_log=access_log, ws="none", loop=loop,
+        app, host=settings.host, port=settings.port, log_level=log_level, access_log=access_log, loop=loop,
         **server_config(settings),
     )  # fmt: skip
     return 0

@@ -223,6 +223,25 @@ def guarded_protocol(
                 self._in_head = False
                 limits.waiting[self] = None
 
+        def handle_websocket_upgrade(self, *args: Any) -> None:
+            """An upgraded connection (the Inbox's socket) belongs to uvicorn's websocket protocol
+            from now on, and this one hears no more of it: it stays counted as open (it holds a
+            descriptor) until that protocol loses it, and is never closed to make room (it is not
+            idle: it waits for events)."""
+            super().handle_websocket_upgrade(*args)
+            self._head_done()
+            transport = getattr(self, "transport", None)
+            upgraded = transport.get_protocol() if transport is not None else self
+            if upgraded is self:  # no websocket support configured: uvicorn answered itself
+                return
+            lost = upgraded.connection_lost
+
+            def connection_lost(exc: Exception | None) -> None:
+                limits.open -= 1
+                lost(exc)
+
+            upgraded.connection_lost = connection_lost
+
         def connection_lost(self, exc: Exception | None) -> None:
             if self._refused:
                 return
@@ -232,6 +251,14 @@ def guarded_protocol(
 
     GuardedProtocol.__name__ = GuardedProtocol.__qualname__ = f"Guarded{base.__name__}"
     return GuardedProtocol
+
+
+def lazy_websocket_protocol(**options: Any) -> asyncio.Protocol:
+    """uvicorn's websocket protocol (``websockets``, sans-I/O), imported at the first upgrade
+    rather than at start: only the Inbox's socket (``/socket.io/``) upgrades."""
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    return WebSocketsSansIOProtocol(**options)
 
 
 def server_config(settings: Any) -> dict[str, Any]:
@@ -247,4 +274,8 @@ def server_config(settings: Any) -> dict[str, Any]:
         ),
         # h11 bounds a head itself too (the same size); httptools does not, the wrapper does
         "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "ws": lazy_websocket_protocol,
+        # no websocket-level pings: Engine.IO has its own heartbeat (as Novu's socket.io server,
+        # whose ws library sends none), and 1,000 idle sockets would be 50 more wake-ups a second
+        "ws_ping_interval": None,
     }

@@ -82,10 +82,12 @@ def is_loopback(bound: str) -> bool:
 
 
 class HostGuard:
-    def __init__(self, app: ASGIApp, *, hosts: frozenset[str], keep_slash_under: str = "/docs") -> None:
+    def __init__(
+        self, app: ASGIApp, *, hosts: frozenset[str], keep_slash_under: str | tuple[str, ...] = "/docs"
+    ) -> None:
         self.app = app
         self.hosts = hosts
-        # Swagger UI's own pages live under a folder that needs its slash
+        # Swagger UI's own pages live under a folder that needs its slash (so do socket.io's)
         self.keep_slash_under = keep_slash_under
         self.any = "*" in hosts
 
@@ -102,6 +104,9 @@ class HostGuard:
         return name == "testserver" and client is not None and client[0] == TEST_CLIENT
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not self.allows(scope):
+            await send({"type": "websocket.close", "code": 1008})  # before the handshake: a 403
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

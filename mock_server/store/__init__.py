@@ -67,7 +67,9 @@ def application_identifier(api_key: str) -> str:
 class Backend:
     """All the data of one environment. Services share one lock so cross-service rules stay atomic."""
 
-    def __init__(self, environment: Environment, variables: OrganizationVariables | None = None) -> None:
+    def __init__(
+        self, environment: Environment, variables: OrganizationVariables | None = None, *, inbox_listeners: list | None = None
+    ) -> None:
         self.environment = environment
         self.lock = threading.RLock()
         # the organization's environment variables, seen from this environment (shared with the
@@ -108,6 +110,7 @@ class Backend:
             preferences=self.preferences,
             topics=self.topics,
             contexts=self.contexts,
+            listeners=inbox_listeners,
         )
         self.domains = DomainsBackend(environment.id, environment.organization_id, self.lock)
         self.delivery_events = DeliveryEventsBackend(self.lock, integrations=self.integrations, inbox=self.inbox)
@@ -220,6 +223,9 @@ class Backends:
         moment = iso(now())
         ids = {key: _stable_id(f"environment:{key}") for key in api_keys}
         development = next((ids[key] for key, name in api_keys.items() if name == "Development"), None)
+        # told of every change of any environment's in-app notifications (store.inbox.events);
+        # one list shared by every Backend, the renewed ones included
+        self.inbox_listeners: list = []
         for key, name in api_keys.items():
             environment = Environment(
                 ids[key],
@@ -241,7 +247,9 @@ class Backends:
 
     def _new_backend(self, environment: Environment) -> Backend:
         """An empty Backend of ``environment``: the organization's variables, its peers by id."""
-        backend = Backend(environment, self.variables_of(environment.organization_id))
+        backend = Backend(
+            environment, self.variables_of(environment.organization_id), inbox_listeners=self.inbox_listeners
+        )
         backend.peer = self._peer
         return backend
 
@@ -261,7 +269,7 @@ class Backends:
                 raise ValueError(f"environment {environment.id} or its key is already known")
             backend = self._new_backend(environment)
             if fill is not None:
-                fill(backend)
+                self._fill_quietly(backend, fill)
             self._gone.pop(environment.id, None)
             self._by_id = {**self._by_id, environment.id: backend}
             self._by_key = {**self._by_key, environment.api_key: backend}
@@ -301,7 +309,7 @@ class Backends:
         self._fill = fill
         for index, backend in enumerate(self._by_id.values()):
             if index < now:
-                fill(backend, index)
+                self._fill_quietly(backend, lambda filled, index=index: fill(filled, index))
             else:
                 self._unfilled[backend.environment.id] = index
 
@@ -312,7 +320,8 @@ class Backends:
                 index = self._unfilled.get(environment_id)
                 if index is not None:
                     assert self._fill is not None
-                    self._fill(backend, index)
+                    fill = self._fill
+                    self._fill_quietly(backend, lambda filled: fill(filled, index))
                     del self._unfilled[environment_id]
         return backend
 
@@ -339,11 +348,22 @@ class Backends:
             new = self._new_backend(old.environment)
             new.environment_variables.restore(None)  # this environment's values; the others' stay
             if fill is not None:
-                fill(new)
+                self._fill_quietly(new, fill)
             self._by_id = {**self._by_id, environment_id: new}  # same key, same place in the iteration order
             self._by_key = {**self._by_key, old.environment.api_key: new}
             self._unfilled.pop(environment_id, None)
+            new.inbox.announce_everything()  # every subscriber's inbox is another one now
             return new
+
+    @staticmethod
+    def _fill_quietly(backend: Backend, fill: Callable[[Backend], None]) -> None:
+        """Fixtures made by ``fill`` are the environment's starting state, not news: its inbox
+        listeners hear nothing of them (a live socket would get one event per fixture message)."""
+        listeners, backend.inbox.listeners = backend.inbox.listeners, []
+        try:
+            fill(backend)
+        finally:
+            backend.inbox.listeners = listeners
 
     def environment_for_key(self, key: str):
         backend = self._by_key.get(key)

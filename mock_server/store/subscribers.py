@@ -566,11 +566,15 @@ class SubscribersBackend:
                 subscriber.channels = kept
                 self._change(subscriber, {}, touch=True)
 
-    def set_online(self, subscriber_id: str, is_online: bool, *, at: datetime | None = None) -> Subscriber:
+    def set_online(
+        self, subscriber_id: str, is_online: bool, *, at: datetime | None = None, stamp: bool | None = None
+    ) -> Subscriber:
+        """``stamp``: whether ``lastOnlineAt`` becomes the moment; by default when going offline (the
+        online-status route); Novu's socket server stamps it at every disconnection."""
         with self._lock:
             subscriber = self.get(subscriber_id, missing="Subscriber not found")
             moment = at or now()
-            if not is_online:
+            if (not is_online) if stamp is None else stamp:
                 subscriber.last_online_at = moment
             subscriber.is_online = is_online
             return self._change(subscriber, {}, moment, touch=True)

@@ -12,6 +12,7 @@ from sortedcontainers import SortedList
 from mock_server.errors import Conflict, NotFound, NovuError, UnprocessableEntity
 from mock_server.store.ids import object_id
 from mock_server.store.inbox.changes import InboxChanges
+from mock_server.store.inbox.events import RECEIVED
 from mock_server.store.inbox.queries import InboxQueries
 from mock_server.store.inbox.records import WAIT_STEPS, Message, Notification, step_types
 from mock_server.store.inbox.render import _render_data, render
@@ -237,7 +238,8 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                 self._notifications_by_subscriber.setdefault(subscriber.id, []).append(notification.id)
                 by_transaction.append(notification.id)
                 if delivers_in_app and self._preferences.delivers(subscriber, workflow, "in_app"):
-                    self._deliver(notification, rng)
+                    message = self._deliver(notification, rng)
+                    self._announce(subscriber.id, RECEIVED, message.id)
             return transaction_id
 
     def _upsert(self, recipient: dict[str, Any], moment: datetime, rng: random.Random | None) -> Subscriber:

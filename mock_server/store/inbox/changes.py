@@ -8,6 +8,7 @@ from typing import Any
 
 from mock_server.errors import BadRequest, NotFound, PaymentRequired, ValidationFailed, field_error
 from mock_server.store.inbox import refusals
+from mock_server.store.inbox.events import UNREAD, UNSEEN, read_state_kind
 from mock_server.store.inbox.filters import InboxFilter
 from mock_server.store.inbox.indexes import InboxIndexes
 from mock_server.store.inbox.records import Message
@@ -32,6 +33,7 @@ class InboxChanges(InboxIndexes):
                 if message.subscriber.id == subscriber.id:
                     with self._tracked(message):
                         self._mark(message, mark_as, moment)
+            self._announce(subscriber.id, read_state_kind(mark_as))
             return found
 
     def mark_all(self, subscriber_id: str, mark_as: str, feed_ids: list[str] | None = None) -> int:
@@ -39,7 +41,7 @@ class InboxChanges(InboxIndexes):
         The mock has no feeds, so a ``feedIdentifier`` matches no message."""
         with self._lock:
             moment = self.clock()
-            _, keys = self._own(subscriber_id, refusals.mark_all_without_subscriber)
+            subscriber, keys = self._own(subscriber_id, refusals.mark_all_without_subscriber)
             if feed_ids:
                 return 0
             changed = 0
@@ -50,6 +52,7 @@ class InboxChanges(InboxIndexes):
                 with self._tracked(message):
                     if self._mark(message, mark_as, moment):
                         changed += 1
+            self._announce(subscriber.id, read_state_kind(mark_as))
             return changed
 
     @staticmethod
@@ -94,7 +97,10 @@ class InboxChanges(InboxIndexes):
         with self._lock:
             message = self.message(subscriber_id, notification_id)
             with self._tracked(message):
-                return self._update(message, notification_id, change, options)
+                answer = self._update(message, notification_id, change, options)
+            if change not in ("complete", "revert"):  # Novu's action use case queues no socket event
+                self._announce(message.subscriber.id, UNREAD)
+            return answer
 
     def snooze(self, subscriber_id: str, notification_id: str, until: datetime, raw: Any) -> dict[str, Any]:
         """The v2 snooze as Novu checks it, before anything else: SnoozeNotificationRequestDto wants
@@ -136,13 +142,15 @@ class InboxChanges(InboxIndexes):
 
     def delete_notification(self, subscriber_id: str, notification_id: str) -> None:
         with self._lock:
-            self._remove(self.message(subscriber_id, notification_id))
+            message = self.message(subscriber_id, notification_id)
+            self._remove(message)
+            self._announce(message.subscriber.id, UNREAD)
 
     def bulk(self, subscriber_id: str, change: str, where: InboxFilter) -> int:
         """v2 bulk: seen, read, archive, read-archive (archive what is read), delete."""
         with self._lock:
             moment = self.clock()
-            _, keys = self._own(subscriber_id)
+            subscriber, keys = self._own(subscriber_id)
             chosen = [self._messages[key[-1]] for key in list(keys) if where.matches(self._messages[key[-1]], moment)]
             for message in chosen:
                 if change == "delete":
@@ -150,6 +158,7 @@ class InboxChanges(InboxIndexes):
                     continue
                 with self._tracked(message):
                     self._apply_bulk(message, change, moment)
+            self._announce(subscriber.id, UNSEEN if change == "seen" else UNREAD)
             return len(chosen)
 
     def _apply_bulk(self, message: Message, change: str, moment: datetime) -> None:

@@ -40,6 +40,7 @@ from sortedcontainers import SortedList
 
 from mock_server.errors import NotFound
 from mock_server.store.inbox import refusals
+from mock_server.store.inbox.events import EVERYTHING, InboxChange, InboxListener
 from mock_server.store.inbox.refusals import Refusal
 from mock_server.store.ids import now, object_id
 from mock_server.store.inbox.filters import InboxFilter, Page, _state
@@ -61,6 +62,7 @@ class InboxIndexes:
         preferences: PreferencesBackend,
         topics: Any = None,
         contexts: Any = None,
+        listeners: list[InboxListener] | None = None,
     ) -> None:
         self.environment_id = environment_id
         # the topics (``subscriber_ids(key)``, ``_by_key``) a trigger fans out to, and the contexts
@@ -87,7 +89,20 @@ class InboxIndexes:
         self._snoozable: dict[str, set[str]] = {}
         self._feed_dtos: dict[str, tuple[Message, int, dict[str, Any]]] = {}
         subscribers.removal_listeners.append(self._forget_subscriber)
+        # told of every change of a subscriber's in-app notifications (see ``events``)
+        self.listeners: list[InboxListener] = listeners if listeners is not None else []
 
+
+    def _announce(self, subscriber: str | None, kind: str, message_id: str | None = None) -> None:
+        """Tell the listeners what changed for the subscriber with record id ``subscriber``."""
+        if self.listeners:
+            change = InboxChange(self.environment_id, subscriber, kind, message_id)
+            for listener in self.listeners:
+                listener(change)
+
+    def announce_everything(self) -> None:
+        """Tell the listeners that every subscriber's inbox may have changed (a reset)."""
+        self._announce(None, EVERYTHING)
 
     def __len__(self) -> int:
         """Notifications: the records a snapshot holds."""

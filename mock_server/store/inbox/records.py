@@ -324,3 +324,48 @@ class Message:
         for kind, label in self.actions.items():
             dto[f"{kind}Action"] = {"label": label, "isCompleted": self.completed.get(kind, False)}
         return dto
+
+    def entity_dto(self) -> dict[str, Any]:
+        """The message as Novu stores it (MessageEntity, nothing populated): what its socket
+        server sends with ``notification_received``, read from the database by id, and what
+        @novu/js maps to a Notification (``content``, ``read``, ``seen``, ``cta``, ...)."""
+        job_id, step_template_id = self.in_app_ids()
+        entity: dict[str, Any] = {
+            "_id": self.id,
+            "_templateId": self.workflow.id,
+            "_environmentId": self.environment_id,
+            "_messageTemplateId": step_template_id,
+            "_organizationId": self.organization_id,
+            "_notificationId": self.notification_id,
+            "_jobId": job_id,
+            "_subscriberId": self.subscriber.id,
+            "_feedId": None,
+            "templateIdentifier": self.workflow.identifier,
+            "transactionId": self.transaction_id,
+            "channel": "in_app",
+            "providerId": "novu",
+            "subject": self.subject,
+            "content": self.body,
+            "cta": self._cta(),
+            "seen": self.seen,
+            "read": self.read,
+            "archived": self.archived,
+            "deleted": False,
+            "status": "sent",
+            "payload": clone(self.payload),
+            "data": clone(self.data),
+            "tags": list(self.workflow.tags),
+            "severity": self.workflow.severity,
+            "critical": self.workflow.critical,
+            "deliveredAt": [iso(self.created_at)],
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+        }
+        for key, moment in (("firstSeenDate", self.seen_at), ("lastSeenDate", self.seen_at),
+                            ("lastReadDate", self.read_at), ("archivedAt", self.archived_at),
+                            ("snoozedUntil", self.snoozed_until)):  # fmt: skip
+            if moment is not None:
+                entity[key] = iso(moment)
+        if self.avatar:
+            entity["avatar"] = self.avatar
+        return entity

@@ -8,6 +8,7 @@ from sortedcontainers import SortedList
 
 from mock_server.errors import Conflict, NotFound
 from mock_server.store.ids import iso, parse_time
+from mock_server.store.inbox.events import EVERYTHING
 from mock_server.store.inbox.filters import _time
 from mock_server.store.inbox.indexes import InboxIndexes
 from mock_server.store.inbox.records import ACTION_TYPES, Message, Notification
@@ -150,3 +151,4 @@ class InboxState(InboxIndexes):
                 self._by_subscriber.setdefault(message.subscriber.id, SortedList()).add(message.key)
                 self._by_transaction[message.transaction_id].add(message.id)
                 self._messages_order.add(message.key)
+            self._announce(None, EVERYTHING)
