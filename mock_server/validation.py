@@ -22,10 +22,12 @@ from connexion.validators import (
     VALIDATOR_MAP,
     JSONRequestBodyValidator,
     JSONResponseBodyValidator,
+    MultiPartFormDataValidator,
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartParser
 from starlette.types import Receive, Scope
 
 from mock_server import jsoncodec
@@ -280,6 +282,59 @@ def _with_body(receive: Receive, scope: Scope, body: bytes) -> tuple[Receive, Sc
     return replayed, scope
 
 
+def _is_file(schema: t.Any) -> bool:
+    schema = schema if isinstance(schema, dict) else {}
+    if schema.get("type") == "array":
+        schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+    return schema.get("type") == "string" and schema.get("format") == "binary"
+
+
+# scope["extensions"][UPLOADS_KEY]: the files of a multipart body, (field, file name, bytes) in order
+UPLOADS_KEY = "novu_mock_uploads"
+
+
+class NovuMultipartValidator(MultiPartFormDataValidator):
+    """multipart/form-data as Novu's upload routes take it (multer, then the ValidationPipe).
+
+    The text fields are checked against the schema field by field (422, as the pipe does); the
+    files are left to the handler, which answers Novu's 400s (none, too many, badly named). A
+    body the multipart parser cannot read (no boundary, cut short, too many parts) is a 400:
+    nothing that reaches the handler can fail to parse when Connexion reads it again.
+    """
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        raw = await _read_all(receive)
+        fields: dict[str, t.Any] = {}
+        uploads: list[tuple[str, str, bytes]] = []
+        # the handler reads the files from here (Connexion's request proxy would read the body again)
+        scope.setdefault("extensions", {})[UPLOADS_KEY] = uploads
+        if raw:
+            try:
+                form = await MultiPartParser(Headers(scope=scope), _once(raw)).parse()
+            except Exception as error:  # noqa: BLE001 - any unreadable body is the client's 400
+                raise BadRequest(f"Multipart body could not be read: {getattr(error, 'message', error)}") from None
+            try:
+                for name, value in form.multi_items():
+                    if isinstance(value, UploadFile):
+                        uploads.append((name, value.filename or "", await value.read()))
+                    else:
+                        fields[name] = value  # the last value of a repeated field, as multer keeps it
+            finally:
+                await form.close()
+        properties = self._schema.get("properties", {}) if isinstance(self._schema, dict) else {}
+        text_schema: dict[str, t.Any] = {
+            "type": "object",
+            "properties": {name: schema for name, schema in properties.items() if not _is_file(schema)},
+        }
+        required = [name for name in self._schema.get("required", []) if not _is_file(properties.get(name))]
+        if required:  # draft 4: "required" lists at least one name
+            text_schema["required"] = required
+        compiled = _Compiled.of(text_schema, Draft4RequestValidator)
+        if not compiled.fast.is_valid(fields):
+            raise ValidationFailed(field_errors(compiled.explaining.iter_errors(fields)))
+        return _with_body(receive, scope, raw)
+
+
 class NovuResponseValidator(JSONResponseBodyValidator):
     """The mock checks its own answers; a non-conforming one is a bug, answered as a 500."""
 
@@ -325,6 +380,8 @@ def _refuse_if_other_path(request) -> None:
 
 
 def validator_map() -> dict:
-    body = MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": NovuBodyValidator})
+    body = MediaTypeDict(
+        {**VALIDATOR_MAP["body"], "*/*json": NovuBodyValidator, "multipart/form-data": NovuMultipartValidator}
+    )
     response = MediaTypeDict({**VALIDATOR_MAP["response"], "*/*json": NovuResponseValidator})
     return {**VALIDATOR_MAP, "parameter": NovuParameterValidator, "body": body, "response": response}

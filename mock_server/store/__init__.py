@@ -13,9 +13,11 @@ from mock_server.store.channel_connections import ChannelConnectionsBackend
 from mock_server.store.channel_endpoints import ChannelEndpointsBackend
 from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
+from mock_server.store.layouts import LayoutsBackend
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import SubscribersBackend
 from mock_server.store.topics import TopicsBackend
+from mock_server.store.translations import TranslationsBackend
 from mock_server.store.workflows import WorkflowsBackend
 
 __all__ = ["Backend", "Backends", "Environment"]
@@ -73,6 +75,8 @@ class Backend:
             workflows=self.workflows,
             preferences=self.preferences,
         )
+        self.layouts = LayoutsBackend(environment.id, self.lock, workflows=self.workflows)
+        self.translations = TranslationsBackend(self.lock, layouts=self.layouts, workflows=self.workflows)
 
     def _integration_removed(self, integration) -> None:
         """Novu deletes an integration's channel connections and endpoints with it."""
@@ -87,9 +91,10 @@ class Backend:
 
     # Import restores services in this order, so each finds what its records refer to
     # (subscribers' credentials name integrations, preferences name subscribers and workflows,
-    # endpoints name connections, topics name subscribers, the inbox names subscribers and workflows). Others come last.
+    # endpoints name connections, topics name subscribers, the inbox names subscribers and workflows,
+    # translations name layouts and workflows). Others come last.
     RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences",
-                     "channel_connections", "channel_endpoints", "topics", "inbox")  # fmt: skip
+                     "channel_connections", "channel_endpoints", "topics", "inbox", "layouts", "translations")  # fmt: skip
 
     def services(self) -> dict[str, Any]:
         found = [
