@@ -289,6 +289,14 @@ def _is_file(schema: t.Any) -> bool:
     return schema.get("type") == "string" and schema.get("format") == "binary"
 
 
+def _boundary(content_type: str) -> bytes | None:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "boundary" and value.strip().strip('"'):
+            return value.strip().strip('"').encode("latin-1", "replace")
+    return None
+
+
 # scope["extensions"][UPLOADS_KEY]: the files of a multipart body, (field, file name, bytes) in order
 UPLOADS_KEY = "novu_mock_uploads"
 
@@ -296,8 +304,9 @@ UPLOADS_KEY = "novu_mock_uploads"
 class NovuMultipartValidator(MultiPartFormDataValidator):
     """multipart/form-data as Novu's upload routes take it (multer, then the ValidationPipe).
 
-    The text fields are checked against the schema field by field (422, as the pipe does); the
-    files are left to the handler, which answers Novu's 400s (none, too many, badly named). A
+    The text fields are checked against the schema field by field (422, as the pipe does) and
+    become the handler's ``body``; the files go to ``scope["extensions"][UPLOADS_KEY]`` for the
+    handler, which answers Novu's 400s (none, too many, badly named). A
     body the multipart parser cannot read (no boundary, cut short, too many parts) is a 400:
     nothing that reaches the handler can fail to parse when Connexion reads it again.
     """
@@ -309,11 +318,16 @@ class NovuMultipartValidator(MultiPartFormDataValidator):
         # the handler reads the files from here (Connexion's request proxy would read the body again)
         scope.setdefault("extensions", {})[UPLOADS_KEY] = uploads
         if raw:
+            headers = Headers(scope=scope)
+            parser = MultiPartParser(headers, _once(raw))
             try:
-                form = await MultiPartParser(Headers(scope=scope), _once(raw)).parse()
+                form = await parser.parse()
             except Exception as error:  # noqa: BLE001 - any unreadable body is the client's 400
                 raise BadRequest(f"Multipart body could not be read: {getattr(error, 'message', error)}") from None
             try:
+                boundary = _boundary(headers.get("content-type", ""))
+                if boundary is None or b"--" + boundary + b"--" not in raw:
+                    raise BadRequest("Multipart body could not be read: Unexpected end of form")
                 for name, value in form.multi_items():
                     if isinstance(value, UploadFile):
                         uploads.append((name, value.filename or "", await value.read()))
@@ -321,6 +335,8 @@ class NovuMultipartValidator(MultiPartFormDataValidator):
                         fields[name] = value  # the last value of a repeated field, as multer keeps it
             finally:
                 await form.close()
+                for leftover in getattr(parser, "_files_to_close_on_error", ()):  # parts cut short
+                    leftover.close()
         properties = self._schema.get("properties", {}) if isinstance(self._schema, dict) else {}
         text_schema: dict[str, t.Any] = {
             "type": "object",
@@ -332,7 +348,11 @@ class NovuMultipartValidator(MultiPartFormDataValidator):
         compiled = _Compiled.of(text_schema, Draft4RequestValidator)
         if not compiled.fast.is_valid(fields):
             raise ValidationFailed(field_errors(compiled.explaining.iter_errors(fields)))
-        return _with_body(receive, scope, raw)
+        # Handed on as the JSON of its text fields: Connexion would parse the form again for the
+        # handler's arguments, into temporary files it never closes.
+        headers = [(name, value) for name, value in scope["headers"] if name != b"content-type"]
+        scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        return _with_body(receive, scope, jsoncodec.canonical(fields))
 
 
 class NovuResponseValidator(JSONResponseBodyValidator):
