@@ -196,8 +196,9 @@ def test_crud_over_http_answers_novus_statuses_and_envelopes(client) -> None:
 
 
 def test_list_parameters_are_checked_as_novus_pagination_dto(client) -> None:
-    for params in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"orderBy": "slug"}, {"orderDirection": "up"}):
+    for params in ({"limit": 0}, {"limit": 101}, {"limit": 2.5}, {"offset": -1}, {"orderBy": "slug"}, {"orderDirection": "up"}):
         assert client.get("/v2/layouts", params=params).status_code == 422, params
+    assert len(client.get("/v2/layouts", params={"limit": "1.0"}).json()["data"]["layouts"]) == 1, "Number('1.0') is 1"
 
 
 def test_a_layout_of_one_environment_is_invisible_to_another(client, other_client) -> None:

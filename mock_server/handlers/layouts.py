@@ -19,13 +19,13 @@ async def create(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
 
 async def list(  # noqa: A001 - Novu's operation is LayoutsController_list
     backend: Backend,
-    limit: int = 50,
-    offset: int = 0,
+    limit: float = 50,
+    offset: float = 0,
     order_direction: str = "DESC",
     order_by: str = "createdAt",
     query: str | None = None,
 ) -> dict[str, Any]:
-    layouts, total = backend.layouts.list(offset=offset, limit=limit, order_by=order_by, direction=order_direction, query=query)
+    layouts, total = backend.layouts.list(offset=int(offset), limit=int(limit), order_by=order_by, direction=order_direction, query=query)
     return {"layouts": [layout.dto(full=False) for layout in layouts], "totalCount": total}
 
 
