@@ -164,7 +164,7 @@ def test_snapshot_and_restore_keep_layouts_and_check_them(backend) -> None:
     two_defaults = [dict(record, isDefault=True) for record in saved]
     with pytest.raises(Conflict, match="more than one layout is the default"):
         other.layouts.restore(two_defaults)
-    with pytest.raises(BadRequest):
+    with pytest.raises(Conflict, match="Content must be a valid HTML content"):
         other.layouts.restore([dict(saved[0], controlValues={"email": {"body": "x", "editorType": "html"}})])
     assert len(other.layouts.all()) == 2, "a refused restore changes nothing"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mock_server.errors import BadRequest, NotFound
+from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store import Backend, Environment
 from mock_server.store.translations import locale_of_file, valid_locale
 
@@ -151,7 +151,7 @@ def test_snapshot_and_restore_keep_groups_and_check_layout_references(backend) -
     assert other.translations.master_json("fr_FR") == {"workflows": {}, "layouts": {"frame": {"l": "w"}}}
     assert other.translations.group("workflow", "welcome")["locales"] == ["en_US"]
     broken = dict(saved, layouts=[])
-    with pytest.raises(BadRequest, match="layout frame does not exist"):
+    with pytest.raises(Conflict, match="layout frame does not exist"):
         other.import_state(broken)
     assert other.translations.get("layout", "frame", "fr_FR").content == {"l": "w"}, "all or nothing"
 

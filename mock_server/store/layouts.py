@@ -342,13 +342,16 @@ class LayoutsBackend:
         by_identifier: dict[str, Layout] = {}
         for index, record in enumerate(records or []):
             if not is_internal_id(record["_id"]):
-                raise BadRequest(f"layouts.{index}._id: {record['_id']} is not a 24-character hexadecimal id")
+                raise Conflict(f"layouts.{index}._id: {record['_id']} is not a 24-character hexadecimal id")
             if record["_id"].lower() in by_id:
                 raise Conflict(f"_id {record['_id']} is used by two layouts; ids must be unique")
             if record["layoutId"] in by_identifier:
                 raise Conflict(f"layoutId {record['layoutId']} is used twice; it must be unique in the environment")
             controls = record.get("controlValues")
-            check_controls(controls)
+            try:
+                check_controls(controls)
+            except BadRequest as refused:
+                raise Conflict(f"layouts.{index}.controlValues: {refused.message} (layout {record['layoutId']})") from None
             created_at = parse_time(record["createdAt"], f"layouts.{index}.createdAt")
             layout = Layout(
                 id=record["_id"].lower(),

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_server import jsoncodec
-from mock_server.errors import BadRequest, NovuError, NotFound
+from mock_server.errors import BadRequest, Conflict, NovuError, NotFound
 from mock_server.store.ids import iso, now, parse_time
 from mock_server.store.layouts import Layout, LayoutsBackend
 from mock_server.store.resources import find_workflow
@@ -303,16 +303,16 @@ class TranslationsBackend:
             where = f"translations.{index}"
             key = (record["resourceType"], record["resourceId"])
             if key in groups:
-                raise BadRequest(f"{where}: {key[0]} {key[1]} has two translation groups")
+                raise Conflict(f"{where}: {key[0]} {key[1]} has two translation groups")
             if key[0] == "layout" and self._layouts.find(key[1]) is None:
-                raise BadRequest(f"{where}: layout {key[1]} does not exist")
+                raise Conflict(f"{where}: layout {key[1]} does not exist")
             created_at = parse_time(record["createdAt"], f"{where}.createdAt")
             groups[key] = Group(key[0], key[1], created_at, parse_time(record.get("updatedAt"), f"{where}.updatedAt") or created_at)
             locales = by_resource[key] = {}
             for position, item in enumerate(record.get("translations") or []):
                 locale = item["locale"]
                 if not valid_locale(locale) or normalize_locale(locale) in locales:
-                    raise BadRequest(f"{where}.translations.{position}.locale: {locale} is invalid or used twice")
+                    raise Conflict(f"{where}.translations.{position}.locale: {locale} is invalid or used twice")
                 moment = parse_time(item["createdAt"], f"{where}.translations.{position}.createdAt")
                 updated = parse_time(item.get("updatedAt"), f"{where}.translations.{position}.updatedAt") or moment
                 locale = normalize_locale(locale)
