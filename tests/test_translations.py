@@ -214,3 +214,16 @@ def test_a_malformed_multipart_body_is_a_4xx_never_a_500(client, content_type, b
         answer = client.post(path, content=body, headers={"content-type": content_type})
         assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
         assert answer.json()["statusCode"] == answer.status_code
+
+
+def test_an_idempotency_key_replays_multipart_uploads_whatever_the_parts(client) -> None:
+    """Novu's idempotency interceptor runs before multer parses the body: it sees ``{}`` for every
+    multipart request, so a reused key replays the first answer (novu-py sends a new key per call)."""
+    first_file = [("file", ("it_IT.json", json.dumps({"layouts": {"default-layout": {"a": "1"}}}).encode()))]
+    other_file = [("file", ("it_IT.json", json.dumps({"layouts": {"default-layout": {"a": "2"}}}).encode()))]
+    headers = {"idempotency-key": "multipart-upload-key"}
+    first = client.post("/v2/translations/master-json/upload", files=first_file, headers=headers)
+    again = client.post("/v2/translations/master-json/upload", files=other_file, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.headers["idempotency-replay"] == "true"
+    assert again.json() == first.json()
+    assert client.get("/v2/translations/layout/default-layout/it_IT").json()["data"]["content"] == {"a": "1"}
