@@ -22,10 +22,12 @@ from connexion.validators import (
     VALIDATOR_MAP,
     JSONRequestBodyValidator,
     JSONResponseBodyValidator,
+    MultiPartFormDataValidator,
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartParser
 from starlette.types import Receive, Scope
 
 from mock_server import jsoncodec
@@ -282,6 +284,79 @@ def _with_body(receive: Receive, scope: Scope, body: bytes) -> tuple[Receive, Sc
     return replayed, scope
 
 
+def _is_file(schema: t.Any) -> bool:
+    schema = schema if isinstance(schema, dict) else {}
+    if schema.get("type") == "array":
+        schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+    return schema.get("type") == "string" and schema.get("format") == "binary"
+
+
+def _boundary(content_type: str) -> bytes | None:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "boundary" and value.strip().strip('"'):
+            return value.strip().strip('"').encode("latin-1", "replace")
+    return None
+
+
+# scope["extensions"][UPLOADS_KEY]: the files of a multipart body, (field, file name, bytes) in order
+UPLOADS_KEY = "novu_mock_uploads"
+
+
+class NovuMultipartValidator(MultiPartFormDataValidator):
+    """multipart/form-data as Novu's upload routes take it (multer, then the ValidationPipe).
+
+    The text fields are checked against the schema field by field (422, as the pipe does) and
+    become the handler's ``body``; the files go to ``scope["extensions"][UPLOADS_KEY]`` for the
+    handler, which answers Novu's 400s (none, too many, badly named). A
+    body the multipart parser cannot read (no boundary, cut short, too many parts) is a 400:
+    nothing that reaches the handler can fail to parse when Connexion reads it again.
+    """
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        raw = await _read_all(receive)
+        fields: dict[str, t.Any] = {}
+        uploads: list[tuple[str, str, bytes]] = []
+        # the handler reads the files from here (Connexion's request proxy would read the body again)
+        scope.setdefault("extensions", {})[UPLOADS_KEY] = uploads
+        if raw:
+            headers = Headers(scope=scope)
+            parser = MultiPartParser(headers, _once(raw))
+            try:
+                form = await parser.parse()
+            except Exception as error:  # noqa: BLE001 - any unreadable body is the client's 400
+                raise BadRequest(f"Multipart body could not be read: {getattr(error, 'message', error)}") from None
+            try:
+                boundary = _boundary(headers.get("content-type", ""))
+                if boundary is None or b"--" + boundary + b"--" not in raw:
+                    raise BadRequest("Multipart body could not be read: Unexpected end of form")
+                for name, value in form.multi_items():
+                    if isinstance(value, UploadFile):
+                        uploads.append((name, value.filename or "", await value.read()))
+                    else:
+                        fields[name] = value  # the last value of a repeated field, as multer keeps it
+            finally:
+                await form.close()
+                for leftover in getattr(parser, "_files_to_close_on_error", ()):  # parts cut short
+                    leftover.close()
+        properties = self._schema.get("properties", {}) if isinstance(self._schema, dict) else {}
+        text_schema: dict[str, t.Any] = {
+            "type": "object",
+            "properties": {name: schema for name, schema in properties.items() if not _is_file(schema)},
+        }
+        required = [name for name in self._schema.get("required", []) if not _is_file(properties.get(name))]
+        if required:  # draft 4: "required" lists at least one name
+            text_schema["required"] = required
+        compiled = _Compiled.of(text_schema, Draft4RequestValidator)
+        if not compiled.fast.is_valid(fields):
+            raise ValidationFailed(field_errors(compiled.explaining.iter_errors(fields)))
+        # Handed on as the JSON of its text fields: Connexion would parse the form again for the
+        # handler's arguments, into temporary files it never closes.
+        headers = [(name, value) for name, value in scope["headers"] if name != b"content-type"]
+        scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        return _with_body(receive, scope, jsoncodec.canonical(fields))
+
+
 class NovuResponseValidator(JSONResponseBodyValidator):
     """The mock checks its own answers; a non-conforming one is a bug, answered as a 500."""
 
@@ -327,6 +402,8 @@ def _refuse_if_other_path(request) -> None:
 
 
 def validator_map() -> dict:
-    body = MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": NovuBodyValidator})
+    body = MediaTypeDict(
+        {**VALIDATOR_MAP["body"], "*/*json": NovuBodyValidator, "multipart/form-data": NovuMultipartValidator}
+    )
     response = MediaTypeDict({**VALIDATOR_MAP["response"], "*/*json": NovuResponseValidator})
     return {**VALIDATOR_MAP, "parameter": NovuParameterValidator, "body": body, "response": response}

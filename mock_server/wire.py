@@ -238,7 +238,10 @@ class WireMiddleware:
             receive = replay(body, receive)
 
         if environment is not None and key and scope["method"] in IDEMPOTENT_METHODS:
-            await self._idempotent(scope, receive, send_with_headers, environment.id, key, body, extra)
+            # Novu's idempotency interceptor runs before multer reads a multipart body: it hashes
+            # the empty body ({}) whatever the parts, so such a body counts as the same one
+            multipart = headers.get("content-type", "").lower().startswith("multipart/")
+            await self._idempotent(scope, receive, send_with_headers, environment.id, key, b"" if multipart else body, extra)
             return
         await self.app(scope, receive, send_with_headers)
 

@@ -48,7 +48,7 @@ def test_reset_goes_back_to_the_same_seeded_fixtures(client) -> None:
     assert counts["integrations"] == len(seeded)
     assert set(counts) == {"integrations", "workflows", "subscribers", "preferences", "contexts", "channel_connections",
                            "channel_endpoints", "topics", "inbox", "domains", "delivery_events",
-                           "environment_variables"}  # fmt: skip
+                           "environment_variables", "layouts", "translations"}  # fmt: skip
     assert all(counts.values()), f"the fixtures seed every service: {counts}"
     assert client.get("/v1/integrations").json()["data"] == seeded, "same ids, timestamps and fields as at start"
 

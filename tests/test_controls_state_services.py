@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 SERVICES = {"integrations", "workflows", "subscribers", "preferences", "contexts", "channel_connections",
-            "channel_endpoints", "topics", "inbox", "domains", "delivery_events", "environment_variables"}  # fmt: skip
+            "channel_endpoints", "topics", "inbox", "domains", "delivery_events", "environment_variables",
+            "layouts", "translations"}  # fmt: skip
 
 
 def _busiest_subscriber(state: dict[str, Any]) -> str:
@@ -158,6 +159,10 @@ BREAKS = {
         lambda s: next(r for r in s["inbox"][1:] if r["messages"])["messages"][0].update(
             _id=next(r for r in s["inbox"] if r["messages"])["messages"][0]["_id"]),
         lambda s: "used twice"),
+    "layout identifier used twice": (
+        lambda s: _twin(s["layouts"], _id="f" * 24, isDefault=False), lambda s: s["layouts"][0]["layoutId"]),
+    "translations of a layout left out": (
+        lambda s: s.update(layouts=[]), lambda s: "default-layout does not exist"),
     "inbox naming a workflow left out": (
         lambda s: s.update(workflows=[]), lambda s: "not among the workflows"),
     "domain name used twice": (

@@ -19,9 +19,11 @@ from mock_server.store.ids import iso, now
 from mock_server.store.contexts import ContextsBackend
 from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
+from mock_server.store.layouts import LayoutsBackend
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import SubscribersBackend
 from mock_server.store.topics import TopicsBackend
+from mock_server.store.translations import TranslationsBackend
 from mock_server.store.workflows import WorkflowsBackend
 
 __all__ = ["Backend", "Backends", "Environment"]
@@ -114,6 +116,8 @@ class Backend:
         )
         self.domains = DomainsBackend(environment.id, environment.organization_id, self.lock)
         self.delivery_events = DeliveryEventsBackend(self.lock, integrations=self.integrations, inbox=self.inbox)
+        self.layouts = LayoutsBackend(environment.id, self.lock, workflows=self.workflows)
+        self.translations = TranslationsBackend(self.lock, layouts=self.layouts, workflows=self.workflows)
 
     def sync_workflow(self, key: str, target_environment_id: str):
         """Novu's sync of a workflow to another environment of the organization: created there
@@ -142,9 +146,11 @@ class Backend:
 
     # Import restores services in this order, so each finds what its records refer to
     # (subscribers' credentials name integrations, preferences name subscribers and workflows,
-    # endpoints name connections, topics name subscribers, the inbox names subscribers and workflows). Others come last.
+    # endpoints name connections, topics name subscribers, the inbox names subscribers and workflows,
+    # translations name layouts and workflows). Others come last.
     RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences", "contexts",
-                     "channel_connections", "channel_endpoints", "topics", "inbox", "environment_variables")  # fmt: skip
+                     "channel_connections", "channel_endpoints", "topics", "inbox", "layouts", "translations",
+                     "environment_variables")  # fmt: skip
 
     def services(self) -> dict[str, Any]:
         found = [
