@@ -20,6 +20,12 @@ Schemathesis re-classify them.
   creates on a real server is recognisable.
 - ``NOVU_CONTRACT_JOURNAL=PATH``: every POST answered 201 Created is journalled (operation, request body,
   response body) so the run can delete what it created at the end, through the spec's links.
+- Always: a positive ``PUT /v2/workflows/{workflowId}/sync`` names as ``targetEnvironmentId``
+  another environment of the key's organization, and a positive ``GET /v2/workflows/{id}``
+  with an ``environmentId`` names the key's own, when the target lists its environments
+  (``GET /v1/environments`` and ``/v1/environments/me``, read once). JSON Schema cannot say
+  "an environment of your organization": a generated id is answered 404, which the stateful
+  phase would read as the workflow just created gone missing.
 - Always: when an answer says the rate-limit window is used up (``RateLimit-Remaining: 0``), wait
   for ``RateLimit-Reset`` seconds before the next request (429 + ``Retry-After`` is honoured by
   Schemathesis itself with ``--rate-limit auto``).
@@ -114,6 +120,59 @@ def prefix_labels(case, prefix: str) -> None:
             case.body["name"] = candidate
 
 
+SYNC_OPERATION = "WorkflowController_sync"
+GET_WORKFLOW_OPERATION = "WorkflowController_getWorkflow"
+_environments: dict[str, tuple[str | None, str | None]] = {}
+
+
+def _environments_of(base_url: str, headers: dict[str, str]) -> tuple[str | None, str | None]:
+    """The ``_id`` of the key's environment and of another environment of its organization
+    (None when the target does not list environments). Asked once per base URL."""
+    if base_url not in _environments:
+        import httpx
+
+        found: tuple[str | None, str | None] = (None, None)
+        try:
+            own = httpx.get(f"{base_url}/v1/environments/me", headers=headers, timeout=10)
+            listed = httpx.get(f"{base_url}/v1/environments", headers=headers, timeout=10)
+            if own.status_code == 200 and listed.status_code == 200:
+                mine = own.json()["data"]["_id"]
+                found = (mine, next((env["_id"] for env in listed.json()["data"] if env.get("_id") != mine), None))
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            pass
+        _environments[base_url] = found
+    return _environments[base_url]
+
+
+def _part_is_positive(case, part: str) -> bool:
+    if case.meta is None:
+        return True
+    for location, info in case.meta.components.items():
+        if str(getattr(location, "value", location)) == part:
+            return not info.mode.is_negative
+    return not _is_negative(case)
+
+
+def name_real_environments(case, discover=_environments_of) -> None:
+    """Environment ids as a client has them (see the module notes): a positive sync targets
+    another environment of the organization; a positive workflow read that names an
+    ``environmentId`` names the key's own."""
+    operation_id = (case.operation.definition.raw or {}).get("operationId")
+    if operation_id == SYNC_OPERATION and _body_is_positive(case) and isinstance(case.body, dict):
+        key = "body"
+    elif operation_id == GET_WORKFLOW_OPERATION and isinstance(case.query, dict) and "environmentId" in case.query \
+            and _part_is_positive(case, "query"):  # fmt: skip
+        key = "query"
+    else:
+        return
+    schema = case.operation.schema
+    own, other = discover(schema.get_base_url().rstrip("/"), dict(getattr(schema.config, "headers", None) or {}))
+    if key == "body" and other:
+        case.body["targetEnvironmentId"] = other
+    elif key == "query" and own:
+        case.query["environmentId"] = own
+
+
 def wait_for_rate_limit(headers: Any, *, sleep=time.sleep) -> float:
     """Sleep until the window resets when the answer says no request is left. Returns the wait."""
 
@@ -164,6 +223,7 @@ def before_call(context, case, kwargs) -> None:
     prefix_labels(case, os.environ.get("NOVU_CONTRACT_PREFIX", ""))
     if _is_negative(case):
         return
+    name_real_environments(case)
     headers = case.headers or {}
     for name in list(headers):
         if name.lower() == HEADER and len(str(headers[name])) <= MAX_KEY_LENGTH:

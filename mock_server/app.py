@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         router=router,
         document=admin_document(spec, record_schemas_of(backends[backends.environments()[0].id])),
     )
+    backends.listeners.append(controls.journal)  # a log per environment, made ones included
     if settings.state_file is not None:
         controls.state_file = StateFile(
             Path(settings.state_file),

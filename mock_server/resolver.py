@@ -2,6 +2,7 @@
 
 ``IntegrationsController_createIntegration`` -> ``mock_server.handlers.integrations.create_integration``
 ``SubscribersV1Controller_listSubscribers``  -> ``mock_server.handlers.subscribers_v1.list_subscribers``
+``EnvironmentsControllerV1_createEnvironment`` -> ``mock_server.handlers.environments_v1.create_environment``
 
 The handler is wrapped once, at start: it gets the environment's backend as its first argument
 when it names one, and its result goes through ``wire.envelope``. An operationId without a
@@ -34,7 +35,9 @@ def snake(name: str) -> str:
 
 def handler_path(operation_id: str) -> tuple[str, str]:
     controller, _, method = operation_id.partition("_")
-    return f"{HANDLERS_PACKAGE}.{snake(controller.removesuffix('Controller'))}", snake(method)
+    # the version may follow the word Controller (EnvironmentsControllerV1) or precede it
+    module = re.sub(r"Controller(V[0-9]+)?$", r"\1", controller)
+    return f"{HANDLERS_PACKAGE}.{snake(module)}", snake(method)
 
 
 class NovuResolver(Resolver):

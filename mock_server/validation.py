@@ -110,6 +110,8 @@ def _message(error: ValidationError, field: str) -> str:
         return f"{field} must be of type {' or '.join(expected)}"
     if error.validator == "format":
         return f"{field} must be a valid {error.validator_value}"
+    if error.validator == "pattern" and isinstance(error.schema, dict) and error.schema.get("x-pattern-message"):
+        return error.schema["x-pattern-message"]  # the DTO's own message (class-validator's Matches)
     if error.validator == "enum":
         return f"{field} must be one of the following values: {', '.join(map(str, error.validator_value))}"
     return f"{field}: {error.message}" if field != "body" else error.message

@@ -46,8 +46,9 @@ def test_reset_goes_back_to_the_same_seeded_fixtures(client) -> None:
     assert reset.status_code == 200
     counts = reset.json()["services"]
     assert counts["integrations"] == len(seeded)
-    assert set(counts) == {"integrations", "workflows", "subscribers", "preferences", "channel_connections",
-                           "channel_endpoints", "topics", "inbox"}  # fmt: skip
+    assert set(counts) == {"integrations", "workflows", "subscribers", "preferences", "contexts", "channel_connections",
+                           "channel_endpoints", "topics", "inbox", "domains", "delivery_events",
+                           "environment_variables"}  # fmt: skip
     assert all(counts.values()), f"the fixtures seed every service: {counts}"
     assert client.get("/v1/integrations").json()["data"] == seeded, "same ids, timestamps and fields as at start"
 

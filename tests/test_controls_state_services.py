@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-SERVICES = {"integrations", "workflows", "subscribers", "preferences", "channel_connections", "channel_endpoints", "topics", "inbox"}
+SERVICES = {"integrations", "workflows", "subscribers", "preferences", "contexts", "channel_connections",
+            "channel_endpoints", "topics", "inbox", "domains", "delivery_events", "environment_variables"}  # fmt: skip
 
 
 def _busiest_subscriber(state: dict[str, Any]) -> str:
@@ -53,6 +54,11 @@ def _views(client, state: dict[str, Any]) -> dict[str, Any]:
     get("activity", "/v1/notifications", page=0, limit=10)
     get("connections", "/v1/channel-connections", limit=100)
     get("endpoints", "/v1/channel-endpoints", limit=100)
+    get("domains", "/v1/domains", limit=100)
+    for domain in state["services"]["domains"]:
+        get(f"routes-{domain['name']}", f"/v1/domains/{domain['name']}/routes", limit=100)
+    notification = state["services"]["delivery_events"][0]["notificationId"]
+    get("activity-with-delivery-event", f"/v1/notifications/{notification}")
     assert views["feed"]["data"] and views["inbox"]["data"] and views["preferences"]["data"]["workflows"]
     return views
 
@@ -154,6 +160,13 @@ BREAKS = {
         lambda s: "used twice"),
     "inbox naming a workflow left out": (
         lambda s: s.update(workflows=[]), lambda s: "not among the workflows"),
+    "domain name used twice": (
+        lambda s: _twin(s["domains"], _id="f" * 24), lambda s: s["domains"][0]["name"]),
+    "two routes for one address": (
+        lambda s: s["domains"][0]["routes"].append(dict(s["domains"][0]["routes"][0], _id="f" * 24)),
+        lambda s: s["domains"][0]["routes"][0]["address"]),
+    "delivery event id used twice": (
+        lambda s: _twin(s["delivery_events"]), lambda s: s["delivery_events"][0]["_id"]),
 }  # fmt: skip
 
 

@@ -207,16 +207,21 @@ OPEN_GAPS = [
     # thin answers: fields Novu's messages, activity notifications and v1 feed items carry
     ("GET /v1/messages", "response 200", "*"),
     ("POST /v1/subscribers/{subscriberId}/messages/*", "response 201", "*"),
-    ("GET /v1/notifications*", "response 200", "*"),
+    ("GET /v1/notifications*", "*", "*"),
     ("GET /v1/subscribers/{subscriberId}/notifications/feed", "response 200", "data[[]].*"),
     ("PATCH /v2/subscribers/{subscriberId}/preferences/bulk", "response 200", "data[[]].*"),
-    # trigger: subscriber credentials given with a recipient or actor, topic recipients and `exclude`
-    ("POST /v1/events/trigger", "request body", "*"),
-    # no Novu source found yet for integration `rules`, the orderBy and severity enums, a null subscriber
+    # triggers: subscriber credentials given with a recipient or the actor; broadcast's status and payload
+    ("POST /v1/events/trigger*", "request body", "*channels"),
+    ("POST /v1/events/trigger/broadcast", "request body", "payload"),
+    ("POST /v1/events/trigger/broadcast", "responses", "200"),
+    # no Novu source found yet: integration `rules`, the orderBy enums, a null subscriber summary
     ("* /v1/integrations*", "*", "*rules"),
     ("GET /v2/*", "query parameters", "orderBy"),
-    ("GET /v1/notifications", "query parameters", "severity[[]]"),
     ("GET /v2/*/subscriptions", "response 200", "data[[]].subscriber"),
+    # areas merged from other branches, not yet reviewed against the document
+    ("* /v1/environments*", "response 422", "errors"),
+    ("GET /v2/contexts", "*", "t[oy]*"),
+    ("* /v2/workflows*", "*", "*"),
 ]
 
 

@@ -95,14 +95,29 @@ class Controls:
             raise ValueError(details)
 
     def reset(self, backend: Backend, *, empty: bool) -> dict[str, Any]:
-        """A fresh Backend for the environment: every service is reset, not only those that export."""
-        from fixtures import seed_environment
+        """A fresh Backend for the environment: every service is reset, not only those that export.
 
-        index = self._indexes[backend.environment.id]
-        fill = None if empty else (
-            lambda fresh: seed_environment(fresh, seed=self.seed, index=index, size=self.fixtures_size)
-        )
-        renewed = self.backends.renew(backend.environment.id, fill)
+        A configured environment gets back its seeded fixtures and the name, identifier and
+        colour it started with; one made by ``POST /v1/environments`` what Novu puts in a new
+        environment (the Novu Inbox integration)."""
+        from fixtures import seed_environment
+        from mock_server.store.environments import start_environment
+
+        environment = backend.environment
+        index = self._indexes.get(environment.id)
+
+        def seeded(fresh: Backend) -> None:
+            seed_environment(fresh, seed=self.seed, index=index, size=self.fixtures_size)
+
+        fill = None if empty else start_environment if index is None else seeded
+        started = self.backends.configured.get(environment.id)
+        if started is not None and started != environment:
+            self.backends.update(environment.id, **{
+                name: getattr(started, name)
+                for name in ("name", "identifier", "color", "parent_id", "bridge_url", "inbound_parse_domain",
+                             "created_at", "updated_at")
+            })  # fmt: skip
+        renewed = self.backends.renew(environment.id, fill)
         del backend
         heap.reclaim()  # the old records may be frozen, and hold reference cycles
         return summary(renewed)
@@ -173,6 +188,22 @@ async def clear_requests():
     controls, backend = _current()
     controls.journal.clear(backend.environment.id)
     return None, 204
+
+
+async def list_environments():
+    controls, backend = _current()
+    return {
+        "environments": [
+            {
+                "id": environment.id,
+                "name": environment.name,
+                "identifier": environment.identifier,
+                "apiKey": environment.api_key,
+                "configured": environment.configured,
+            }
+            for environment in controls.backends.of_organization(backend.environment.organization_id)
+        ]
+    }, 200
 
 
 async def get_config():

@@ -60,6 +60,8 @@ class Journal:
         self._logs = {environment_id: _Log(deque(maxlen=size)) for environment_id in environment_ids}
         self._lock = threading.Lock()
         self._next_id = 1
+        # deleted environments: their last requests (the DELETE itself) go nowhere
+        self._removed: set[str] = set()
 
     @property
     def recorded(self) -> int:
@@ -71,6 +73,8 @@ class Journal:
         with self._lock:
             entry["id"] = self._next_id
             self._next_id += 1
+            if environment_id in self._removed:
+                return
             logs = [self._logs[environment_id]] if environment_id in self._logs else list(self._logs.values())
             kept = entry.get(_KEPT)
             for log in logs:
@@ -142,6 +146,17 @@ class Journal:
     def clear(self, environment_id: str) -> None:
         with self._lock:
             self._logs[environment_id] = _Log(deque(maxlen=self.size))
+
+    # told by Backends when environments come (POST /v1/environments, a state file) and go
+    def environment_added(self, environment: Any) -> None:
+        with self._lock:
+            self._removed.discard(environment.id)
+            self._logs.setdefault(environment.id, _Log(deque(maxlen=self.size)))
+
+    def environment_removed(self, environment: Any) -> None:
+        with self._lock:
+            self._logs.pop(environment.id, None)
+            self._removed.add(environment.id)
 
 
 def _shown(entry: dict[str, Any]) -> dict[str, Any]:

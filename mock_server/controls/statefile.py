@@ -56,7 +56,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.auth import environment_of
 from mock_server.errors import utc_now_iso
-from mock_server.store import Backends
+from mock_server.store import Backends, Environment
 
 logger = logging.getLogger("novu_mock")
 
@@ -74,6 +74,30 @@ FULL_EXPORT_SECONDS = 5.0
 
 class StateFileError(Exception):
     pass
+
+
+# An environment's own fields as the files keep them: made environments are added back from
+# them at start (with their secret key), configured ones get back what PUT changed.
+_DEFINITION_FIELDS = (
+    ("id", "id"), ("name", "name"), ("organizationId", "organization_id"), ("apiKey", "api_key"),
+    ("identifier", "identifier"), ("color", "color"), ("parentId", "parent_id"), ("createdAt", "created_at"),
+    ("updatedAt", "updated_at"), ("bridgeUrl", "bridge_url"), ("inboundParseDomain", "inbound_parse_domain"),
+    ("configured", "configured"),
+)  # fmt: skip
+_CHANGEABLE = ("name", "identifier", "color", "parent_id", "created_at", "updated_at", "bridge_url",
+               "inbound_parse_domain")  # fmt: skip
+
+
+def definition_of(environment: Environment) -> dict[str, Any]:
+    return {name: getattr(environment, attribute) for name, attribute in _DEFINITION_FIELDS}
+
+
+def environment_from(definition: dict[str, Any]) -> Environment:
+    values = {attribute: definition.get(name) for name, attribute in _DEFINITION_FIELDS}
+    for attribute in ("id", "name", "organization_id", "api_key"):
+        if not isinstance(values[attribute], str) or not values[attribute]:
+            raise StateFileError(f"an environment's definition has no {attribute}")
+    return Environment(**{key: value for key, value in values.items() if value is not None})
 
 
 def _sync_directory(directory: Path) -> None:
@@ -163,6 +187,8 @@ class StateFile:
         self.failures = 0
         # environment id -> service -> the JSON of its records as the files hold them
         self._written: dict[str, dict[str, bytes]] = {}
+        # environment id -> the JSON of its definition as the files hold it
+        self._definitions: dict[str, bytes] = {}
         self._sequence = 0
         self._snapshot_bytes = 0
         self._log: int | None = None
@@ -221,9 +247,14 @@ class StateFile:
                     raise StateFileError(f"state file {self.log_path}, line {number + 1}: {error}") from None
                 if entry.get("sequence", 0) <= document.get("sequence", 0):
                     continue  # already in the snapshot (a crash between the fold and the truncation)
+                sequence = entry["sequence"]
+                if entry.get("removed"):
+                    environments.pop(entry["environment"], None)
+                    continue
                 saved = environments.setdefault(entry["environment"], {"name": entry.get("name"), "services": {}})
                 saved["services"].update(services)
-                sequence = entry["sequence"]
+                if isinstance(entry.get("definition"), dict):
+                    saved["definition"] = entry["definition"]
         document["sequence"] = sequence
         return document
 
@@ -234,20 +265,39 @@ class StateFile:
             return False
         environments = document["environments"]
         known = {environment.id for environment in self.backends.environments()}
+
+        def definition(saved: Any) -> dict[str, Any] | None:
+            found = saved.get("definition") if isinstance(saved, dict) else None
+            return found if isinstance(found, dict) else None
+
+        # environments made by POST /v1/environments come back from their definition
+        made = {
+            environment_id
+            for environment_id, saved in environments.items()
+            if environment_id not in known and (definition(saved) or {}).get("configured") is False
+        }
         # check everything first: a bad file loads nothing
         for environment_id, saved in environments.items():
-            if environment_id in known:
+            if environment_id in known or environment_id in made:
                 try:
                     self.check_services(
                         saved.get("services") if isinstance(saved, dict) else None, f"environments.{environment_id}"
                     )
-                except ValueError as error:
+                    if environment_id in made:
+                        environment_from(definition(saved) or {})
+                except (ValueError, StateFileError) as error:
                     raise StateFileError(f"state file {self.path}: {error}") from None
         for environment_id, saved in environments.items():
-            if environment_id not in known:
+            if environment_id not in known and environment_id not in made:
                 logger.warning("state file %s: environment %s has no API key here; skipped", self.path, environment_id)
                 continue
             try:
+                defined = definition(saved)
+                if environment_id in made:
+                    self.backends.add(environment_from(defined or {}))
+                elif defined is not None:
+                    given = environment_from({**definition_of(self.backends.environment_for_id(environment_id)), **defined})
+                    self.backends.update(environment_id, **{name: getattr(given, name) for name in _CHANGEABLE})
                 self.backends[environment_id].import_state(saved["services"])
             except Exception as error:  # noqa: BLE001 (any refusal of the store stops the start, named)
                 raise StateFileError(f"state file {self.path}, environment {environment_id}: {error}") from None
@@ -326,6 +376,26 @@ class StateFile:
         self._watched[environment_id] = backend
         return True
 
+    def _shared_touches(
+        self, touched: set[tuple[str, str]], environments: dict[str, Environment]
+    ) -> set[tuple[str, str]]:
+        """A change to a service shared by an organization (``SHARED_BY_ORGANIZATION``: the
+        environment variables) changes what every environment of the organization exports."""
+        extra: set[tuple[str, str]] = set()
+        for environment_id, name in touched:
+            environment = environments.get(environment_id)
+            if environment is None:
+                continue
+            service = self.backends[environment_id].services().get(name)
+            if not getattr(service, "SHARED_BY_ORGANIZATION", False):
+                continue
+            extra |= {
+                (other.id, name)
+                for other in environments.values()
+                if other.organization_id == environment.organization_id and other.id != environment_id
+            }
+        return extra
+
     def _changed_services(self, environment_id: str, touched: set[tuple[str, str]]) -> set[str] | None:
         """The services to export for this commit (None: all)."""
         fresh = self._watch(environment_id)
@@ -339,36 +409,57 @@ class StateFile:
             return None
         return {name for environment, name in touched if environment == environment_id}
 
+    def touched_environments(self) -> set[str]:
+        """The environments whose services were called since their last commit."""
+        return {environment_id for environment_id, _ in list(self._touched)}
+
     def commit(self, environment_ids: Iterable[str] | None = None) -> int:
         """Append what changed in these environments (None: all) to the log; lines written."""
         with self._lock:
-            wanted = [environment.id for environment in self.backends.environments()]
-            if environment_ids is not None:
-                chosen = set(environment_ids)
-                wanted = [environment_id for environment_id in wanted if environment_id in chosen]
+            environments = {environment.id: environment for environment in self.backends.environments()}
+            wanted = list(environments)
             touched = set(self._touched)
             self._touched.difference_update(touched)
+            shared = self._shared_touches(touched, environments)
+            touched |= shared
+            if environment_ids is not None:
+                # the environments asked for, those the files do not hold yet (just made) and
+                # those whose view of a service shared in the organization changed
+                chosen = set(environment_ids) | {environment_id for environment_id, _ in shared}
+                chosen |= {environment_id for environment_id in wanted if environment_id not in self._definitions}
+                wanted = [environment_id for environment_id in wanted if environment_id in chosen]
             # notes of environments this commit does not cover stay for the next
-            self._touched.update(key for key in touched if key[0] not in wanted)
+            self._touched.update(key for key in touched if key[0] not in wanted and key[0] in environments)
             lines = []
             exported = {}
+            defined = {}
+            removed = [environment_id for environment_id in self._definitions if environment_id not in environments]
             try:
+                for environment_id in removed:
+                    self._sequence += 1
+                    lines.append(
+                        b'{"sequence":%d,"environment":%s,"removed":true,"services":{}}\n'
+                        % (self._sequence, orjson.dumps(environment_id))
+                    )
                 for environment_id in wanted:
+                    definition = dumps(definition_of(environments[environment_id]), "environment definition")
+                    new_definition = self._definitions.get(environment_id) != definition
                     names = self._changed_services(environment_id, touched)
-                    if names is not None and not names:
+                    if names is not None and not names and not new_definition:
                         continue
-                    services = self._export(environment_id, names)
+                    services = self._export(environment_id, names) if names is None or names else {}
                     before = self._written.get(environment_id, {})
                     changed = {name: data for name, data in services.items() if before.get(name) != data}
-                    if not changed:
+                    if not changed and not new_definition:
                         continue
                     exported[environment_id] = changed
+                    defined[environment_id] = definition
                     self._sequence += 1
-                    name = self.backends[environment_id].environment.name
+                    name = environments[environment_id].name
                     parts = b",".join(orjson.dumps(service) + b":" + data for service, data in changed.items())
                     lines.append(
-                        b'{"sequence":%d,"environment":%s,"name":%s,"services":{%s}}\n'
-                        % (self._sequence, orjson.dumps(environment_id), dumps(name, "environment name"), parts)
+                        b'{"sequence":%d,"environment":%s,"name":%s,"definition":%s,"services":{%s}}\n'
+                        % (self._sequence, orjson.dumps(environment_id), dumps(name, "environment name"), definition, parts)
                     )
                 if not lines:
                     return 0
@@ -386,6 +477,10 @@ class StateFile:
             self._log_bytes += len(data)
             for environment_id, changed in exported.items():
                 self._written.setdefault(environment_id, {}).update(changed)
+            self._definitions.update(defined)
+            for environment_id in removed:
+                for kept in (self._written, self._definitions, self._full_at, self._watched):
+                    kept.pop(environment_id, None)
             self.writes += len(lines)
             if self._log_bytes > max(COMPACT_MIN_BYTES, COMPACT_RATIO * self._snapshot_bytes):
                 self._compact()
@@ -406,15 +501,21 @@ class StateFile:
 
     def _compact(self) -> None:
         # what the log holds is what was written; an environment not written yet is exported now
-        for environment in self.backends.environments():
+        current = {environment.id: environment for environment in self.backends.environments()}
+        for environment in current.values():
             if environment.id not in self._written or self._watch(environment.id):
                 self._written[environment.id] = self._export(environment.id)
                 self._full_at[environment.id] = time.monotonic()
+            self._definitions[environment.id] = dumps(definition_of(environment), "environment definition")
+        for environment_id in [environment_id for environment_id in self._written if environment_id not in current]:
+            for kept in (self._written, self._definitions, self._full_at, self._watched):
+                kept.pop(environment_id, None)
         environments = b",".join(
             orjson.dumps(environment_id)
-            + b':{"name":%s,"services":{%s}}'
+            + b':{"name":%s,"definition":%s,"services":{%s}}'
             % (
-                dumps(self.backends[environment_id].environment.name, "environment name"),
+                dumps(current[environment_id].name, "environment name"),
+                self._definitions[environment_id],
                 b",".join(orjson.dumps(name) + b":" + data for name, data in services.items()),
             )
             for environment_id, services in self._written.items()
@@ -530,6 +631,10 @@ class ChangeWatcher:
             environment = (
                 None if scope["path"].startswith("/_mock/") else environment_of(scope, self.state_file.backends)
             )
-            await self.state_file.persist(None if environment is None else {environment.id})
+            # and the environments the request reached besides its own (a workflow sync writes to
+            # another environment of the organization)
+            await self.state_file.persist(
+                None if environment is None else {environment.id} | self.state_file.touched_environments()
+            )
             for message in held:
                 await send(message)

@@ -8,6 +8,7 @@ from typing import Any
 from mock_server.store import Backend
 from mock_server.store.ids import parse_moment
 from mock_server.store.inbox.filters import no_context_matches
+from mock_server.store.inbox.records import Notification
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -47,8 +48,20 @@ async def list_notifications(
         after=_moment(after),
         before=_moment(before),
     )
-    return answer | {"hasMore": found.has_more, "data": [notification.to_dto() for notification in found.items]}
+    data = [_activity(backend, notification) for notification in found.items]
+    return answer | {"hasMore": found.has_more, "data": data}
 
 
 async def get_notification(backend: Backend, notification_id: str) -> dict[str, Any]:
-    return backend.inbox.notification(notification_id).to_dto()
+    return _activity(backend, backend.inbox.notification(notification_id))
+
+
+def _activity(backend: Backend, notification: Notification) -> dict[str, Any]:
+    """The notification as the activity shows it: the events providers reported through their
+    webhooks follow the execution details of the job that sent the message."""
+    dto = notification.to_dto()
+    for event in backend.delivery_events.of_notification(notification.id):
+        job = next((job for job in dto["jobs"] if job["type"] == event.job_type), None)
+        if job is not None:
+            job["executionDetails"].append(event.detail_dto())
+    return dto

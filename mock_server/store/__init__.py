@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from mock_server.errors import ValidationFailed, field_error
+from mock_server.errors import BadRequest, NotFound, ValidationFailed, field_error
 from mock_server.store.channel_connections import ChannelConnectionsBackend
 from mock_server.store.channel_endpoints import ChannelEndpointsBackend
+from mock_server.store.delivery_events import DeliveryEventsBackend
+from mock_server.store.domains import DomainsBackend
+from mock_server.store.environment_variables import EnvironmentVariablesBackend, OrganizationVariables
+from mock_server.store.ids import iso, now
+from mock_server.store.contexts import ContextsBackend
 from mock_server.store.inbox import InboxBackend
 from mock_server.store.integrations import IntegrationsBackend
 from mock_server.store.preferences import PreferencesBackend
@@ -29,6 +35,18 @@ class Environment:
     api_key: str
     # Novu's environment ``identifier``, the ``applicationIdentifier`` a frontend (@novu/js) sends
     identifier: str = ""
+    # what Novu's environment record holds beside them (see store/environments.py)
+    color: str = ""
+    parent_id: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    bridge_url: str | None = None
+    inbound_parse_domain: str | None = None
+    # given by the command line (``--api-key``) rather than made by ``POST /v1/environments``
+    configured: bool = True
+
+    def replace(self, **changes: Any) -> Environment:
+        return dataclasses.replace(self, **changes)
 
 
 def _stable_id(text: str) -> str:
@@ -44,18 +62,29 @@ def stable_identifier(text: str) -> str:
 class Backend:
     """All the data of one environment. Services share one lock so cross-service rules stay atomic."""
 
-    def __init__(self, environment: Environment) -> None:
+    def __init__(self, environment: Environment, variables: OrganizationVariables | None = None) -> None:
         self.environment = environment
         self.lock = threading.RLock()
+        # the organization's environment variables, seen from this environment (shared with the
+        # organization's other environments; a Backend made alone gets an organization of its own)
+        self.environment_variables = EnvironmentVariablesBackend(
+            environment.id, variables or OrganizationVariables(environment.organization_id)
+        )
         self.integrations = IntegrationsBackend(environment.id, environment.organization_id, self.lock)
-        self.workflows = WorkflowsBackend(environment.id, self.lock)
+        self.workflows = WorkflowsBackend(environment.id, self.lock, integrations=self.integrations)
+        # the Backend of another environment of the same organization, by environment id (set by
+        # Backends; a lone Backend knows none). Only a workflow sync reaches across environments.
+        self.peer: Callable[[str], "Backend | None"] = lambda environment_id: None
         self.subscribers = SubscribersBackend(
             environment.id, environment.organization_id, self.lock, integrations=self.integrations
         )
         self.preferences = PreferencesBackend(self.lock, subscribers=self.subscribers, workflows=self.workflows)
-        self.channel_connections = ChannelConnectionsBackend(self.integrations, self.lock, subscribers=self.subscribers)
+        self.contexts = ContextsBackend(environment.id, self.lock)
+        self.channel_connections = ChannelConnectionsBackend(
+            self.integrations, self.lock, subscribers=self.subscribers, contexts=self.contexts
+        )
         self.channel_endpoints = ChannelEndpointsBackend(
-            self.integrations, self.channel_connections, self.lock, subscribers=self.subscribers
+            self.integrations, self.channel_connections, self.lock, subscribers=self.subscribers, contexts=self.contexts
         )
         self.integrations.on_remove.append(self._integration_removed)
         self.topics = TopicsBackend(
@@ -72,7 +101,25 @@ class Backend:
             subscribers=self.subscribers,
             workflows=self.workflows,
             preferences=self.preferences,
+            topics=self.topics,
+            contexts=self.contexts,
         )
+        self.domains = DomainsBackend(environment.id, environment.organization_id, self.lock)
+        self.delivery_events = DeliveryEventsBackend(self.lock, integrations=self.integrations, inbox=self.inbox)
+
+    def sync_workflow(self, key: str, target_environment_id: str):
+        """Novu's sync of a workflow to another environment of the organization: created there
+        (same workflowId) or updated, steps matched by stepId; the source is marked published.
+        400 for its own environment, 404 for an environment the organization does not have."""
+        if target_environment_id == self.environment.id:
+            raise BadRequest("Cannot sync workflow to the same environment")
+        target = self.peer(target_environment_id)
+        if target is None:
+            raise NotFound(f"Environment {target_environment_id} not found")
+        plan = self.workflows.sync_request(key, target.workflows)  # under this environment's lock
+        synced = target.workflows.receive_sync(plan)  # under the target's
+        self.workflows.mark_published(plan["source"]["_id"])
+        return synced
 
     def _integration_removed(self, integration) -> None:
         """Novu deletes an integration's channel connections and endpoints with it."""
@@ -88,8 +135,8 @@ class Backend:
     # Import restores services in this order, so each finds what its records refer to
     # (subscribers' credentials name integrations, preferences name subscribers and workflows,
     # endpoints name connections, topics name subscribers, the inbox names subscribers and workflows). Others come last.
-    RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences",
-                     "channel_connections", "channel_endpoints", "topics", "inbox")  # fmt: skip
+    RESTORE_ORDER = ("integrations", "workflows", "subscribers", "preferences", "contexts",
+                     "channel_connections", "channel_endpoints", "topics", "inbox", "environment_variables")  # fmt: skip
 
     def services(self) -> dict[str, Any]:
         found = [
@@ -130,24 +177,118 @@ class Backend:
                 raise
 
 
+# removed environments whose Backend stays reachable by id for the requests still running on it
+GONE_KEPT = 64
+
+# Novu's colours of the two environments every organization starts with
+PROTECTED_COLORS = {"Development": "#ff8547", "Production": "#7e52f4"}
+
+
 class Backends:
-    """Every environment the mock knows, keyed by environment id and by secret key."""
+    """Every environment the mock knows, keyed by environment id and by secret key.
+
+    Environments are added (``POST /v1/environments``, a state file) and removed
+    (``DELETE /v1/environments/{id}``) while requests run. The maps are never changed in place
+    when an environment comes or goes: a new map replaces the old one (under ``_change_lock``),
+    so the compiled path, ``auth`` and every iteration read a consistent map without a lock. A
+    removed environment's key stops authenticating at once; its ``Backend`` stays reachable by
+    id (``_gone``) so a request already past ``auth`` ends normally instead of failing.
+    """
 
     def __init__(self, api_keys: dict[str, str], *, organization: str = "novu-mock") -> None:
         organization_id = _stable_id(f"organization:{organization}")
+        self.organization_id = organization_id
+        # the user Novu names in ``apiKeys[]._userId`` (the mock has one per organization)
+        self.user_id = _stable_id(f"user:{organization}")
         self._by_key: dict[str, Backend] = {}
         self._by_id: dict[str, Backend] = {}
+        self._gone: dict[str, Backend] = {}
+        self._variables: dict[str, OrganizationVariables] = {}
+        self._change_lock = threading.RLock()
+        # objects told when an environment comes or goes: ``environment_added(environment)`` /
+        # ``environment_removed(environment)`` (the journal keeps a log per environment)
+        self.listeners: list[Any] = []
         # environments filled at their first use (see fill), with the index fill gets
         self._unfilled: dict[str, int] = {}
         self._fill: Callable[[Backend, int], None] | None = None
         self._fill_lock = threading.Lock()
+        moment = iso(now())
+        ids = {key: _stable_id(f"environment:{key}") for key in api_keys}
+        development = next((ids[key] for key, name in api_keys.items() if name == "Development"), None)
         for key, name in api_keys.items():
             environment = Environment(
-                _stable_id(f"environment:{key}"), name, organization_id, key, stable_identifier(f"identifier:{key}")
+                ids[key],
+                name,
+                organization_id,
+                key,
+                stable_identifier(f"identifier:{key}"),
+                color=PROTECTED_COLORS.get(name, "#2ab2a7"),
+                # Novu makes Production the child of Development
+                parent_id=development if name == "Production" else None,
+                created_at=moment,
+                updated_at=moment,
             )
-            backend = Backend(environment)
+            backend = self._new_backend(environment)
             self._by_key[key] = backend
             self._by_id[environment.id] = backend
+        # the configured environments as they started, for ``/_mock/reset``
+        self.configured = {environment.id: environment for environment in self.environments()}
+
+    def _new_backend(self, environment: Environment) -> Backend:
+        """An empty Backend of ``environment``: the organization's variables, its peers by id."""
+        backend = Backend(environment, self.variables_of(environment.organization_id))
+        backend.peer = self._peer
+        return backend
+
+    def variables_of(self, organization_id: str) -> OrganizationVariables:
+        """The environment variables of an organization (made at first use)."""
+        with self._change_lock:
+            if organization_id not in self._variables:
+                self._variables[organization_id] = OrganizationVariables(organization_id)
+            return self._variables[organization_id]
+
+    # -- environments coming and going ----------------------------------------------------
+
+    def add(self, environment: Environment, fill: Callable[[Backend], None] | None = None) -> Backend:
+        """A new environment, filled by ``fill`` before its key authenticates."""
+        with self._change_lock:
+            if environment.id in self._by_id or environment.api_key in self._by_key:
+                raise ValueError(f"environment {environment.id} or its key is already known")
+            backend = self._new_backend(environment)
+            if fill is not None:
+                fill(backend)
+            self._gone.pop(environment.id, None)
+            self._by_id = {**self._by_id, environment.id: backend}
+            self._by_key = {**self._by_key, environment.api_key: backend}
+            listeners = list(self.listeners)
+        for listener in listeners:
+            listener.environment_added(environment)
+        return backend
+
+    def remove(self, environment_id: str) -> Environment:
+        """Forget an environment: its key stops authenticating now, its data and its values of
+        the organization's environment variables go."""
+        with self._change_lock:
+            backend = self._by_id[environment_id]
+            environment = backend.environment
+            self._by_id = {key: value for key, value in self._by_id.items() if key != environment_id}
+            self._by_key = {key: value for key, value in self._by_key.items() if value is not backend}
+            self._gone[environment_id] = backend
+            while len(self._gone) > GONE_KEPT:  # only requests in flight need them
+                del self._gone[next(iter(self._gone))]
+            self._unfilled.pop(environment_id, None)
+            self.variables_of(environment.organization_id).drop_environment(environment_id)
+            listeners = list(self.listeners)
+        for listener in listeners:
+            listener.environment_removed(environment)
+        return environment
+
+    def update(self, environment_id: str, **changes: Any) -> Environment:
+        """Change an environment's own fields (name, identifier, color, parent; never its key or id)."""
+        with self._change_lock:
+            backend = self._by_id[environment_id]
+            backend.environment = backend.environment.replace(**changes)
+            return backend.environment
 
     def fill(self, fill: Callable[[Backend, int], None], *, now: int = 1) -> None:
         """Fill each environment with ``fill(backend, index)``: the first ``now`` at once, the
@@ -170,21 +311,34 @@ class Backends:
                     del self._unfilled[environment_id]
         return backend
 
+    def _peer(self, environment_id: str) -> Backend | None:
+        """The Backend of ``environment_id`` when it is an environment of the organization."""
+        backend = self._by_id.get(environment_id)
+        if backend is None or backend.environment.organization_id != self.organization_id:
+            return None
+        return self[environment_id]
+
     def environments(self) -> list[Environment]:
         """Every environment, without filling any."""
         return [backend.environment for backend in self._by_id.values()]
 
+    def of_organization(self, organization_id: str) -> list[Environment]:
+        """The environments of one organization, oldest first."""
+        return [environment for environment in self.environments() if environment.organization_id == organization_id]
+
     def renew(self, environment_id: str, fill=None) -> Backend:
         """Replace an environment's Backend by a fresh one (every service empty), filled by ``fill``
         before it is swapped in, so no request sees it half-built. Used by ``/_mock/reset``."""
-        old = self._by_id[environment_id]
-        new = Backend(old.environment)
-        if fill is not None:
-            fill(new)
-        self._by_id[environment_id] = new  # same key, same place in the iteration order
-        self._by_key[old.environment.api_key] = new
-        self._unfilled.pop(environment_id, None)
-        return new
+        with self._change_lock:
+            old = self._by_id[environment_id]
+            new = self._new_backend(old.environment)
+            new.environment_variables.restore(None)  # this environment's values; the others' stay
+            if fill is not None:
+                fill(new)
+            self._by_id = {**self._by_id, environment_id: new}  # same key, same place in the iteration order
+            self._by_key = {**self._by_key, old.environment.api_key: new}
+            self._unfilled.pop(environment_id, None)
+            return new
 
     def environment_for_key(self, key: str):
         backend = self._by_key.get(key)
@@ -202,7 +356,7 @@ class Backends:
         return None
 
     def __getitem__(self, environment_id: str) -> Backend:
-        backend = self._by_id[environment_id]
+        backend = self._by_id.get(environment_id) or self._gone[environment_id]
         return self._filled(backend) if self._unfilled else backend
 
     def __iter__(self):

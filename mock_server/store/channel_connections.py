@@ -113,9 +113,14 @@ class ChannelConnectionsBackend(RecordsByIdentifier[ChannelConnection]):
     # the API's fields plus the full ``context`` and the real ``auth``).
     RECORD_SCHEMA = "ChannelConnectionStateRecord"
 
-    def __init__(self, integrations: IntegrationsBackend, lock: threading.RLock, *, subscribers: Any = None) -> None:
+    def __init__(
+        self, integrations: IntegrationsBackend, lock: threading.RLock, *, subscribers: Any = None, contexts: Any = None
+    ) -> None:
         super().__init__(lock)
         self._integrations = integrations
+        # The contexts service: Novu creates the contexts a new connection names (and keeps
+        # their keys sorted); without one the keys are taken from the payload as given.
+        self._contexts = contexts
         # The subscribers service (``get(subscriber_id)`` raising NotFound): Novu refuses a
         # connection for a subscriber that does not exist.
         self._subscribers = subscribers
@@ -282,6 +287,8 @@ class ChannelConnectionsBackend(RecordsByIdentifier[ChannelConnection]):
                 )
             checked_auth = self.checked_auth(auth, integration)
             moment = created_at or now()
+            if self._contexts is not None and context:
+                keys = [found.key for found in self._contexts.find_or_create(context, at=moment, rng=rng)]
             connection = ChannelConnection(
                 identifier=identifier,
                 integration_identifier=integration.identifier,

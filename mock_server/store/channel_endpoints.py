@@ -79,10 +79,14 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
         lock: threading.RLock,
         *,
         subscribers: Any = None,
+        contexts: Any = None,
     ) -> None:
         super().__init__(lock)
         self._integrations = integrations
         self._connections = connections
+        # The contexts service: a new endpoint's context is created when missing (Novu's
+        # findOrCreateContextsFromPayload), its keys sorted.
+        self._contexts = contexts
         # ``get(subscriber_id)`` raising NotFound, ``create(subscriber_id=...)``.
         self._subscribers = subscribers
 
@@ -157,6 +161,8 @@ class ChannelEndpointsBackend(RecordsByIdentifier[ChannelEndpoint]):
                 if connection is None or connection.integration_identifier != integration.identifier:
                     raise NotFound(f"Channel connection not found: {connection_identifier}")
             moment = created_at or now()
+            if self._contexts is not None and context:
+                keys = [found.key for found in self._contexts.find_or_create(context, at=moment, rng=rng)]
             record = ChannelEndpoint(
                 identifier=identifier,
                 type=endpoint_type,

@@ -9,11 +9,11 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from mock_server.errors import Conflict, NotFound, UnprocessableEntity
+from mock_server.errors import Conflict, NotFound, NovuError, UnprocessableEntity
 from mock_server.store.ids import object_id
 from mock_server.store.inbox.changes import InboxChanges
 from mock_server.store.inbox.queries import InboxQueries
-from mock_server.store.inbox.records import Message, Notification
+from mock_server.store.inbox.records import WAIT_STEPS, Message, Notification, step_types
 from mock_server.store.inbox.render import _render_data, render
 from mock_server.store.inbox.state import InboxState
 from mock_server.store.subscribers import PROFILE_FIELDS, Subscriber
@@ -43,32 +43,135 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
         self,
         *,
         workflow_id: str,
-        recipients: list[dict[str, Any]],
+        to: Any = None,
+        recipients: list[dict[str, Any]] | None = None,
         payload: dict[str, Any] | None = None,
         transaction_id: str | None = None,
         tenant: Any = None,
-        actor: dict[str, Any] | None = None,
-    ) -> tuple[str, str]:
-        """``POST /v1/events/trigger`` as Novu's API answers it: (status, transactionId).
+        actor: Any = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v1/events/trigger`` as Novu's API answers it: ``{acknowledged, status,
+        transactionId}``.
 
-        An unknown workflow is 422 ``workflow_not_found``. A tenant is looked up before anything
-        is queued; the mock keeps no tenants, so naming one answers ``no_tenant_found`` and
-        nothing happens. A ``transactionId`` used before is acknowledged as ``processed`` and
-        ignored (Novu's worker drops a trigger whose transactionId has jobs already).
+        The API's part (ParseEventRequest): an unknown workflow is 422 ``workflow_not_found``; a
+        tenant is looked up before anything is queued, and the mock keeps no tenants, so naming
+        one answers ``no_tenant_found`` and nothing happens. Then the worker's part, which the
+        mock runs at once: a ``transactionId`` used before makes Novu's worker drop the trigger
+        (the API has answered ``processed`` already); the contexts named are created or updated;
+        the actor is created when new; ``to`` is fanned out (see ``recipients_of``).
         """
         with self._lock:
             self._workflow_of(workflow_id)
             transaction_id = transaction_id or self.new_transaction_id()
             if tenant:
-                return "no_tenant_found", transaction_id
-            if transaction_id in self._transactions:
-                return "processed", transaction_id
+                return {"acknowledged": True, "status": "no_tenant_found", "transactionId": transaction_id}
+            if transaction_id not in self._transactions:
+                actor_define = _define(actor) if actor else None
+                if actor_define is not None:
+                    self._upsert(actor_define, self.clock(), None)
+                if recipients is None:
+                    recipients = self.recipients_of(to, actor_define)
+                self.trigger(
+                    workflow_id=workflow_id,
+                    recipients=recipients,
+                    payload=payload,
+                    transaction_id=transaction_id,
+                    context=context,
+                )
+            return {"acknowledged": True, "status": "processed", "transactionId": transaction_id}
+
+    def recipients_of(self, to: Any, actor: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Who a trigger's ``to`` reaches, as Novu's TriggerMulticast splits it: subscribers named
+        directly (each once, the last mention's profile kept), then every subscriber of each topic
+        named, each once, leaving out those named directly, those in any topic's ``exclude`` and
+        the actor. A topic that does not exist reaches nobody (Novu logs a warning)."""
+        items = to if isinstance(to, list) else [to]
+        singles: dict[str, dict[str, Any]] = {}
+        topic_keys: dict[str, None] = {}
+        excluded: set[str] = set()
+        for item in items:
+            if not item:
+                continue
+            if isinstance(item, dict) and item.get("type") == "Topic":
+                topic_keys[item["topicKey"]] = None
+                excluded.update(item.get("exclude") or ())
+            elif isinstance(item, str) or item.get("subscriberId"):
+                define = _define(item)
+                singles[define["subscriberId"]] = define
+            else:  # Novu's worker refuses the whole trigger (validateSubscriberDefine)
+                return []
+        recipients = list(singles.values())
+        if topic_keys and self._topics is not None:
+            excluded.update(singles)
             if actor is not None:
-                self._upsert(actor, self.clock(), None)
-            self.trigger(
-                workflow_id=workflow_id, recipients=recipients, payload=payload, transaction_id=transaction_id
-            )
-            return "processed", transaction_id
+                excluded.add(actor["subscriberId"])
+            seen: set[str] = set()
+            for key in topic_keys:
+                for subscriber_id in self._topics.subscriber_ids(key):
+                    if subscriber_id not in excluded and subscriber_id not in seen:
+                        seen.add(subscriber_id)
+                        recipients.append({"subscriberId": subscriber_id})
+        return recipients
+
+    def broadcast(
+        self,
+        *,
+        workflow_id: str,
+        payload: dict[str, Any] | None = None,
+        transaction_id: str | None = None,
+        tenant: Any = None,
+        actor: Any = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v1/events/trigger/broadcast``: the workflow for every subscriber of the
+        environment (the actor included: Novu's TriggerBroadcast leaves no one out). Novu's
+        TriggerEventToAll answers ``processed`` whatever the parse said, so a tenant the mock
+        does not know is acknowledged as processed too, and delivers nothing."""
+        with self._lock:
+            self._workflow_of(workflow_id)
+            transaction_id = transaction_id or self.new_transaction_id()
+            if not tenant:
+                subscribers, _, _ = self._subscribers.page(page=0, limit=len(self._subscribers))
+                everyone = [{"subscriberId": subscriber.subscriber_id} for subscriber in subscribers]
+                self.trigger_event(workflow_id=workflow_id, recipients=everyone, payload=payload,
+                                   transaction_id=transaction_id, actor=actor, context=context)  # fmt: skip
+            return {"acknowledged": True, "status": "processed", "transactionId": transaction_id}
+
+    def trigger_bulk(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``POST /v1/events/trigger/bulk``: each event as a single trigger, in order; an event
+        Novu refuses (an unknown workflow) answers ``status: error`` with the refusal's message
+        in ``error`` instead of failing the request (Novu's ProcessBulkTrigger)."""
+        answers = []
+        for event in events:
+            try:
+                answers.append(self.trigger_event(
+                    workflow_id=event["name"], to=event.get("to"), payload=event.get("payload"),
+                    transaction_id=event.get("transactionId"), tenant=event.get("tenant"),
+                    actor=event.get("actor"), context=event.get("context"),
+                ))  # fmt: skip
+            except NovuError as error:
+                message = error.message
+                answers.append({"acknowledged": True, "status": "error",
+                                "error": message if isinstance(message, list) else [message]})  # fmt: skip
+        return answers
+
+    def cancel(self, transaction_id: str) -> bool:
+        """``DELETE /v1/events/trigger/{transactionId}`` (Novu's CancelDelayed): the work of the
+        transaction still waiting behind a delay or digest step is canceled, and the answer says
+        whether there was any. Delivered messages stay; an unknown transaction, or one whose
+        steps all ran (every trigger of a workflow without a delay or digest), answers false."""
+        with self._lock:
+            waiting = [
+                notification
+                for notification_id in self._notifications_by_transaction.get(transaction_id, ())
+                if (notification := self._notifications.get(notification_id)) is not None
+                and notification.held
+                and not notification.canceled
+            ]
+            for notification in waiting:
+                notification.canceled = True
+            return bool(waiting)
 
     def new_transaction_id(self, moment: datetime | None = None, rng: random.Random | None = None) -> str:
         """Novu's generated transaction ids: ``txn_`` and an ObjectId."""
@@ -87,20 +190,33 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
         recipients: list[dict[str, Any]],
         payload: dict[str, Any] | None = None,
         transaction_id: str | None = None,
+        context: dict[str, Any] | None = None,
         at: datetime | None = None,
         rng: random.Random | None = None,
     ) -> str:
         """One notification per recipient and, where the workflow has an in-app step the
-        subscriber has not turned off, one in-app message. Unknown subscribers are created."""
+        subscriber has not turned off, one in-app message. Unknown subscribers are created.
+
+        A workflow whose in-app step comes after a delay or digest step holds it: the mock runs
+        no timers, so that work waits (``delayed`` in the activity) until the transaction is
+        canceled. The contexts ``context`` names are created or updated, their keys kept on the
+        notifications."""
         payload = payload or {}
         with self._lock:
             workflow = self._workflow_of(workflow_id)
             if transaction_id is not None and transaction_id in self._transactions:
                 raise Conflict(f"transactionId property is not unique: {transaction_id} was used before")
             moment = at or self.clock()
+            self._workflows.mark_triggered(workflow, moment)
             transaction_id = transaction_id or self.new_transaction_id(moment, rng)
+            keys = []
+            if context and self._contexts is not None:
+                keys = [found.key for found in self._contexts.find_or_create(context, at=moment, rng=rng)]
+            held = _holds_in_app(workflow)
+            delivers_in_app = "in_app" in workflow.channels and not held
             self._transactions.add(transaction_id)
             self._by_transaction.setdefault(transaction_id, set())
+            by_transaction = self._notifications_by_transaction.setdefault(transaction_id, [])
             for recipient in _unique_recipients(recipients):
                 subscriber = self._upsert(recipient, moment, rng)
                 notification = Notification(
@@ -113,11 +229,14 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                     payload=clone(payload),
                     to=clone(recipient),
                     created_at=moment,
+                    context_keys=list(keys),
+                    held=held,
                 )
                 self._notifications[notification.id] = notification
                 self._notifications_order.add((notification.created_at, notification.id))
                 self._notifications_by_subscriber.setdefault(subscriber.id, []).append(notification.id)
-                if "in_app" in workflow.channels and self._preferences.delivers(subscriber, workflow, "in_app"):
+                by_transaction.append(notification.id)
+                if delivers_in_app and self._preferences.delivers(subscriber, workflow, "in_app"):
                     self._deliver(notification, rng)
             return transaction_id
 
@@ -178,6 +297,19 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
         notification.message_ids.append(message.id)
         notification.in_app_sent = True
         return message
+
+
+def _define(recipient: Any) -> dict[str, Any]:
+    """A subscriberId or subscriber object as a subscriber object (a copy)."""
+    return {"subscriberId": recipient} if isinstance(recipient, str) else dict(recipient)
+
+
+def _holds_in_app(workflow: Workflow) -> bool:
+    """Whether the workflow's in-app step comes after a delay or digest step (or, without an
+    in-app step, whether it has one: its other steps wait behind it)."""
+    types = step_types(workflow)
+    before = types[: types.index("in_app")] if "in_app" in types else types
+    return any(step in WAIT_STEPS for step in before)
 
 
 def _unique_recipients(recipients: list[dict[str, Any]]) -> list[dict[str, Any]]:

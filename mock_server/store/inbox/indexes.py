@@ -29,8 +29,6 @@ A snoozed message is hidden from the v1 feed, the unseen count and the default v
 
 from __future__ import annotations
 
-from __future__ import annotations
-
 import contextlib
 import random
 import threading
@@ -62,8 +60,14 @@ class InboxIndexes:
         subscribers: SubscribersBackend,
         workflows: WorkflowsBackend,
         preferences: PreferencesBackend,
+        topics: Any = None,
+        contexts: Any = None,
     ) -> None:
         self.environment_id = environment_id
+        # the topics (``subscriber_ids(key)``, ``_by_key``) a trigger fans out to, and the contexts
+        # a trigger's ``context`` names (``find_or_create``); either may be absent in unit tests
+        self._topics = topics
+        self._contexts = contexts
         self.organization_id = organization_id
         self.clock: Callable[[], datetime] = now
         self._lock = lock
@@ -75,6 +79,8 @@ class InboxIndexes:
         self._by_subscriber: dict[str, SortedList] = {}
         self._notifications_by_subscriber: dict[str, list[str]] = {}
         self._by_transaction: dict[str, set[str]] = {}
+        # transactionId -> the ids of the notifications it made (for a cancel)
+        self._notifications_by_transaction: dict[str, list[str]] = {}
         self._transactions: set[str] = set()
         self._messages_order = SortedList()
         self._notifications_order = SortedList()
@@ -138,6 +144,9 @@ class InboxIndexes:
         for notification_id in self._notifications_by_subscriber.pop(subscriber.id, []):
             notification = self._notifications.pop(notification_id)
             self._notifications_order.discard((notification.created_at, notification.id))
+            same_transaction = self._notifications_by_transaction.get(notification.transaction_id)
+            if same_transaction and notification.id in same_transaction:
+                same_transaction.remove(notification.id)
 
     def _new_id(self, moment: datetime, rng: random.Random | None) -> str:
         record_id = object_id(moment, rng)

@@ -230,6 +230,11 @@ class InboxQueries(InboxIndexes):
                 continue
         return found
 
+    def message_by_id(self, message_id: str) -> Message | None:
+        """The message ``message_id`` of the environment, whoever it was for (None: no such message)."""
+        with self._lock:
+            return self._messages.get(message_id)
+
     def notification(self, notification_id: str) -> Notification:
         with self._lock:
             notification = self._notifications.get(notification_id)

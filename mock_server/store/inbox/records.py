@@ -20,8 +20,18 @@ ACTION_TYPES = ("primary", "secondary")
 _IN_APP_SENT = (("Step queued", "Pending"), ("Message created", "Pending"), ("Message sent", "Success"))
 _FILTERED = (("Step queued", "Pending"), ("Step filtered by subscriber preferences", "Success"))
 _NO_INTEGRATION = (("Step queued", "Pending"), ("Subscriber does not have an active integration", "Failed"))
+_WAITING = (("Step queued", "Pending"), ("Step delayed", "Pending"))
+# the step types after which a workflow's remaining steps wait
+WAIT_STEPS = ("delay", "digest")
 # Novu's own providers per channel (those a new environment starts with)
 _PROVIDERS = {"in_app": "novu", "email": "novu-email", "sms": "novu-sms", "chat": "slack", "push": "fcm"}
+
+
+def step_types(workflow: Workflow) -> list[str]:
+    """The types of the workflow's steps in order: its ``steps`` when it has them (delay and digest
+    steps included), else its channels."""
+    steps = getattr(workflow, "steps", None)
+    return [step.type for step in steps] if steps else list(workflow.channels)
 
 
 def derived_id(base: str, salt: str) -> str:
@@ -55,14 +65,26 @@ class Notification:
     message_ids: list[str] = field(default_factory=list)
     # whether the in-app step sent a message (it stays true when the message is deleted later)
     in_app_sent: bool = False
+    # the ``type:id`` keys of the trigger's contexts, sorted
+    context_keys: list[str] = field(default_factory=list)
+    # the steps from a delay or digest step on wait (the mock runs no timers); a cancel of the
+    # transaction cancels them
+    held: bool = False
+    canceled: bool = False
 
     def jobs(self) -> list[dict[str, Any]]:
         """One job per step of the workflow, as the activity shows them. The in-app step sent its
         message, or was filtered by the subscriber's preferences; the mock keeps no integrations
         for other channels, so their steps end as Novu's do without one."""
         jobs = []
-        for position, channel in enumerate(self.workflow.channels):
-            if channel == "in_app" and self.in_app_sent:
+        waiting = False  # past a delay or digest step of held work
+        for position, channel in enumerate(step_types(self.workflow)):
+            if channel in WAIT_STEPS and self.held:
+                status, details = ("canceled" if self.canceled else "delayed"), _WAITING
+                waiting = True
+            elif waiting:
+                status, details = ("canceled" if self.canceled else "pending"), ()
+            elif channel == "in_app" and self.in_app_sent:
                 status, details = "completed", _IN_APP_SENT
             elif channel == "in_app":
                 status, details = "canceled", _FILTERED
@@ -81,7 +103,7 @@ class Notification:
                 "step": {"_id": derived_id(self.workflow.id, f"step-{position}"), "active": True, "filters": [],
                          "_templateId": derived_id(self.workflow.id, f"template-{position}")},
                 "payload": clone(self.payload),
-                "providerId": _PROVIDERS[channel],
+                "providerId": _PROVIDERS.get(channel, "novu"),
                 "status": status,
                 "updatedAt": iso(self.created_at),
             })  # fmt: skip
@@ -119,6 +141,7 @@ class Notification:
             "payload": clone(self.payload),
             "tags": list(self.workflow.tags),
             "to": clone(self.to),
+            **({"contextKeys": list(self.context_keys)} if self.context_keys else {}),
             "jobs": self.jobs(),
             "severity": self.workflow.severity,
             "critical": self.workflow.critical,
@@ -175,7 +198,8 @@ class Message:
     def in_app_ids(self) -> tuple[str, str]:
         """The ids of the in-app job that sent this message and of its step's template, as the
         activity (``Notification.jobs``) shows them."""
-        position = self.workflow.channels.index("in_app") if "in_app" in self.workflow.channels else 0
+        types = step_types(self.workflow)
+        position = types.index("in_app") if "in_app" in types else 0
         return (derived_id(self.notification_id, f"job-{position}"),
                 derived_id(self.workflow.id, f"template-{position}"))  # fmt: skip
 

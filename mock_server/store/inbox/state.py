@@ -26,6 +26,9 @@ class InboxState(InboxIndexes):
                     "transactionId": notification.transaction_id,
                     "payload": clone(notification.payload),
                     "to": clone(notification.to),
+                    **({"contextKeys": list(notification.context_keys)} if notification.context_keys else {}),
+                    **({"held": True} if notification.held else {}),
+                    **({"canceled": True} if notification.canceled else {}),
                     "createdAt": iso(notification.created_at),
                     "messages": [self._message_record(self._messages[i]) for i in notification.message_ids],
                 }
@@ -72,7 +75,7 @@ class InboxState(InboxIndexes):
                     raise Conflict(f"notification {record['_id']} is for subscriber {record['subscriberId']}, "
                                    "who is not among the subscribers") from None  # fmt: skip
                 try:
-                    workflow = self._workflows.get(record["workflowId"])
+                    workflow = self._workflows.get_any(record["workflowId"])
                 except NotFound:
                     raise Conflict(f"notification {record['_id']} is of workflow {record['workflowId']}, "
                                    "which is not among the workflows") from None  # fmt: skip
@@ -90,6 +93,9 @@ class InboxState(InboxIndexes):
                     payload=clone(record.get("payload") or {}),
                     to=clone(record.get("to") or {"subscriberId": subscriber.subscriber_id}),
                     created_at=parse_time(record["createdAt"], f"{where}.createdAt"),
+                    context_keys=sorted(record.get("contextKeys") or []),
+                    held=bool(record.get("held")),
+                    canceled=bool(record.get("canceled")),
                 )
                 for position, item in enumerate(record.get("messages") or []):
                     at = f"{where}.messages.{position}"
@@ -129,6 +135,7 @@ class InboxState(InboxIndexes):
                 notifications[notification.id] = notification
             self._notifications, self._messages = notifications, messages
             self._by_subscriber, self._notifications_by_subscriber, self._by_transaction = {}, {}, {}
+            self._notifications_by_transaction = {}
             self._transactions = set()
             self._messages_order, self._notifications_order = SortedList(), SortedList()
             self._states, self._snoozable, self._feed_dtos = {}, {}, {}
@@ -137,6 +144,7 @@ class InboxState(InboxIndexes):
                 self._by_transaction.setdefault(notification.transaction_id, set())
                 self._notifications_order.add((notification.created_at, notification.id))
                 self._notifications_by_subscriber.setdefault(notification.subscriber.id, []).append(notification.id)
+                self._notifications_by_transaction.setdefault(notification.transaction_id, []).append(notification.id)
             for message in messages.values():
                 self._count_in(message)
                 self._by_subscriber.setdefault(message.subscriber.id, SortedList()).add(message.key)

@@ -1,0 +1,584 @@
+"""Inbound-email domains of an environment and their routes, with the rules of Novu's use cases
+(apps/api/src/app/domains, 2026). What Novu reads from live DNS the mock reads from the name
+(``dns_simulation``), so verify, diagnose and auto-configure answer the same every time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
+from mock_server.store import dns_simulation as dns
+from mock_server.store.cursor import CursorQuery, Page, paginate
+from mock_server.store.ids import iso, now, object_id, parse_time
+from mock_server.store.values import clone
+
+DATA_MAX_KEYS = 10
+DATA_MAX_TOTAL_CHARS = 500
+ROUTE_TYPES = ("agent", "webhook")
+# Where Novu's dashboard takes the user back after a Domain Connect flow (DASHBOARD_URL/domains/{domain}).
+DASHBOARD_URL = "https://dashboard.novu.co"
+DOMAIN_CONNECT_PROVIDER_ID = "novu.co"
+DOMAIN_CONNECT_SERVICE_ID = "inbound-email"
+DOMAIN_CONNECT_KEY_HOST = "_dck1"
+# The mock cannot sign with Novu's private key; its `sig` is an HMAC-SHA256 with this key instead.
+_SIGNING_KEY = b"novu-mock-domain-connect"
+_NANOID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+def check_data(data: Any, field: str = "data") -> None:
+    """Novu's IsBoundedRecord: at most 10 string keys, keys and values 500 characters together
+    (the schema checks the types and the key count; the total is checked here, 422 as Novu's pipe)."""
+    if data is None:
+        return
+    total = sum(len(key) + len(value) for key, value in data.items())
+    if len(data) > DATA_MAX_KEYS or total > DATA_MAX_TOTAL_CHARS:
+        message = (
+            f"{field} must be an object with at most {DATA_MAX_KEYS} string keys and string values, "
+            f"with combined key+value length at most {DATA_MAX_TOTAL_CHARS} characters."
+        )
+        raise ValidationFailed(field_error(field, message, data))
+
+
+def expected_dns_records(name: str) -> list[dict[str, Any]]:
+    return [{"type": "MX", "name": name, "content": dns.MAIL_SERVER_DOMAIN, "ttl": "Auto", "priority": dns.MX_PRIORITY}]
+
+
+@dataclass(slots=True)
+class Domain:
+    id: str
+    name: str
+    status: str
+    mx_record_configured: bool
+    dns_provider: str | None
+    data: dict[str, str] | None
+    environment_id: str
+    organization_id: str
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dto(self, *, records: bool = True) -> dict[str, Any]:
+        dto: dict[str, Any] = {
+            "_id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "mxRecordConfigured": self.mx_record_configured,
+            "_environmentId": self.environment_id,
+            "_organizationId": self.organization_id,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+        }
+        if self.dns_provider is not None:
+            dto["dnsProvider"] = self.dns_provider
+        if self.data is not None:
+            dto["data"] = clone(self.data)
+        if records:
+            dto["expectedDnsRecords"] = expected_dns_records(self.name)
+        return dto
+
+
+@dataclass(slots=True)
+class Route:
+    id: str
+    domain_id: str
+    address: str
+    type: str
+    destination: str | None
+    data: dict[str, str] | None
+    environment_id: str
+    organization_id: str
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dto(self) -> dict[str, Any]:
+        dto: dict[str, Any] = {
+            "_id": self.id,
+            "_domainId": self.domain_id,
+            "address": self.address,
+            "type": self.type,
+            "_environmentId": self.environment_id,
+            "_organizationId": self.organization_id,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+        }
+        if self.destination is not None:
+            dto["agentId"] = self.destination
+        if self.data is not None:
+            dto["data"] = clone(self.data)
+        return dto
+
+
+def _sort_value(record: Domain | Route, order_by: str) -> Any:
+    # Mongo sorts a field the records lack as equal for all, leaving the _id order
+    value = {"_id": record.id, "createdAt": record.created_at, "updatedAt": record.updated_at}.get(order_by)
+    if value is None:
+        value = getattr(record, {"name": "name", "address": "address", "type": "type"}.get(order_by, "_"), None)
+    return (value is not None, value if value is not None else 0)
+
+
+class DomainsBackend:
+    # The spec schema each snapshot record is checked against on import: a domain with its routes.
+    RECORD_SCHEMA = "DomainStateRecord"
+
+    def __init__(self, environment_id: str, organization_id: str, lock: threading.RLock) -> None:
+        self.environment_id = environment_id
+        self.organization_id = organization_id
+        self._lock = lock
+        self._by_name: dict[str, Domain] = {}
+        # domain id -> address -> route
+        self._routes: dict[str, dict[str, Route]] = {}
+
+    # -- domains ------------------------------------------------------------------------------
+
+    def get(self, name: str) -> Domain:
+        """Novu's resolveDomainName: the name lower-cased, in this environment, else 404."""
+        key = name.lower()
+        with self._lock:
+            domain = self._by_name.get(key)
+        if domain is None:
+            raise NotFound(f'Domain "{key}" not found.')
+        return domain
+
+    def all(self) -> list[Domain]:
+        with self._lock:
+            return list(self._by_name.values())
+
+    def list(self, query: CursorQuery, *, name: str | None = None) -> Page[Domain]:
+        with self._lock:
+            found = [d for d in self._by_name.values() if not name or name.lower() in d.name]
+        return paginate(found, query, key=lambda d: d.id, sort_value=_sort_value, what="domain")
+
+    def create(
+        self,
+        name: str,
+        data: dict[str, str] | None = None,
+        *,
+        at: datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> Domain:
+        check_data(data)
+        key = name.lower()
+        with self._lock:
+            if key in self._by_name:
+                raise Conflict(f'A domain with name "{key}" already exists.')
+            host = dns.dns_host(key)
+            moment = at or now()
+            domain = Domain(
+                id=object_id(moment, rng),
+                name=key,
+                status="pending",
+                mx_record_configured=False,
+                dns_provider=host.name if host else None,
+                data=clone(data) if data is not None else None,
+                environment_id=self.environment_id,
+                organization_id=self.organization_id,
+                created_at=moment,
+                updated_at=moment,
+            )
+            self._by_name[key] = domain
+            self._routes[domain.id] = {}
+            return domain
+
+    def update(self, name: str, data: dict[str, str] | None) -> Domain:
+        """`data` replaces the metadata; without it nothing changes."""
+        check_data(data)
+        with self._lock:
+            domain = self.get(name)
+            if data is not None:
+                domain.data = clone(data)
+                domain.updated_at = now()
+            return domain
+
+    def delete(self, name: str) -> None:
+        """The domain and every route of it."""
+        with self._lock:
+            domain = self.get(name)
+            del self._by_name[domain.name]
+            self._routes.pop(domain.id, None)
+
+    def verify(self, name: str, *, at: datetime | None = None) -> dict[str, Any]:
+        """Novu's VerifyDomain: the MX lookup decides `mxRecordConfigured` and the status. The
+        answer is the record as read before the write, with the new status (its `updatedAt` is
+        the old one, as Novu's is; a later read shows the write)."""
+        with self._lock:
+            domain = self.get(name)
+            configured = dns.mx_points_to_novu(domain.name)
+            answer_updated_at = domain.updated_at
+            if configured != domain.mx_record_configured or (configured and domain.status != "verified"):
+                domain.mx_record_configured = configured
+                domain.status = "verified" if configured else "pending"
+                domain.updated_at = at or now()
+            dto = domain.to_dto()
+            dto["updatedAt"] = iso(answer_updated_at)
+            return dto
+
+    def diagnose(self, name: str) -> dict[str, Any]:
+        """Novu's DiagnoseDomain over the mock's DNS: MX (missing, wrong target, priority), CNAME
+        at the apex, Novu's mail server on blocklists (never)."""
+        domain = self.get(name)
+        expected = dns.MAIL_SERVER_DOMAIN
+        checks: list[dict[str, Any]] = []
+        issues: list[dict[str, Any]] = []
+
+        def check(code: str, status: str) -> None:
+            checks.append({"code": code, "status": status, "latencyMs": 0})
+
+        def issue(code: str, severity: str, message: str, fix: str) -> None:
+            issues.append({"code": code, "severity": severity, "message": message, "fix": fix})
+
+        records = dns.mx_records(domain.name)
+        if not records:
+            check("mx_missing", "fail")
+            issue("mx_missing", "error", f"No MX records were found for {domain.name}.",
+                  f"Add an MX record pointing to {expected} (priority 10 is typical). "
+                  "See Novu inbound email documentation.")  # fmt: skip
+            check("mx_wrong_target", "skipped")
+            check("mx_low_priority", "skipped")
+        else:
+            check("mx_missing", "pass")
+            to_novu = [record for record in records if record.exchange.lower() == expected]
+            if not to_novu:
+                check("mx_wrong_target", "fail")
+                issue("mx_wrong_target", "error", f"MX exists but none point to Novu's mail server ({expected}).",
+                      f"Set an MX record for {domain.name} with target {expected} and an appropriate priority.")  # fmt: skip
+                check("mx_low_priority", "skipped")
+            else:
+                check("mx_wrong_target", "pass")
+                if min(r.priority for r in records) < min(r.priority for r in to_novu):
+                    check("mx_low_priority", "fail")
+                    issue("mx_low_priority", "warn",
+                          "Another MX record has a better (lower) priority than the Novu MX record.",
+                          "Either remove higher-priority MX hosts that should not receive mail for this domain, "
+                          f"or give {expected} the lowest MX priority value.")  # fmt: skip
+                else:
+                    check("mx_low_priority", "pass")
+        if dns.has_apex_cname(domain.name):
+            check("apex_cname_collision", "fail")
+            issue("apex_cname_collision", "error",
+                  f"The apex name {domain.name} has a CNAME record. CNAME cannot coexist with MX at the zone apex.",
+                  "Remove the CNAME at the apex or use a subdomain for the CNAME target; "
+                  "MX must be authoritative for the mail domain.")  # fmt: skip
+        else:
+            check("apex_cname_collision", "pass")
+        # Novu checks the blocklists only when an MX lookup answered; its mail server is on none
+        check("dnsbl_listed", "pass" if records else "skipped")
+        ok = not any(entry["severity"] == "error" for entry in issues)
+        return {"ok": ok, "runAt": iso(now()), "checks": checks, "issues": issues}
+
+    # -- Domain Connect (auto-configure) --------------------------------------------------------
+
+    def auto_configure_status(self, name: str) -> dict[str, Any]:
+        """Novu's GetDomainConnectStatus, with Domain Connect turned on and configured."""
+        domain = self.get(name)
+        answer: dict[str, Any] = {"available": False, "manualRecords": expected_dns_records(domain.name)}
+        host = dns.dns_host(domain.name)
+        if host is None or host.domain_connect_host is None:
+            return answer | {
+                "reason": "Domain Connect discovery is not configured for this DNS provider.",
+                "reasonCode": "discovery_not_configured",
+            }
+        supported = dns.SUPPORTED_DOMAIN_CONNECT_HOSTS.get(host.domain_connect_host)
+        if supported is None:
+            return answer | {
+                "reason": "Domain Connect auto-configuration currently supports Cloudflare and Vercel.",
+                "reasonCode": "unsupported_provider",
+            }
+        return {"available": True, "providerName": host.name, "providerId": host.provider_id,
+                "manualRecords": answer["manualRecords"]}  # fmt: skip
+
+    def auto_configure_start(self, name: str, redirect_uri: str | None = None) -> dict[str, Any]:
+        """Novu's CreateDomainConnectApplyUrl: the provider's apply URL for Novu's template."""
+        domain = self.get(name)
+        host = dns.dns_host(domain.name)
+        if host is None or host.domain_connect_host not in dns.SUPPORTED_DOMAIN_CONNECT_HOSTS:
+            raise BadRequest("Domain Connect auto-configuration is not available for this DNS provider.")
+        redirect = self._redirect_uri(domain, redirect_uri)
+        zone = dns.registrable_domain(domain.name)
+        params = [("domain", zone)]
+        if domain.name != zone and domain.name.endswith(f".{zone}"):
+            params.append(("host", domain.name[: -len(zone) - 1]))
+        state = json.dumps({"domainId": domain.id, "environmentId": domain.environment_id,
+                            "organizationId": domain.organization_id,
+                            "timestamp": int(now().timestamp() * 1000)}, separators=(",", ":"))  # fmt: skip
+        params += [("mailServerDomain", dns.MAIL_SERVER_DOMAIN), ("redirect_uri", redirect),
+                   ("state", base64.urlsafe_b64encode(state.encode()).decode().rstrip("="))]  # fmt: skip
+        signature = base64.b64encode(hmac.new(_SIGNING_KEY, _form(params).encode(), hashlib.sha256).digest()).decode()
+        key = ("key", DOMAIN_CONNECT_KEY_HOST)
+        params += [key, ("sig", signature)] if host.name == "Cloudflare" else [("sig", signature), key]
+        base = (f"{host.url_sync_ux}/v2/domainTemplates/providers/{DOMAIN_CONNECT_PROVIDER_ID}"
+                f"/services/{DOMAIN_CONNECT_SERVICE_ID}/apply")  # fmt: skip
+        return {"applyUrl": f"{base}?{_form(params)}", "providerName": host.name, "redirectUri": redirect}
+
+    @staticmethod
+    def _redirect_uri(domain: Domain, requested: str | None) -> str:
+        """Novu's buildRedirectUri: the dashboard's page of the domain, or the requested URL when it
+        has the dashboard's origin, with `domainConnect=submitted&domain=<name>` set."""
+
+        def placeholders(value: str) -> str:
+            for token, replacement in (("{domain}", domain.name), ("{domainId}", domain.id),
+                                       ("{environmentId}", domain.environment_id),
+                                       ("{organizationId}", domain.organization_id)):  # fmt: skip
+                value = value.replace(token, replacement)
+            return value
+
+        configured = urlsplit(placeholders(f"{DASHBOARD_URL}/domains/{{domain}}"))
+        try:
+            wanted = urlsplit(placeholders(requested)) if requested else configured
+            scheme = wanted.scheme.lower()
+            port = None if wanted.port == {"https": 443, "http": 80}.get(scheme) else wanted.port
+            origin = (scheme, (wanted.hostname or "").lower(), port)
+        except ValueError:
+            raise BadRequest("Invalid URL") from None
+        if origin != (configured.scheme, configured.hostname, configured.port):
+            raise BadRequest("Domain Connect redirect URI origin is not allowed.")
+        kept = parse_qsl(wanted.query, keep_blank_values=True)
+        query = [(k, v) for k, v in kept if k not in ("domainConnect", "domain")]
+        query += [("domainConnect", "submitted"), ("domain", domain.name)]
+        parts = (wanted.scheme.lower(), wanted.netloc.lower(), wanted.path or "/", _form(query), wanted.fragment)
+        return urlunsplit(parts)
+
+    # -- routes -------------------------------------------------------------------------------
+
+    def _route(self, domain: Domain, address: str) -> Route:
+        route = self._routes.get(domain.id, {}).get(address)
+        if route is None:
+            raise NotFound(f'Route "{address}@{domain.name}" not found.')
+        return route
+
+    @staticmethod
+    def _agent(identifier: str) -> str:
+        """Novu's resolveAgentIdentifier. The mock keeps no agents, so every identifier is unknown."""
+        raise NotFound(f'Agent with identifier "{identifier}" not found.')
+
+    def routes(self, name: str, query: CursorQuery, *, agent_id: str | None = None) -> Page[Route]:
+        if query.before and query.after:
+            raise BadRequest('Cannot specify both "before" and "after" cursors at the same time.')
+        with self._lock:
+            domain = self.get(name)
+            if agent_id:
+                self._agent(agent_id)
+            found = list(self._routes.get(domain.id, {}).values())
+        return paginate(found, query, key=lambda r: r.id, sort_value=_sort_value, what="route")
+
+    def route(self, name: str, address: str) -> Route:
+        with self._lock:
+            return self._route(self.get(name), address)
+
+    def create_route(
+        self,
+        name: str,
+        *,
+        address: str,
+        type: str,
+        agent_id: str | None = None,
+        data: dict[str, str] | None = None,
+        at: datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> Route:
+        """A route for `<address>@<domain>`; the address is trimmed and lower-cased first (Novu's DTO)."""
+        check_data(data)
+        address = address.strip().lower()
+        with self._lock:
+            domain = self.get(name)
+            if type == "agent":
+                if agent_id:
+                    self._agent(agent_id)
+                raise BadRequest("agentId is required for agent routes.")
+            if address in self._routes[domain.id]:
+                raise Conflict(f'A route for "{address}@{domain.name}" already exists.')
+            moment = at or now()
+            route = Route(
+                id=object_id(moment, rng),
+                domain_id=domain.id,
+                address=address,
+                type=type,
+                destination=None,
+                data=clone(data) if data is not None else None,
+                environment_id=self.environment_id,
+                organization_id=self.organization_id,
+                created_at=moment,
+                updated_at=moment,
+            )
+            self._routes[domain.id][address] = route
+            return route
+
+    def update_route(
+        self,
+        name: str,
+        address: str,
+        *,
+        type: str | None = None,
+        agent_id: str | None = None,
+        data: dict[str, str] | None = None,
+    ) -> Route:
+        """Novu's UpdateDomainRoute: a new agent is looked up, an agent route needs one, a webhook
+        route drops it; nothing given changes nothing."""
+        check_data(data)
+        with self._lock:
+            domain = self.get(name)
+            route = self._route(domain, address)
+            next_type = type or route.type
+            if agent_id is not None:
+                self._agent(agent_id)
+            if next_type == "agent" and not route.destination:
+                raise BadRequest("agentId is required for agent routes.")
+            if type is None and data is None:
+                return route
+            if type is not None:
+                route.type = type
+            if next_type == "webhook":
+                route.destination = None
+            if data is not None:
+                route.data = clone(data)
+            route.updated_at = now()
+            return route
+
+    def delete_route(self, name: str, address: str) -> None:
+        with self._lock:
+            domain = self.get(name)
+            self._route(domain, address)
+            del self._routes[domain.id][address]
+
+    def test_route(
+        self,
+        name: str,
+        address: str,
+        *,
+        sender: dict[str, Any],
+        subject: str,
+        text: str | None = None,
+        html: str | None = None,
+        dry_run: bool | None = None,
+    ) -> dict[str, Any]:
+        """Novu's TestDomainRoute: the route of the address, else the wildcard `*`; a dry run shows
+        what would be delivered, a real one delivers it (webhook routes go to the environment's
+        outbound webhooks, which the mock has none of: `skipped`)."""
+        with self._lock:
+            domain = self.get(name)
+            routes = self._routes.get(domain.id, {})
+            route = routes.get(address) or routes.get("*")
+            answer: dict[str, Any] = {
+                "matched": route is not None,
+                "dryRun": dry_run is True,
+                "domainStatus": domain.status,
+                "mxRecordConfigured": domain.mx_record_configured,
+            }
+            if route is None:
+                return answer
+            answer["type"] = route.type
+            if dry_run is True:
+                answer["wouldDeliverTo"] = "configured outbound webhooks for this environment"
+                answer["payload"] = {
+                    "domain": {"id": domain.id, "name": domain.name, "data": clone(domain.data or {})},
+                    "route": {"address": route.address, "data": clone(route.data or {})},
+                    "mail": _test_mail(sender, subject, text, html, f"{route.address}@{domain.name}"),
+                }
+            else:
+                answer["webhook"] = {"skipped": True, "latencyMs": 0}
+            return answer
+
+    # -- state export / import ------------------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                domain.to_dto(records=False) | {"routes": [route.to_dto() for route in self._routes[domain.id].values()]}
+                for domain in self._by_name.values()
+            ]
+
+    def restore(self, records: list[dict[str, Any]] | None) -> None:
+        """Replace every domain by ``records`` (a ``snapshot()``; None empties the service), checking
+        what create checks: unique names (lower-case) and one route per address of a domain."""
+        by_name: dict[str, Domain] = {}
+        routes: dict[str, dict[str, Route]] = {}
+        for index, record in enumerate(records or []):
+            where = f"domains.{index}"
+            name = record["name"]
+            if name != name.lower():
+                raise Conflict(f"Domain name {name} must be lower-case, as Novu stores it")
+            if name in by_name:
+                raise Conflict(f"Domain name {name} is used twice; names must be unique")
+            if record["_id"] in routes:
+                raise Conflict(f"_id {record['_id']} is used by two domains; ids must be unique")
+            check_data(record.get("data"), f"{where}.data")
+            created_at = parse_time(record["createdAt"], f"{where}.createdAt")
+            domain = Domain(
+                id=record["_id"],
+                name=name,
+                status=record["status"],
+                mx_record_configured=record["mxRecordConfigured"],
+                dns_provider=record.get("dnsProvider"),
+                data=clone(record["data"]) if record.get("data") is not None else None,
+                environment_id=self.environment_id,
+                organization_id=self.organization_id,
+                created_at=created_at,
+                updated_at=parse_time(record["updatedAt"], f"{where}.updatedAt"),
+            )
+            by_name[name] = domain
+            routes[domain.id] = {}
+            for position, item in enumerate(record.get("routes") or []):
+                spot = f"{where}.routes.{position}"
+                if item["address"] in routes[domain.id]:
+                    raise Conflict(f"{spot}: the address {item['address']} has two routes on {name}")
+                if item["type"] == "agent":
+                    raise Conflict(f"{spot}: an agent route names an agent, and the mock keeps no agents")
+                check_data(item.get("data"), f"{spot}.data")
+                routes[domain.id][item["address"]] = Route(
+                    id=item["_id"],
+                    domain_id=domain.id,
+                    address=item["address"],
+                    type=item["type"],
+                    destination=None,
+                    data=clone(item["data"]) if item.get("data") is not None else None,
+                    environment_id=self.environment_id,
+                    organization_id=self.organization_id,
+                    created_at=parse_time(item["createdAt"], f"{spot}.createdAt"),
+                    updated_at=parse_time(item["updatedAt"], f"{spot}.updatedAt"),
+                )
+        with self._lock:
+            self._by_name = by_name
+            self._routes = routes
+
+
+def _form(params: list[tuple[str, str]]) -> str:
+    """Form encoding as the WHATWG URLSearchParams writes it (only `*-._` and alphanumerics stay)."""
+    def encode(value: str, safe: str, encoding: str | None, errors: str | None) -> str:
+        return quote(value, safe="*").replace("%20", "+").replace("~", "%7E")
+
+    return urlencode(params, quote_via=encode)
+
+
+def _test_mail(sender: dict[str, Any], subject: str, text: str | None, html: str | None, to: str) -> dict[str, Any]:
+    """The synthetic email Novu's route test builds (message id `novu-test-` and 12 nanoid characters)."""
+    moment = now()
+    message_id = "novu-test-" + "".join(secrets.choice(_NANOID_ALPHABET) for _ in range(12))
+    return {
+        "from": [{"address": sender["address"], "name": sender.get("name") or ""}],
+        "to": [{"address": to, "name": ""}],
+        "subject": subject,
+        "html": html or "",
+        "text": text or "",
+        "headers": {
+            "content-type": "text/plain; charset=utf-8",
+            "from": sender["address"],
+            "to": to,
+            "subject": subject,
+            "message-id": message_id,
+            "date": format_datetime(moment, usegmt=True),
+            "mime-version": "1.0",
+        },
+        "messageId": message_id,
+        "date": iso(moment),
+        "cc": [],
+    }

@@ -1,0 +1,222 @@
+"""The mock's own checks of the trigger family: fan-out to topics (Novu's TriggerMulticast rules),
+bulk (ProcessBulkTrigger), broadcast (TriggerEventToAll), cancel (CancelDelayed), and the effects
+a user sees in the inbox, messages, activity, preferences and the journal."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_server.errors import UnprocessableEntity
+from mock_server.store import Backend, Environment
+
+
+@pytest.fixture
+def backend() -> Backend:
+    backend = Backend(Environment("e" * 24, "Development", "o" * 24, "key"))
+    for subscriber_id in ("ada", "bob", "cy", "dee", "eve"):
+        backend.subscribers.create(subscriber_id=subscriber_id, profile={})
+    backend.workflows.create(identifier="alert", name="Alert", channels=["in_app"])
+    backend.workflows.create(identifier="later", name="Later", channels=["delay", "in_app"])
+    backend.topics.subscribe("team", ["ada", "bob", "cy"])
+    backend.topics.subscribe("ops", ["cy", "dee"])
+    return backend
+
+
+def _reached(backend: Backend, transaction_id: str) -> list[str]:
+    page = backend.inbox.notifications(page=0, limit=100, transaction_ids=[transaction_id])
+    return sorted(notification.subscriber.subscriber_id for notification in page.items)
+
+
+def _messages(backend: Backend, transaction_id: str) -> list[str]:
+    return sorted(message.subscriber.subscriber_id for message in backend.inbox._messages.values()
+                  if message.transaction_id == transaction_id)  # fmt: skip
+
+
+# -- fan-out -------------------------------------------------------------------------------------
+
+
+def test_topics_fan_out_once_per_subscriber_without_the_actor_or_excluded(backend) -> None:
+    answer = backend.inbox.trigger_event(
+        workflow_id="alert",
+        to=[{"type": "Topic", "topicKey": "team"}, {"type": "Topic", "topicKey": "ops", "exclude": ["dee"]}],
+        actor="ada",
+    )
+    assert answer["status"] == "processed"
+    assert _reached(backend, answer["transactionId"]) == ["bob", "cy"], "cy once; ada is the actor; dee excluded"
+    assert _messages(backend, answer["transactionId"]) == ["bob", "cy"]
+
+
+def test_direct_recipients_are_not_reached_twice_and_the_actor_only_leaves_topics(backend) -> None:
+    answer = backend.inbox.trigger_event(
+        workflow_id="alert",
+        to=["ada", {"subscriberId": "bob", "firstName": "Bob"}, {"type": "Topic", "topicKey": "team"}],
+        actor="ada",
+    )
+    assert _reached(backend, answer["transactionId"]) == ["ada", "bob", "cy"], "a direct mention reaches the actor"
+    assert backend.subscribers.get("bob").first_name == "Bob"
+
+
+def test_exclusions_of_one_topic_apply_to_every_topic_as_novu_flattens_them(backend) -> None:
+    answer = backend.inbox.trigger_event(
+        workflow_id="alert",
+        to=[{"type": "Topic", "topicKey": "team", "exclude": ["cy"]}, {"type": "Topic", "topicKey": "ops"}],
+    )
+    assert _reached(backend, answer["transactionId"]) == ["ada", "bob", "dee"]
+
+
+def test_an_unknown_topic_reaches_nobody_and_the_others_still_deliver(backend) -> None:
+    answer = backend.inbox.trigger_event(
+        workflow_id="alert", to=[{"type": "Topic", "topicKey": "ghost"}, {"type": "Topic", "topicKey": "ops"}]
+    )
+    assert answer["status"] == "processed" and _reached(backend, answer["transactionId"]) == ["cy", "dee"]
+
+
+def test_a_recipient_without_subscriber_id_drops_the_whole_trigger(backend) -> None:
+    answer = backend.inbox.trigger_event(workflow_id="alert", to=["ada", {"type": "Subscriber"}])
+    assert answer["status"] == "processed" and _reached(backend, answer["transactionId"]) == []
+
+
+def test_a_used_transaction_id_is_acknowledged_and_ignored(backend) -> None:
+    first = backend.inbox.trigger_event(workflow_id="alert", to="ada", transaction_id="tx-1")
+    again = backend.inbox.trigger_event(workflow_id="alert", to="bob", transaction_id="tx-1")
+    assert first == again == {"acknowledged": True, "status": "processed", "transactionId": "tx-1"}
+    assert _reached(backend, "tx-1") == ["ada"]
+
+
+def test_disabled_in_app_preference_makes_no_message(backend) -> None:
+    backend.preferences.update("eve", channels=["in_app"], choices={"in_app": False}, workflow_id="alert")
+    answer = backend.inbox.trigger_event(workflow_id="alert", to=["eve", "dee"])
+    assert _reached(backend, answer["transactionId"]) == ["dee", "eve"]
+    assert _messages(backend, answer["transactionId"]) == ["dee"]
+
+
+# -- bulk, broadcast, cancel ---------------------------------------------------------------------
+
+
+def test_bulk_answers_each_event_in_order_with_its_own_status(backend) -> None:
+    answers = backend.inbox.trigger_bulk([
+        {"name": "alert", "to": "ada"},
+        {"name": "missing", "to": "ada"},
+        {"name": "alert", "to": "bob", "tenant": "acme"},
+        {"name": "alert", "to": [{"type": "Topic", "topicKey": "ops"}], "transactionId": "bulk-3"},
+    ])  # fmt: skip
+    assert [answer["status"] for answer in answers] == ["processed", "error", "no_tenant_found", "processed"]
+    assert answers[1] == {"acknowledged": True, "status": "error", "error": ["workflow_not_found"]}
+    assert _reached(backend, answers[0]["transactionId"]) == ["ada"]
+    assert _reached(backend, "bulk-3") == ["cy", "dee"]
+
+
+def test_broadcast_reaches_every_subscriber_and_refuses_unknown_workflows(backend) -> None:
+    answer = backend.inbox.broadcast(workflow_id="alert", actor="ada", transaction_id="all-1")
+    assert answer == {"acknowledged": True, "status": "processed", "transactionId": "all-1"}
+    assert _reached(backend, "all-1") == ["ada", "bob", "cy", "dee", "eve"], "the actor too"
+    with pytest.raises(UnprocessableEntity, match="workflow_not_found"):
+        backend.inbox.broadcast(workflow_id="missing")
+    tenant = backend.inbox.broadcast(workflow_id="alert", tenant="acme", transaction_id="all-2")
+    assert tenant["status"] == "processed" and _reached(backend, "all-2") == []
+
+
+def test_cancel_answers_false_for_work_that_ran_and_cancels_held_work_once(backend) -> None:
+    ran = backend.inbox.trigger_event(workflow_id="alert", to="ada")["transactionId"]
+    assert backend.inbox.cancel(ran) is False, "nothing delayed: Novu's CancelDelayed answers false"
+    assert backend.inbox.cancel("never-used") is False
+    held = backend.inbox.trigger_event(workflow_id="later", to=["ada", "bob"])["transactionId"]
+    assert _reached(backend, held) == ["ada", "bob"] and _messages(backend, held) == [], "the delay holds in-app"
+    jobs = backend.inbox.notifications(page=0, limit=1, transaction_ids=[held]).items[0].jobs()
+    assert [(job["type"], job["status"]) for job in jobs] == [("delay", "delayed"), ("in_app", "pending")]
+    assert backend.inbox.cancel(held) is True
+    jobs = backend.inbox.notifications(page=0, limit=1, transaction_ids=[held]).items[0].jobs()
+    assert [job["status"] for job in jobs] == ["canceled", "canceled"]
+    assert backend.inbox.cancel(held) is False, "nothing left to cancel"
+    assert _messages(backend, ran) == ["ada"], "delivered messages stay"
+
+
+def test_held_and_canceled_work_survives_export_and_import(backend) -> None:
+    held = backend.inbox.trigger_event(workflow_id="later", to="ada", context={"tenant": "acme"})["transactionId"]
+    backend.inbox.cancel(held)
+    copy = Backend(Environment("f" * 24, "Other", "o" * 24, "other"))
+    copy.import_state(backend.export_state())
+    notification = copy.inbox.notifications(page=0, limit=1, transaction_ids=[held]).items[0]
+    assert notification.held and notification.canceled and notification.context_keys == ["tenant:acme"]
+    assert copy.inbox.cancel(held) is False
+
+
+# -- the wire ------------------------------------------------------------------------------------
+
+
+def _subscribers(client, count: int) -> list[str]:
+    return [item["subscriberId"] for item in client.get("/v2/subscribers", params={"limit": count}).json()["data"]]
+
+
+def _workflow(client) -> str:
+    return client.get("/v1/notifications", params={"limit": 1}).json()["data"][0]["template"]["triggers"][0]["identifier"]
+
+
+def test_wire_trigger_to_a_topic_shows_everywhere(client) -> None:
+    members = _subscribers(client, 3)
+    client.post("/v2/topics/wire-team/subscriptions", json={"subscriptions": members})
+    workflow = _workflow(client)
+    answer = client.post("/v1/events/trigger", json={
+        "name": workflow, "to": [{"type": "Topic", "topicKey": "wire-team"}], "actor": members[0],
+        "payload": {"message": "hi"}})  # fmt: skip
+    assert answer.status_code == 201
+    data = answer.json()["data"]
+    assert data["status"] == "processed" and data["activityFeedLink"].startswith("https://dashboard.novu.co/env/")
+    activity = client.get("/v1/notifications", params={"transactionId": data["transactionId"]}).json()
+    assert sorted(item["subscriber"]["subscriberId"] for item in activity["data"]) == sorted(members[1:])
+    messages = client.get("/v1/messages", params={"transactionId": data["transactionId"]}).json()
+    assert sorted(item["subscriber"]["subscriberId"] for item in messages["data"]) == sorted(members[1:])
+    feed = client.get(f"/v1/subscribers/{members[1]}/notifications/feed").json()["data"]
+    assert feed[0]["transactionId"] == data["transactionId"]
+    journal = client.get("/_mock/requests", params={"path": "/v1/events/trigger"})
+    assert journal.status_code == 200 and data["transactionId"] in journal.text
+
+
+def test_wire_bulk_limit_and_answers(client) -> None:
+    subscriber = _subscribers(client, 1)[0]
+    workflow = _workflow(client)
+    answer = client.post("/v1/events/trigger/bulk", json={"events": [
+        {"name": workflow, "to": subscriber}, {"name": "no-such-workflow", "to": subscriber}]})  # fmt: skip
+    assert answer.status_code == 201
+    data = answer.json()["data"]
+    assert [item["status"] for item in data] == ["processed", "error"]
+    assert data[1]["error"] == ["workflow_not_found"]
+    too_many = client.post("/v1/events/trigger/bulk", json={"events": [{"name": workflow, "to": subscriber}] * 101})
+    assert too_many.status_code == 422
+    assert client.post("/v1/events/trigger/bulk", json={"events": []}).status_code == 422
+
+
+def test_wire_broadcast_and_cancel(client) -> None:
+    workflow = _workflow(client)
+    total = client.get("/v2/subscribers", params={"limit": 1}).json()["totalCount"]
+    answer = client.post("/v1/events/trigger/broadcast", json={"name": workflow, "transactionId": "wire-all"})
+    assert answer.status_code == 201 and answer.json()["data"]["transactionId"] == "wire-all"
+    reached, page = [], 0
+    while True:
+        activity = client.get("/v1/notifications", params={"transactionId": "wire-all", "page": page}).json()
+        reached += [item["subscriber"]["subscriberId"] for item in activity["data"]]
+        if not activity["hasMore"]:
+            break
+        page += 1
+    assert len(reached) == len(set(reached)) == total, "every subscriber once"
+    refused = client.post("/v1/events/trigger/broadcast", json={"name": "no-such-workflow"})
+    assert refused.status_code == 422 and refused.json()["message"] == "workflow_not_found"
+    cancel = client.delete("/v1/events/trigger/wire-all")
+    assert cancel.status_code == 200 and cancel.json() == {"data": False}
+    assert client.delete("/v1/events/trigger/unknown-tx").json() == {"data": False}
+
+
+def test_the_fanout_benchmark_runs_and_checks_every_feed() -> None:
+    """benchmarks/fanout.py end to end on a small topic: it seeds, fans out, checks each feed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "fanout.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--subscribers", "30", "--repeat", "2", "--seconds", "0.3", "--threads", "1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "each of 30 feeds has exactly one message" in done.stdout
+    assert "requests/s" in done.stdout
