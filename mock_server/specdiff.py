@@ -107,9 +107,14 @@ class _Reader:
                     result[key] = part[key]
         variants = [*(schema.get("oneOf") or []), *(schema.get("anyOf") or [])]
         if variants:
+            declared = bool(types)  # the schema's own type: variants that only add rules keep it
             folded = [self.normalize(variant, seen)[0] for variant in variants]
             concrete = [variant for variant in folded if variant["_types"] or variant.get("properties") or variant.get("enum")]
-            nullable = nullable or any(variant["_nullable"] for variant in folded) or len(concrete) < len(folded)
+            nullable = (
+                nullable
+                or any(variant["_nullable"] for variant in folded)
+                or (len(concrete) < len(folded) and not declared)
+            )
             for variant in concrete:
                 types |= variant["_types"]
                 for name, value in (variant.get("properties") or {}).items():

@@ -324,6 +324,30 @@ def test_archive_and_bulk_operations(client) -> None:
     assert inbox_all(client, "inbox-bulk") == [] and feed_all(client, "inbox-bulk") == []
 
 
+def test_context_keys_select_only_notifications_of_those_contexts(client) -> None:
+    """Novu's ContextKeysQueryDto and the bulk bodies' contextKeys: a notification outside those
+    contexts is not found (one action) or left alone (bulk). The mock's notifications have no
+    context, so only an empty list (or none) reaches them."""
+    trigger(client, "inbox-ctx")
+    trigger(client, "inbox-ctx", workflow="invoice-ready", payload={"invoiceNumber": "INV-7"})
+    first, second = inbox_all(client, "inbox-ctx")
+    base = f"/v2/subscribers/inbox-ctx/notifications/{first['id']}"
+    for method, path in [("patch", "/read"), ("patch", "/archive"), ("patch", "/actions/primary/complete"), ("delete", "")]:
+        missing = client.request(method.upper(), base + path, params={"contextKeys": ["tenant:acme"]})
+        assert missing.status_code == 404, (path, missing.text)
+        assert missing.json()["message"] == f"Notification with id: {first['id']} is not found."
+    assert client.patch(f"{base}/read", params={"contextKeys": ""}).json()["data"]["isRead"] is True
+    assert [n["id"] for n in inbox_all(client, "inbox-ctx") if n["isRead"]] == [first["id"]], "only the unfiltered read"
+
+    body = {"contextKeys": ["tenant:acme", "team:blue"]}
+    assert client.post("/v2/subscribers/inbox-ctx/notifications/read", json=body).status_code == 204
+    assert client.post("/v2/subscribers/inbox-ctx/notifications/delete", json=body).status_code == 204
+    assert [n["isRead"] for n in inbox_all(client, "inbox-ctx")] == [True, False], "nothing of another context changed"
+    assert client.post("/v2/subscribers/inbox-ctx/notifications/read", json={"contextKeys": []}).status_code == 204
+    assert [n["isRead"] for n in inbox_all(client, "inbox-ctx")] == [True, True]
+    assert second["id"] != first["id"]
+
+
 def test_actions_without_that_button_are_refused(client) -> None:
     trigger(client, "inbox-act", workflow="invoice-ready", payload={"invoiceNumber": "INV-9"})
     (item,) = inbox_all(client, "inbox-act")

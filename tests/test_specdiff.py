@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -142,6 +144,16 @@ def test_nullability_spelled_as_a_null_branch_equals_nullable() -> None:
     assert keys(BASE, theirs) == []
 
 
+def test_variants_that_only_require_fields_do_not_make_a_typed_body_nullable() -> None:
+    mine = copy.deepcopy(BASE)
+    body = mine["paths"]["/v1/things"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body["anyOf"] = [{"required": ["name"]}, {"required": ["kind"]}]
+    assert keys(mine, BASE) == []
+    untyped = {"anyOf": [{"type": "string"}, {}]}  # an empty branch takes null as well
+    mine["components"]["schemas"]["Thing"]["properties"]["name"] = untyped
+    assert "field GET /v1/things | response 200 | [].name | nullable: mock yes, Novu no" in keys(mine, BASE)
+
+
 def write_docs(tmp_path: Path, theirs: dict, known: list | None) -> tuple[Path, Path]:
     spec = tmp_path / "openapi.yaml"
     spec.write_text(yaml.safe_dump(BASE), encoding="utf-8")
@@ -183,3 +195,57 @@ def test_a_known_entry_without_its_source_is_refused(tmp_path, capsys) -> None:
 def test_an_unreadable_document_exits_2(tmp_path, capsys) -> None:
     assert cli.main(["spec-diff", str(tmp_path / "missing.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+# Novu's published document (3.15.0), in ../shared/reference beside the checkout; another copy can
+# be named by NOVU_OPENAPI_DOCUMENT
+NOVU_DOCUMENT = Path(
+    os.environ.get("NOVU_OPENAPI_DOCUMENT")
+    or Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "novu-openapi.json"
+)
+
+
+# Differences that are real gaps of the mock (issue 18), not explained away: each is fixed in the
+# mock, not in spec-diff-known.yaml, and then leaves this list (the test fails while it is stale).
+OPEN_GAPS = [
+    # thin answers: fields Novu's messages, activity notifications and v1 feed items carry
+    ("GET /v1/messages", "response 200", "*"),
+    ("POST /v1/subscribers/{subscriberId}/messages/*", "response 201", "*"),
+    ("GET /v1/notifications*", "*", "*"),
+    ("GET /v1/subscribers/{subscriberId}/notifications/feed", "response 200", "data[[]].*"),
+    ("PATCH /v2/subscribers/{subscriberId}/preferences/bulk", "response 200", "data[[]].*"),
+    # triggers: subscriber credentials given with a recipient or the actor; broadcast's status and payload
+    ("POST /v1/events/trigger*", "request body", "*channels"),
+    ("POST /v1/events/trigger/broadcast", "request body", "payload"),
+    ("POST /v1/events/trigger/broadcast", "responses", "200"),
+    # no Novu source found yet: integration `rules`, the orderBy enums, a null subscriber summary
+    ("* /v1/integrations*", "*", "*rules"),
+    ("GET /v2/*", "query parameters", "orderBy"),
+    ("GET /v2/*/subscriptions", "response 200", "data[[]].subscriber"),
+    # areas merged from other branches, not yet reviewed against the document
+    ("* /v1/environments*", "response 422", "errors"),
+    ("GET /v2/contexts", "*", "t[oy]*"),
+    ("* /v2/workflows*", "*", "*"),
+]
+
+
+def test_every_difference_from_novus_document_in_the_operations_the_mock_serves_is_explained() -> None:
+    """The repository's openapi.yaml against Novu's published document: each difference of an
+    operation both serve is explained in spec-diff-known.yaml (with its Novu source) or is one of
+    the open gaps above, every open gap still occurs, and no explanation is stale."""
+    root = Path(__file__).resolve().parent.parent
+    result = specdiff.run(str(NOVU_DOCUMENT), spec=root / "openapi.yaml")
+    assert result.compared_operations > 50
+    assert result.stale_explanations == []
+    for difference in result.explained:
+        assert difference.explained_by and difference.explained_by["source"].strip()
+
+    def gap_of(difference: specdiff.Difference) -> int | None:
+        for index, (operation, where, field) in enumerate(OPEN_GAPS):
+            if all(fnmatch.fnmatchcase(value, pattern) for value, pattern in
+                   ((difference.operation, operation), (difference.where, where), (difference.field, field))):  # fmt: skip
+                return index
+        return None
+
+    assert [d.key for d in result.unexplained if gap_of(d) is None] == []
+    assert sorted({gap_of(d) for d in result.unexplained}) == list(range(len(OPEN_GAPS))), "a gap was closed: drop it"

@@ -5,6 +5,7 @@ Re-exported by ``subscribers`` so the resolver's one rule finds these handlers.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -109,51 +110,65 @@ def _clean(item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def _update(backend: Backend, subscriber_id: str, notification_id: str, change: str, **options: Any) -> dict[str, Any]:
-    return backend.inbox.update(subscriber_id, notification_id, change, **options)
+def _update(
+    backend: Backend, subscriber_id: str, notification_id: str, change: str, context_keys: list[str] | None, **options: Any
+) -> dict[str, Any]:
+    return backend.inbox.update(subscriber_id, notification_id, change, context_keys, **options)
 
 
-async def mark_notification_as_read(backend: Backend, subscriber_id: str, notification_id: str) -> dict[str, Any]:
-    return _update(backend, subscriber_id, notification_id, "read")
+async def mark_notification_as_read(
+    backend: Backend, subscriber_id: str, notification_id: str, context_keys: list[str] | None = None
+) -> dict[str, Any]:
+    return _update(backend, subscriber_id, notification_id, "read", context_keys)
 
 
-async def mark_notification_as_unread(backend: Backend, subscriber_id: str, notification_id: str) -> dict[str, Any]:
-    return _update(backend, subscriber_id, notification_id, "unread")
+async def mark_notification_as_unread(
+    backend: Backend, subscriber_id: str, notification_id: str, context_keys: list[str] | None = None
+) -> dict[str, Any]:
+    return _update(backend, subscriber_id, notification_id, "unread", context_keys)
 
 
-async def archive_notification(backend: Backend, subscriber_id: str, notification_id: str) -> dict[str, Any]:
-    return _update(backend, subscriber_id, notification_id, "archive")
+async def archive_notification(
+    backend: Backend, subscriber_id: str, notification_id: str, context_keys: list[str] | None = None
+) -> dict[str, Any]:
+    return _update(backend, subscriber_id, notification_id, "archive", context_keys)
 
 
-async def unarchive_notification(backend: Backend, subscriber_id: str, notification_id: str) -> dict[str, Any]:
-    return _update(backend, subscriber_id, notification_id, "unarchive")
+async def unarchive_notification(
+    backend: Backend, subscriber_id: str, notification_id: str, context_keys: list[str] | None = None
+) -> dict[str, Any]:
+    return _update(backend, subscriber_id, notification_id, "unarchive", context_keys)
 
 
 async def snooze_notification(
-    backend: Backend, subscriber_id: str, notification_id: str, body: dict[str, Any]
+    backend: Backend, subscriber_id: str, notification_id: str, body: dict[str, Any], context_keys: list[str] | None = None
 ) -> dict[str, Any]:
     until = parse_moment(body["snoozeUntil"])
-    return backend.inbox.snooze(subscriber_id, notification_id, until, body["snoozeUntil"])
+    return backend.inbox.snooze(subscriber_id, notification_id, until, body["snoozeUntil"], context_keys)
 
 
-async def unsnooze_notification(backend: Backend, subscriber_id: str, notification_id: str) -> dict[str, Any]:
-    return _update(backend, subscriber_id, notification_id, "unsnooze")
+async def unsnooze_notification(
+    backend: Backend, subscriber_id: str, notification_id: str, context_keys: list[str] | None = None
+) -> dict[str, Any]:
+    return _update(backend, subscriber_id, notification_id, "unsnooze", context_keys)
 
 
-async def delete_notification(backend: Backend, subscriber_id: str, notification_id: str) -> None:
-    backend.inbox.delete_notification(subscriber_id, notification_id)
+async def delete_notification(
+    backend: Backend, subscriber_id: str, notification_id: str, context_keys: list[str] | None = None
+) -> None:
+    backend.inbox.delete_notification(subscriber_id, notification_id, context_keys)
 
 
 async def complete_notification_action(
-    backend: Backend, subscriber_id: str, notification_id: str, action_type: str
+    backend: Backend, subscriber_id: str, notification_id: str, action_type: str, context_keys: list[str] | None = None
 ) -> dict[str, Any]:
-    return _update(backend, subscriber_id, notification_id, "complete", action_type=action_type)
+    return _update(backend, subscriber_id, notification_id, "complete", context_keys, action_type=action_type)
 
 
 async def revert_notification_action(
-    backend: Backend, subscriber_id: str, notification_id: str, action_type: str
+    backend: Backend, subscriber_id: str, notification_id: str, action_type: str, context_keys: list[str] | None = None
 ) -> dict[str, Any]:
-    return _update(backend, subscriber_id, notification_id, "revert", action_type=action_type)
+    return _update(backend, subscriber_id, notification_id, "revert", context_keys, action_type=action_type)
 
 
 def _bulk_filter(body: Any, *, ids: bool = False) -> InboxFilter:
@@ -162,7 +177,9 @@ def _bulk_filter(body: Any, *, ids: bool = False) -> InboxFilter:
         body = json.loads(body or b"{}")
     body = body or {}
     values = {"tags": body.get("tags"), "data": _json("data", body.get("data"))}
-    return _filter(values, ids=body.get("notificationIds") if ids else None)
+    where = _filter(values, ids=body.get("notificationIds") if ids else None)
+    context_keys = body.get("contextKeys")
+    return where if context_keys is None else dataclasses.replace(where, context_keys=tuple(context_keys))
 
 
 async def mark_notifications_as_seen(backend: Backend, subscriber_id: str, body: dict[str, Any] | None = None) -> None:

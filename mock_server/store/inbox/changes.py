@@ -91,18 +91,22 @@ class InboxChanges(InboxIndexes):
 
     # -- writes: v2 ---------------------------------------------------------------------------
 
-    def update(self, subscriber_id: str, notification_id: str, change: str, **options: Any) -> dict[str, Any]:
+    def update(
+        self, subscriber_id: str, notification_id: str, change: str, context_keys: list[str] | None = None, **options: Any
+    ) -> dict[str, Any]:
         """One v2 per-notification action: read, unread, archive, unarchive, snooze, unsnooze,
         complete, revert."""
         with self._lock:
-            message = self.message(subscriber_id, notification_id)
+            message = self.message(subscriber_id, notification_id, context_keys)
             with self._tracked(message):
                 answer = self._update(message, notification_id, change, options)
             if change not in ("complete", "revert"):  # Novu's action use case queues no socket event
                 self._announce(message.subscriber.id, UNREAD)
             return answer
 
-    def snooze(self, subscriber_id: str, notification_id: str, until: datetime, raw: Any) -> dict[str, Any]:
+    def snooze(
+        self, subscriber_id: str, notification_id: str, until: datetime, raw: Any, context_keys: list[str] | None = None
+    ) -> dict[str, Any]:
         """The v2 snooze as Novu checks it, before anything else: SnoozeNotificationRequestDto wants
         ``snoozeUntil`` (``raw`` as sent) at least a minute ahead (a 422 of the body), and
         SnoozeNotification at most the plan's longest snooze ahead: 24 hours on the free plan (402).
@@ -114,7 +118,7 @@ class InboxChanges(InboxIndexes):
             )
         if ahead > MAX_SNOOZE_AHEAD:
             raise PaymentRequired("Snooze Duration Limit Exceeded")
-        return self.update(subscriber_id, notification_id, "snooze", until=until)
+        return self.update(subscriber_id, notification_id, "snooze", context_keys, until=until)
 
     def _update(self, message: Message, notification_id: str, change: str, options: dict[str, Any]) -> dict[str, Any]:
         moment = self.clock()
@@ -140,9 +144,9 @@ class InboxChanges(InboxIndexes):
         message.updated_at = moment
         return message.inbox_dto(moment)
 
-    def delete_notification(self, subscriber_id: str, notification_id: str) -> None:
+    def delete_notification(self, subscriber_id: str, notification_id: str, context_keys: list[str] | None = None) -> None:
         with self._lock:
-            message = self.message(subscriber_id, notification_id)
+            message = self.message(subscriber_id, notification_id, context_keys)
             self._remove(message)
             self._announce(message.subscriber.id, UNREAD)
 

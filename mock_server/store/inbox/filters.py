@@ -25,9 +25,12 @@ class InboxFilter:
     created_gte: float | None = None  # Unix milliseconds
     created_lte: float | None = None
     ids: frozenset[str] | None = None
+    context_keys: tuple[str, ...] | None = None  # Novu's contextKeys: records of exactly those contexts
 
     def matches(self, message: Message, moment: datetime) -> bool:
         if self.ids is not None and message.id not in self.ids:
+            return False
+        if no_context_matches(self.context_keys):
             return False
         if self.read is not None and message.read != self.read:
             return False

@@ -39,6 +39,7 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from mock_server.errors import NotFound
+from mock_server.store.inbox.filters import no_context_matches
 from mock_server.store.inbox import refusals
 from mock_server.store.inbox.events import EVERYTHING, InboxChange, InboxListener
 from mock_server.store.inbox.refusals import Refusal
@@ -125,12 +126,13 @@ class InboxIndexes:
         for key in keys.islice(0, stop, reverse=True):
             yield self._messages[key[-1]]
 
-    def message(self, subscriber_id: str, message_id: str) -> Message:
-        """The in-app message ``message_id`` of the subscriber (the v2 inbox's notification)."""
+    def message(self, subscriber_id: str, message_id: str, context_keys: list[str] | None = None) -> Message:
+        """The in-app message ``message_id`` of the subscriber (the v2 inbox's notification); with
+        ``contextKeys``, only if it belongs to exactly those contexts (the mock keeps none)."""
         with self._lock:
             subscriber = self._subscriber(subscriber_id)
             message = self._messages.get(message_id)
-            if message is None or message.subscriber.id != subscriber.id:
+            if message is None or message.subscriber.id != subscriber.id or no_context_matches(context_keys):
                 raise NotFound(f"Notification with id: {message_id} is not found.")
             return message
 
