@@ -221,8 +221,9 @@ OPEN_GAPS = [
     # no Novu source found yet: integration `rules`, a null subscriber summary
     ("* /v1/integrations*", "*", "*rules"),
     ("GET /v2/*/subscriptions", "response 200", "data[[]].subscriber"),
-    # cursor lists: Novu's orderBy is any string (CursorPaginationQueryDto: IsString only, the
-    # repository sorts by it), the mock takes only createdAt / updatedAt
+    # cursor lists of subscribers, topics and subscriptions: Novu's orderBy is any string
+    # (CursorPaginationQueryDto: IsString only, the repository sorts by it), the mock takes only
+    # the fields it lists (contexts and chat lists already take any)
     ("GET /v2/*", "query parameters", "orderBy"),
     # workflows v2: a step of type `trigger` passes Novu's IsEnum(StepTypeEnum) and the mock
     # refuses it (what Novu's upsert then does is not known); preview: the context entries are
