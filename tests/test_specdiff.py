@@ -214,10 +214,8 @@ OPEN_GAPS = [
     ("GET /v1/notifications*", "*", "*"),
     ("GET /v1/subscribers/{subscriberId}/notifications/feed", "response 200", "data[[]].*"),
     ("PATCH /v2/subscribers/{subscriberId}/preferences/bulk", "response 200", "data[[]].*"),
-    # triggers: subscriber credentials given with a recipient or the actor; broadcast's status and payload
+    # triggers: subscriber credentials given with a recipient or the actor
     ("POST /v1/events/trigger*", "request body", "*channels"),
-    ("POST /v1/events/trigger/broadcast", "request body", "payload"),
-    ("POST /v1/events/trigger/broadcast", "responses", "200"),
     # no Novu source found yet: integration `rules`, a null subscriber summary
     ("* /v1/integrations*", "*", "*rules"),
     ("GET /v2/*/subscriptions", "response 200", "data[[]].subscriber"),
