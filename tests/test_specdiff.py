@@ -219,10 +219,10 @@ OPEN_GAPS = [
     # no Novu source found yet: integration `rules`, a null subscriber summary
     ("* /v1/integrations*", "*", "*rules"),
     ("GET /v2/*/subscriptions", "response 200", "data[[]].subscriber"),
-    # cursor lists of subscribers, topics and subscriptions: Novu's orderBy is any string
-    # (CursorPaginationQueryDto: IsString only, the repository sorts by it), the mock takes only
-    # the fields it lists (contexts and chat lists already take any)
-    ("GET /v2/*", "query parameters", "orderBy"),
+    # the subscriber list: Novu's orderBy is any string (CursorPaginationQueryDto: IsString only,
+    # the repository sorts by it), the mock's indexed list takes only _id and updatedAt (topics,
+    # subscriptions, contexts and chat lists take any)
+    ("GET /v2/subscribers", "query parameters", "orderBy"),
     # workflows v2: a step of type `trigger` passes Novu's IsEnum(StepTypeEnum) and the mock
     # refuses it (what Novu's upsert then does is not known); preview: the context entries are
     # not checked as Novu's string-or-{id, data}, no `novuSignature` for http_request steps, no

@@ -89,8 +89,9 @@ class Subscription:
     sequence: int = field(default_factory=lambda: next(_SEQUENCE))
 
     def sort_value(self, order_by: str) -> Any:
-        value = {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.id)
-        return value, self.sequence
+        # Novu sorts by any field name (then _id): one a subscription lacks leaves creation order
+        fields = {"createdAt": self.created_at, "updatedAt": self.updated_at, "identifier": self.identifier}
+        return fields.get(order_by, self.id), self.sequence
 
 
 def _subscriber_dto(subscriber: Subscriber | None) -> dict[str, Any] | None:
