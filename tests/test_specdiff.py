@@ -216,9 +216,8 @@ OPEN_GAPS = [
     ("PATCH /v2/subscribers/{subscriberId}/preferences/bulk", "response 200", "data[[]].*"),
     # triggers: subscriber credentials given with a recipient or the actor
     ("POST /v1/events/trigger*", "request body", "*channels"),
-    # no Novu source found yet: integration `rules`, a null subscriber summary
+    # no Novu source found yet: integration `rules`
     ("* /v1/integrations*", "*", "*rules"),
-    ("GET /v2/*/subscriptions", "response 200", "data[[]].subscriber"),
     # the subscriber list: Novu's orderBy is any string (CursorPaginationQueryDto: IsString only,
     # the repository sorts by it), the mock's indexed list takes only _id and updatedAt (topics,
     # subscriptions, contexts and chat lists take any)

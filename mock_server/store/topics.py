@@ -89,9 +89,8 @@ class Subscription:
     sequence: int = field(default_factory=lambda: next(_SEQUENCE))
 
     def sort_value(self, order_by: str) -> Any:
-        # Novu sorts by any field name (then _id): one a subscription lacks leaves creation order
-        fields = {"createdAt": self.created_at, "updatedAt": self.updated_at, "identifier": self.identifier}
-        return fields.get(order_by, self.id), self.sequence
+        value = {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.id)
+        return value, self.sequence
 
 
 def _subscriber_dto(subscriber: Subscriber | None) -> dict[str, Any] | None:
@@ -566,6 +565,8 @@ class TopicsBackend:
             if (subscriber_id is None or s.subscriber_id == subscriber_id)
             and (topic_key is None or s.topic_key == topic_key)
             and (wanted is None or frozenset(s.context_keys) == wanted)
+            # Novu's list use cases leave out a subscription whose subscriber record is gone
+            and self._subscriber_record(s) is not None
         ]
         return paginate(kept, query, key=lambda s: s.id, sort_value=lambda s, order_by: s.sort_value(order_by),
                         what="subscription")  # fmt: skip
