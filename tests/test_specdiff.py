@@ -218,9 +218,10 @@ OPEN_GAPS = [
     ("POST /v1/events/trigger*", "request body", "*channels"),
     # no Novu source found yet: integration `rules`
     ("* /v1/integrations*", "*", "*rules"),
-    # the subscriber list: Novu's orderBy is any string (CursorPaginationQueryDto: IsString only,
-    # the repository sorts by it), the mock's indexed list takes only _id and updatedAt (topics,
-    # subscriptions, contexts and chat lists take any)
+    # the subscriber list: Novu's orderBy is any string (CursorPaginationQueryDto: IsString only;
+    # the use case hands it to the repository's listSubscribers as sortBy, not read yet), the
+    # mock's indexed list takes only _id and updatedAt (topics, subscriptions, contexts and chat
+    # lists take any)
     ("GET /v2/subscribers", "query parameters", "orderBy"),
     # workflows v2: a step of type `trigger` passes Novu's IsEnum(StepTypeEnum) and the mock
     # refuses it (what Novu's upsert then does is not known); preview: the context entries are
