@@ -101,8 +101,16 @@ def test_bulk_takes_1_to_100_events(client, world) -> None:
 
 def test_broadcast_of_an_unknown_workflow_is_422(client) -> None:
     """apps/api/src/app/events/usecases/parse-event-request: workflow_not_found"""
-    response = client.post("/v1/events/trigger/broadcast", json={"name": f"no-such-workflow-{uuid.uuid4().hex[:8]}"})
+    name = f"no-such-workflow-{uuid.uuid4().hex[:8]}"
+    response = client.post("/v1/events/trigger/broadcast", json={"name": name, "payload": {}})
     assert response.status_code == 422 and response.json()["message"] == "workflow_not_found"
+
+
+def test_broadcast_without_a_payload_is_422(client) -> None:
+    """apps/api/src/app/events/dtos/trigger-event-to-all-request.dto.ts: payload is IsObject
+    without IsOptional, so the validation pipe refuses a broadcast that leaves it out."""
+    response = client.post("/v1/events/trigger/broadcast", json={"name": WORKFLOW})
+    assert response.status_code == 422 and "payload" in response.json()["errors"]
 
 
 def test_cancel_answers_false_without_pending_work(client, world) -> None:

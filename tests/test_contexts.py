@@ -79,6 +79,33 @@ def test_list_filters_search_and_pages_with_cursors(backend) -> None:
     assert unknown == {"data": [], "next": None, "previous": None}, "Novu: an empty page, no counts"
 
 
+def test_list_orders_by_any_field_name_as_novus_repository_does(backend) -> None:
+    """CursorPaginationQueryDto checks orderBy with IsString only and the repository sorts by that
+    field, then by _id: a field contexts lack (``_id``, ``nope``) leaves creation order."""
+    for context_type, context_id in (("tenant", "b"), ("app", "c"), ("tenant", "a")):
+        backend.contexts.create(context_type, context_id)
+    ascending = {"order_direction": "ASC"}
+    assert _ids(backend.contexts.list(CursorQuery(order_by="id", **ascending))) == ["tenant:a", "tenant:b", "app:c"]
+    assert _ids(backend.contexts.list(CursorQuery(order_by="key", **ascending))) == ["app:c", "tenant:a", "tenant:b"]
+    for creation_order in ("_id", "nope"):
+        assert _ids(backend.contexts.list(CursorQuery(order_by=creation_order, **ascending))) == [
+            "tenant:b", "app:c", "tenant:a"]  # fmt: skip
+    first = backend.contexts.list(CursorQuery(order_by="type", limit=2, **ascending))
+    assert _ids(first) == ["app:c", "tenant:b"]
+    rest = backend.contexts.list(CursorQuery(order_by="type", limit=2, after=first["next"], **ascending))
+    assert _ids(rest) == ["tenant:a"], "ties on the field follow _id"
+
+
+def test_wire_order_by_takes_any_field_name(client) -> None:
+    for context_id in ("zeta", "alpha"):
+        assert client.post("/v2/contexts", json={"type": "ordered", "id": context_id}).status_code == 201
+    mine = {"type": "ordered", "orderDirection": "ASC"}
+    by_id = client.get("/v2/contexts", params={"orderBy": "id", **mine})
+    assert by_id.status_code == 200 and [item["id"] for item in by_id.json()["data"]] == ["alpha", "zeta"]
+    unknown = client.get("/v2/contexts", params={"orderBy": "noSuchField", **mine})
+    assert unknown.status_code == 200 and [item["id"] for item in unknown.json()["data"]] == ["zeta", "alpha"]
+
+
 def test_find_or_create_creates_keeps_and_replaces_data(backend) -> None:
     backend.contexts.create("tenant", "acme", {"plan": "pro"})
     found = backend.contexts.find_or_create({"tenant": "acme", "app": {"id": "jira", "data": {"v": 1}}})

@@ -138,6 +138,34 @@ def test_lists_filter_and_page(backend) -> None:
     assert [s.subscriber_id for s in page.items] == ["bob"]
 
 
+def test_order_by_takes_any_field_name_as_novus_cursor_query_does(backend, client) -> None:
+    """topics-v2 CursorPaginationQueryDto checks orderBy with IsString only and the repository
+    sorts by that field, then by _id: a field the records lack leaves creation order."""
+    for key, name in (("o-b", "Zed"), ("o-a", "Amy")):
+        backend.topics.upsert(key, name)
+    backend.topics.subscribe("o-b", [{"identifier": "z-sub", "subscriberId": "ada"},
+                                     {"identifier": "a-sub", "subscriberId": "bob"}])  # fmt: skip
+    ascending = {"order_direction": "ASC"}
+    assert [t.key for t in backend.topics.list(CursorQuery(order_by="name", **ascending)).items] == ["o-a", "o-b"]
+    unknown = backend.topics.list(CursorQuery(order_by="noSuchField", **ascending))
+    assert [t.key for t in unknown.items] == ["o-b", "o-a"]
+    by_nothing = backend.topics.subscriptions("o-b", CursorQuery(order_by="noSuchField", **ascending))
+    assert [s.identifier for s in by_nothing.items] == ["z-sub", "a-sub"]
+    for path in ("/v2/topics", "/v2/topics/any-topic/subscriptions", "/v2/subscribers/any/subscriptions"):
+        assert client.get(path, params={"orderBy": "noSuchField"}).status_code != 422, path
+
+
+def test_lists_leave_out_a_subscription_whose_subscriber_is_gone(backend) -> None:
+    """topics-v2 list-topic-subscriptions.usecase.ts: subscriptions are joined to the subscriber
+    records found, and one without its record is filtered out (never a null subscriber)."""
+    backend.topics.subscribe("gone", ["ada", "bob"])
+    backend.subscribers.removal_listeners.remove(backend.topics._forget_subscriber)  # as if the cascade lagged
+    backend.subscribers.remove("bob")
+    page = backend.topics.subscriptions("gone", CursorQuery())
+    assert [s.subscriber_id for s in page.items] == ["ada"] and page.total_count == 1
+    assert [item["subscriber"]["subscriberId"] for item in page.to_dto(backend.topics.list_dto)["data"]] == ["ada"]
+
+
 def test_state_round_trip_and_restore_checks_like_create(backend) -> None:
     backend.topics.subscribe("team", ["ada", {"identifier": "b1", "subscriberId": "bob", "name": "Bob's"}],
                              context={"tenant": "acme"}, preferences=["digest"])  # fmt: skip

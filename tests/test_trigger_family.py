@@ -189,7 +189,7 @@ def test_wire_bulk_limit_and_answers(client) -> None:
 def test_wire_broadcast_and_cancel(client) -> None:
     workflow = _workflow(client)
     total = client.get("/v2/subscribers", params={"limit": 1}).json()["totalCount"]
-    answer = client.post("/v1/events/trigger/broadcast", json={"name": workflow, "transactionId": "wire-all"})
+    answer = client.post("/v1/events/trigger/broadcast", json={"name": workflow, "payload": {}, "transactionId": "wire-all"})
     assert answer.status_code == 201 and answer.json()["data"]["transactionId"] == "wire-all"
     reached, page = [], 0
     while True:
@@ -199,8 +199,10 @@ def test_wire_broadcast_and_cancel(client) -> None:
             break
         page += 1
     assert len(reached) == len(set(reached)) == total, "every subscriber once"
-    refused = client.post("/v1/events/trigger/broadcast", json={"name": "no-such-workflow"})
+    refused = client.post("/v1/events/trigger/broadcast", json={"name": "no-such-workflow", "payload": {}})
     assert refused.status_code == 422 and refused.json()["message"] == "workflow_not_found"
+    no_payload = client.post("/v1/events/trigger/broadcast", json={"name": workflow})
+    assert no_payload.status_code == 422 and "payload" in no_payload.json()["errors"], "IsObject, not optional"
     cancel = client.delete("/v1/events/trigger/wire-all")
     assert cancel.status_code == 200 and cancel.json() == {"data": False}
     assert client.delete("/v1/events/trigger/unknown-tx").json() == {"data": False}

@@ -74,8 +74,11 @@ class Context:
         }
 
     def sort_key(self, order_by: str) -> tuple[Any, str, int]:
-        moment = self.updated_at if order_by == "updatedAt" else self.created_at
-        return moment, self.record_id, self.sequence
+        """Novu sorts by whatever field ``orderBy`` names (any string), then by ``_id``: a field
+        contexts do not have (``_id`` included) leaves creation order."""
+        fields = {"createdAt": self.created_at, "updatedAt": self.updated_at, "type": self.type, "id": self.id}
+        value = self.key if order_by == "key" else fields.get(order_by)
+        return (value is not None, value if value is not None else 0), self.record_id, self.sequence
 
 
 def payload_entries(payload: dict[str, Any] | None) -> list[tuple[str, str, Any]]:

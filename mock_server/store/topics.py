@@ -565,6 +565,8 @@ class TopicsBackend:
             if (subscriber_id is None or s.subscriber_id == subscriber_id)
             and (topic_key is None or s.topic_key == topic_key)
             and (wanted is None or frozenset(s.context_keys) == wanted)
+            # Novu's list use cases leave out a subscription whose subscriber record is gone
+            and self._subscriber_record(s) is not None
         ]
         return paginate(kept, query, key=lambda s: s.id, sort_value=lambda s, order_by: s.sort_value(order_by),
                         what="subscription")  # fmt: skip
