@@ -8,13 +8,14 @@ import json
 from pathlib import Path
 
 from connexion import AsyncApp
+from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from fixtures import seed_environment
-from mock_server import heap, oauth_pages, problems
+from mock_server import heap, oauth_pages, path_convertor, problems  # noqa: F401 (path_convertor: before any mount)
 from mock_server.chat_oauth import StateSigner
 from mock_server.controls import CONTROL_PREFIX
 from mock_server.controls.admin import Controls, admin_document, record_schemas_of
@@ -26,7 +27,7 @@ from mock_server.fastpath import FastPath, compile_operations
 from mock_server.hosts import HostGuard, allowed_hosts
 from mock_server.idempotency import IdempotencyStore
 from mock_server.inbox_socket import SOCKET_PATH, InboxSockets, SocketMount
-from mock_server.jsoncodec import JSONIFIER
+from mock_server.jsoncodec import JsonModule
 from mock_server.ratelimit import OperationCosts, RateLimiter
 from mock_server.resolver import NovuResolver
 from mock_server.settings import LOCALHOST_ORIGIN_REGEX, Settings
@@ -35,6 +36,9 @@ from mock_server.spec_check import compiled_spec_check
 from mock_server.store import Backends
 from mock_server.validation import validator_map
 from mock_server.wire import WireMiddleware
+
+# Connexion's answers (the general path) are written by the same codec as the compiled path's.
+JSONIFIER = Jsonifier(JsonModule)
 
 DOCS_PATH = "/docs"
 

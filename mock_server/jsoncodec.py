@@ -26,7 +26,6 @@ import re
 from typing import Any
 
 import orjson
-from connexion.jsonifier import Jsonifier
 
 from mock_server.errors import BadRequest
 
@@ -143,7 +142,7 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-class _Codec:
+class JsonModule:
     """The json-module interface Connexion's Jsonifier expects (it appends the newline itself)."""
 
     @staticmethod
@@ -152,6 +151,3 @@ class _Codec:
 
     loads = staticmethod(json.loads)
 
-
-# Connexion's answers (the general path) are written by the same codec as the compiled path's.
-JSONIFIER = Jsonifier(_Codec)

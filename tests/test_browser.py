@@ -41,11 +41,12 @@ def test_docs_try_it_out_lists_integrations_in_chromium() -> None:
             page.goto(f"{base_url}/docs/")
             expect(page.locator(".information-container .title")).to_contain_text("Novu API", timeout=30_000)
 
-            # Authorise with the key, as the security scheme asks: "ApiKey <secret key>"
+            # Authorise with the key, as the security scheme asks: "ApiKey <secret key>" (the
+            # modal's first form; the second is the inbox session's bearer token)
             page.locator("button.authorize").first.click()
             page.locator(".modal-ux input").first.fill(f"ApiKey {KEY}")
-            page.locator(".modal-ux .auth-btn-wrapper button.authorize").click()
-            page.locator(".modal-ux button.btn-done").click()
+            page.locator(".modal-ux .auth-btn-wrapper button.authorize").first.click()
+            page.locator(".modal-ux button.btn-done").first.click()
 
             operation = page.locator("#operations-Integrations-IntegrationsController_listIntegrations")
             operation.locator(".opblock-summary").click()

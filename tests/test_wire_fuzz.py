@@ -159,8 +159,8 @@ def _body(draw, operation: dict, pool: list[str]) -> bytes:
 
 
 @st.composite
-def _request(draw, pool: list[str]) -> tuple[str, str, dict[str, str], bytes | None, str]:
-    operation = draw(st.sampled_from(OPERATIONS))
+def _request(draw, pool: list[str], operations: list[dict]) -> tuple[str, str, dict[str, str], bytes | None, str]:
+    operation = draw(st.sampled_from(operations))
     method = operation["method"]
     if draw(st.integers(0, 19)) == 0:
         method = draw(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "PROPFIND"]))
@@ -273,23 +273,30 @@ def test_no_malformed_request_gets_a_5xx_and_every_error_is_an_error_dto(fuzzed)
     client, pool = fuzzed
     sent: list[str] = []
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.lists(_request(pool), min_size=BATCH, max_size=BATCH))
-    def batch(requests) -> None:
-        async def send_all():
-            return [await _send(client.app, client.app_state, *request[:4]) for request in requests]
+    def fuzz(operations: list[dict], examples: int) -> None:
+        @settings(
+            max_examples=examples,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(st.lists(_request(pool, operations), min_size=BATCH, max_size=BATCH))
+        def batch(requests) -> None:
+            async def send_all():
+                return [await _send(client.app, client.app_state, *request[:4]) for request in requests]
 
-        for (method, url, _, _, operation_id), answer in zip(requests, client.portal.call(send_all)):
-            sent.append(operation_id)
-            _check(*answer, method, url)
+            for (method, url, _, _, operation_id), answer in zip(requests, client.portal.call(send_all)):
+                sent.append(operation_id)
+                _check(*answer, method, url)
 
-    batch()
+        batch()
+
+    fuzz(OPERATIONS, EXAMPLES)
     assert len(sent) >= EXAMPLES * BATCH
+    # Drawn operations leave some of ~190 out: those get a round of their own, drawn the same way.
+    missed = [operation for operation in OPERATIONS if operation["id"] not in set(sent)]
+    if missed:
+        fuzz(missed, max(10, len(missed) * 2))
     assert set(sent) == {operation["id"] for operation in OPERATIONS}, "every operation was fuzzed"
     _healthy(client)
