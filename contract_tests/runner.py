@@ -337,9 +337,14 @@ def _costs(options: ContractOptions) -> dict[str, int]:
     }
 
 
+def _jobs(options: ContractOptions) -> int:
+    return options.jobs if options.jobs is not None else default_jobs()
+
+
 def run_plan(options: ContractOptions) -> list[shards.Shard]:
-    """The Schemathesis processes the run starts (one unless ``jobs`` and the selection allow more)."""
-    jobs = options.jobs if options.jobs is not None else default_jobs()
+    """The Schemathesis processes the run starts, ``jobs`` at a time (one unless ``jobs`` and the
+    selection allow more)."""
+    jobs = _jobs(options)
     return shards.plan(_costs(options) if jobs > 1 else {}, jobs, phases=phases(options).split(","))
 
 
@@ -437,8 +442,9 @@ def dry_run(options: ContractOptions) -> str:
             + ("deleted at the end." if options.cleanup else "kept (--no-cleanup).")
         )
     if len(plan) > 1:
-        lines += ["", f"Processes: {len(plan)} at once (--jobs): the operations split by cost for the unit phases"
-                  + (", one process for the stateful phase over all of them." if plan[-1].operations is None else ".")]  # fmt: skip
+        lines += ["", f"Processes: {len(plan)}, {_jobs(options)} at a time (--jobs): the operations split by cost "
+                  "into groups for the unit phases" + (", one process for the stateful phase over all of them."
+                  if plan[0].operations is None else ".")]  # fmt: skip
     lines += ["", "Command:" if len(commands) == 1 else "Commands:"]
     lines += ["  " + shlex.join(redact(command, options.api_key)) for command in commands]
     return "\n".join(lines)
@@ -479,10 +485,11 @@ def _stream(
 
 def _run_all(
     commands: list[list[str]], *, cwd: Path, envs: list[dict[str, str]], echo: Callable[[str], None] | None,
-    timeout: float, events: list[Path], progress: Callable[[ProgressEvent], None] | None,
+    timeout: float, events: list[Path], progress: Callable[[ProgressEvent], None] | None, parallel: int = 1,
 ):  # fmt: skip
-    """Run the processes of a plan at once; the exit code is the first non-zero one, the output
-    theirs one after the other (each line prefixed with its process when there are several)."""
+    """Run the processes of a plan, ``parallel`` at a time, starting in the plan's order; the exit
+    code is the first non-zero one, the output theirs one after the other (each line prefixed with
+    its process when there are several)."""
     if len(commands) == 1:
         return _stream(commands[0], cwd=cwd, env=envs[0], echo=echo, timeout=timeout, events=events[0], progress=progress)
     results: list[tuple[int, str] | None] = [None] * len(commands)
@@ -497,7 +504,17 @@ def _run_all(
         except BaseException as error:  # re-raised below, in the caller's thread
             failures.append(error)
 
-    threads = [threading.Thread(target=one, args=(index,), daemon=True) for index in range(len(commands))]
+    slots = threading.BoundedSemaphore(parallel)
+    started = [threading.Event() for _ in commands]
+
+    def in_turn(index: int) -> None:
+        if index:
+            started[index - 1].wait()
+        with slots:
+            started[index].set()
+            one(index)
+
+    threads = [threading.Thread(target=in_turn, args=(index,), daemon=True) for index in range(len(commands))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -573,8 +590,9 @@ def run_contract(
             progress = shards.ProgressMerger(progress, plan, len(selected_operations(options)))
         # From a scratch directory: no example database or crash cache carries over between runs.
         code, output = _run_all(
-            commands, cwd=workdir, envs=envs, echo=echo, timeout=options.timeout, events=streams, progress=progress
-        )
+            commands, cwd=workdir, envs=envs, echo=echo, timeout=options.timeout, events=streams, progress=progress,
+            parallel=_jobs(options),
+        )  # fmt: skip
         if len(plan) > 1:
             journal.write_text("".join(path.read_text(encoding="utf-8") for path in journals if path.exists()), encoding="utf-8")
         report = shards.merge(parse_ndjson(stream) for stream in streams) if len(plan) > 1 else parse_ndjson(streams[0])

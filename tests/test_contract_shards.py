@@ -28,11 +28,18 @@ def test_split_gives_every_operation_to_exactly_one_group_of_about_equal_cost() 
     assert shards.split({"only": 3}, 4) == [("only",)]
 
 
-def test_the_plan_adds_one_stateful_process_over_the_whole_selection() -> None:
-    costs = {"a": 3, "b": 2, "c": 1}
+def test_the_plan_starts_one_stateful_process_over_the_whole_selection_then_groups_costliest_first() -> None:
+    costs = {name: cost for name, cost in zip("abcdefgh", [8, 7, 6, 5, 4, 3, 2, 1])}
     plan = shards.plan(costs, 2, phases=["examples", "coverage", "fuzzing", "stateful"])
-    assert [shard.phases for shard in plan] == ["examples,coverage,fuzzing"] * 2 + ["stateful"]
-    assert plan[-1].operations is None
+    assert plan[0] == shards.Shard(None, "stateful")
+    groups = plan[1:]
+    assert len(groups) == 2 * shards.GROUPS_PER_JOB
+    assert {shard.phases for shard in groups} == {"examples,coverage,fuzzing"}
+    assert sorted(name for shard in groups for name in shard.operations) == sorted(costs)
+    loads = [sum(costs[name] for name in shard.operations) for shard in groups]
+    assert loads == sorted(loads, reverse=True)
+    small = shards.plan({"a": 3, "b": 2, "c": 1}, 2, phases=["examples", "stateful"])
+    assert len(small) == 4 and small[0].phases == "stateful"
     assert shards.plan(costs, 1, phases=["examples", "stateful"]) == [shards.Shard(None, "examples,stateful")]
     assert shards.plan({"a": 1}, 4, phases=["examples"]) == [shards.Shard(None, "examples")]
 
@@ -40,12 +47,13 @@ def test_the_plan_adds_one_stateful_process_over_the_whole_selection() -> None:
 def test_the_default_run_of_the_whole_spec_is_split_when_the_machine_has_cpus_for_it(monkeypatch) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     plan = run_plan(ContractOptions("http://127.0.0.1:1", "k"))
-    assert len(plan) == 3 and plan[-1] == shards.Shard(None, "stateful")
+    assert len(plan) == 1 + 2 * shards.GROUPS_PER_JOB and plan[0] == shards.Shard(None, "stateful")
     assert run_plan(ContractOptions("http://127.0.0.1:1", "k", jobs=1)) == [
         shards.Shard(None, "examples,coverage,fuzzing,stateful")
     ]
     text = dry_run(ContractOptions("http://127.0.0.1:1", "k", jobs=2))
-    assert "Processes: 3 at once" in text and text.count("schemathesis.cli") == 3
+    processes = 1 + 2 * shards.GROUPS_PER_JOB
+    assert f"Processes: {processes}, 2 at a time" in text and text.count("schemathesis.cli") == processes
 
 
 def test_merged_reports_add_up_and_keep_the_worst_phase_status() -> None:
