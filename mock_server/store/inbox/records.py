@@ -175,6 +175,8 @@ class Message:
     read_at: datetime | None = None
     archived_at: datetime | None = None
     snoozed_until: datetime | None = None
+    # the ``type:id`` keys of the trigger's contexts (its notification's), sorted
+    context_keys: list[str] = field(default_factory=list)
 
     @property
     def seen(self) -> bool:
@@ -282,6 +284,8 @@ class Message:
             dto["lastReadDate"] = iso(self.read_at)
         if self.snoozed_until:
             dto["snoozedUntil"] = iso(self.snoozed_until)
+        if self.context_keys:
+            dto["contextKeys"] = list(self.context_keys)
         return dto
 
     def inbox_dto(self, moment: datetime) -> dict[str, Any]:
@@ -368,4 +372,6 @@ class Message:
                 entity[key] = iso(moment)
         if self.avatar:
             entity["avatar"] = self.avatar
+        if self.context_keys:
+            entity["contextKeys"] = list(self.context_keys)
         return entity
