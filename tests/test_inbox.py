@@ -246,6 +246,21 @@ def test_delete_one_message(client) -> None:
     assert client.delete(f"/v1/messages/{message['_id']}").status_code == 404
 
 
+def test_messages_carry_the_contexts_of_their_trigger_and_only_the_channel_fields_of_in_app(client) -> None:
+    """Novu's in-app step stores the job's contextKeys on the message (none when the trigger had
+    no context) and no delivery-channel fields (email, phone, deviceTokens, overrides, errors)."""
+    trigger(client, "inbox-ctx-msg", context={"tenant": "acme", "app": "jira"})
+    trigger(client, "inbox-ctx-msg")
+    listed = client.get("/v1/messages", params={"subscriberId": "inbox-ctx-msg"}).json()["data"]
+    assert [m.get("contextKeys") for m in listed] == [None, ["app:jira", "tenant:acme"]]
+    for message in listed:
+        assert isinstance(message["content"], str) and message["channel"] == "in_app"
+        assert not {"email", "phone", "deviceTokens", "overrides", "errorId", "errorText", "title"} & message.keys()
+    with_context = listed[1]["_id"]
+    marked = client.post("/v1/subscribers/inbox-ctx-msg/messages/mark-as", json={"messageId": with_context, "markAs": "read"})
+    assert marked.status_code == 201 and marked.json()["data"][0]["contextKeys"] == ["app:jira", "tenant:acme"]
+
+
 def test_disabled_in_app_preference_means_no_in_app_message(client) -> None:
     client.post("/v2/subscribers", json={"subscriberId": "inbox-quiet"})
     off = client.patch(

@@ -222,3 +222,28 @@ def test_the_fanout_benchmark_runs_and_checks_every_feed() -> None:
     assert done.returncode == 0, done.stderr
     assert "each of 30 feeds has exactly one message" in done.stdout
     assert "requests/s" in done.stdout
+
+
+def test_wire_activity_shows_the_steps_and_the_timing_of_held_work(client) -> None:
+    """Novu's activity: `channels` are the workflow's step types (delay and digest too), the
+    template its origin, each job's step its name, and the job the worker reached (the digest the
+    work waits on) its timing from the step's controls; later jobs carry no `digest` yet."""
+    steps = [
+        {"name": "Gather", "type": "digest",
+         "controlValues": {"amount": 5, "unit": "minutes", "digestKey": "payload.thread",
+                           "lookBackWindow": {"amount": 30, "unit": "seconds"}}},
+        {"name": "Wait", "type": "delay", "controlValues": {"type": "regular", "amount": 1, "unit": "hours"}},
+        {"name": "Tell", "type": "in_app", "controlValues": {"body": "{{payload.thread}}"}},
+    ]  # fmt: skip
+    made = client.post("/v2/workflows", json={"name": "Gathered", "workflowId": "wire-gathered", "steps": steps})
+    assert made.status_code == 201, made.text
+    tx = client.post("/v1/events/trigger", json={"name": "wire-gathered", "to": "wire-digest", "payload": {"thread": "t1"}}).json()["data"]["transactionId"]
+    (item,) = client.get("/v1/notifications", params={"transactionId": tx}).json()["data"]
+    assert item["channels"] == ["digest", "delay", "in_app"]
+    assert item["template"]["origin"] == "novu-cloud"
+    assert [job["step"].get("name") for job in item["jobs"]] == ["Gather", "Wait", "Tell"]
+    assert item["jobs"][0]["status"] == "delayed" and item["jobs"][0]["digest"] == {
+        "type": "backoff", "amount": 5, "unit": "minutes", "backoff": True, "backoffAmount": 30,
+        "backoffUnit": "seconds", "digestKey": "payload.thread", "events": []}  # fmt: skip
+    assert [("digest" in job) for job in item["jobs"][1:]] == [False, False]
+    assert client.get(f"/v1/notifications/{item['_id']}").json()["data"]["jobs"][0]["digest"]["type"] == "backoff"

@@ -290,6 +290,7 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
             redirect_url=render(template.redirect_url, context) if template.redirect_url else None,
             actions=actions,
             completed={kind: False for kind in actions},
+            context_keys=list(notification.context_keys),
         )
         self._messages[message.id] = message
         self._count_in(message)

@@ -34,6 +34,38 @@ def step_types(workflow: Workflow) -> list[str]:
     return [step.type for step in steps] if steps else list(workflow.channels)
 
 
+_UNITS = ("seconds", "minutes", "hours", "days", "weeks", "months")
+
+
+def _timing(values: dict[str, Any]) -> dict[str, Any]:
+    """The ``amount`` and ``unit`` of a timing control, those that are well-formed (a step with
+    issues may hold others, which Novu's bridge would not have answered)."""
+    amount, unit = values.get("amount"), values.get("unit")
+    return {**({"amount": amount} if isinstance(amount, int | float) and not isinstance(amount, bool) else {}),
+            **({"unit": unit} if unit in _UNITS else {})}  # fmt: skip
+
+
+def _digest_metadata(controls: dict[str, Any]) -> dict[str, Any]:
+    """A delay or digest job's ``digest`` once the worker has reached it: the step's timing
+    controls as Novu's AddJob stores them (a cron: timed; a whole look-back window: backoff;
+    else regular) and the activity mapper shows them (``events`` empty until the digest runs)."""
+    cron = controls.get("cron")
+    if isinstance(cron, str):
+        metadata: dict[str, Any] = {"type": "timed", "timed": {"cronExpression": cron}}
+    else:
+        window = controls.get("lookBackWindow")
+        window = _timing(window) if isinstance(window, dict) else {}
+        window = window if len(window) == 2 else {}  # Novu's look-back needs both
+        metadata = {"type": "backoff" if window else "regular", **_timing(controls)}
+        if window:
+            metadata["backoff"] = True
+            metadata.update({f"backoff{key.title()}": value for key, value in window.items()})
+    if isinstance(controls.get("digestKey"), str) and controls["digestKey"]:
+        metadata["digestKey"] = controls["digestKey"]
+    metadata["events"] = []
+    return metadata
+
+
 def derived_id(base: str, salt: str) -> str:
     """An ObjectId-shaped id made from another (same time part), the same every time it is asked."""
     return base[:8] + hashlib.sha1(f"{base}/{salt}".encode()).hexdigest()[:16]
@@ -78,10 +110,16 @@ class Notification:
         for other channels, so their steps end as Novu's do without one."""
         jobs = []
         waiting = False  # past a delay or digest step of held work
+        steps = getattr(self.workflow, "steps", None) or []
         for position, channel in enumerate(step_types(self.workflow)):
-            if channel in WAIT_STEPS and self.held:
+            step = steps[position] if position < len(steps) else None
+            digest = None
+            if channel in WAIT_STEPS and self.held and not waiting:
                 status, details = ("canceled" if self.canceled else "delayed"), _WAITING
                 waiting = True
+                digest = _digest_metadata(step.controls if step is not None else {})
+            elif channel in WAIT_STEPS and self.held:
+                status, details = ("canceled" if self.canceled else "delayed"), _WAITING
             elif waiting:
                 status, details = ("canceled" if self.canceled else "pending"), ()
             elif channel == "in_app" and self.in_app_sent:
@@ -101,7 +139,10 @@ class Notification:
                     for index, (detail, state) in enumerate(details)
                 ],
                 "step": {"_id": derived_id(self.workflow.id, f"step-{position}"), "active": True, "filters": [],
-                         "_templateId": derived_id(self.workflow.id, f"template-{position}")},
+                         "_templateId": derived_id(self.workflow.id, f"template-{position}"),
+                         **({"name": step.name} if step is not None else {}),
+                         **({"issues": clone(step.issues)} if step is not None and step.issues else {})},
+                **({"digest": digest} if digest is not None else {}),
                 "payload": clone(self.payload),
                 "providerId": _PROVIDERS.get(channel, "novu"),
                 "status": status,
@@ -120,7 +161,7 @@ class Notification:
             "transactionId": self.transaction_id,
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.created_at),
-            "channels": list(self.workflow.channels),
+            "channels": list(dict.fromkeys(kind for kind in step_types(self.workflow) if kind != "trigger")),
             "subscriber": {
                 "_id": subscriber.id,
                 "subscriberId": subscriber.subscriber_id,
@@ -134,6 +175,7 @@ class Notification:
             "template": {
                 "_id": self.workflow.id,
                 "name": self.workflow.name,
+                "origin": self.workflow.origin,
                 "triggers": [
                     {"type": "event", "identifier": self.workflow.identifier, "variables": [], "subscriberVariables": []}
                 ],
@@ -175,6 +217,8 @@ class Message:
     read_at: datetime | None = None
     archived_at: datetime | None = None
     snoozed_until: datetime | None = None
+    # the ``type:id`` keys of the trigger's contexts (its notification's), sorted
+    context_keys: list[str] = field(default_factory=list)
 
     @property
     def seen(self) -> bool:
@@ -282,6 +326,8 @@ class Message:
             dto["lastReadDate"] = iso(self.read_at)
         if self.snoozed_until:
             dto["snoozedUntil"] = iso(self.snoozed_until)
+        if self.context_keys:
+            dto["contextKeys"] = list(self.context_keys)
         return dto
 
     def inbox_dto(self, moment: datetime) -> dict[str, Any]:
@@ -368,4 +414,6 @@ class Message:
                 entity[key] = iso(moment)
         if self.avatar:
             entity["avatar"] = self.avatar
+        if self.context_keys:
+            entity["contextKeys"] = list(self.context_keys)
         return entity

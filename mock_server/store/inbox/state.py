@@ -125,6 +125,7 @@ class InboxState(InboxIndexes):
                         read_at=parse_time(item.get("readAt"), f"{at}.readAt"),
                         archived_at=parse_time(item.get("archivedAt"), f"{at}.archivedAt"),
                         snoozed_until=parse_time(item.get("snoozedUntil"), f"{at}.snoozedUntil"),
+                        context_keys=list(notification.context_keys),
                     )
                     if message.id in messages or message.id in notifications or message.id == notification.id:
                         raise Conflict(f"id {message.id} is used twice in the inbox; ids must be unique")
