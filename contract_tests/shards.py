@@ -5,8 +5,7 @@ threads. A run over the whole spec therefore uses one core of a CI runner's two 
 runner splits the selected operations into ``jobs`` groups of about equal cost, each tested by its
 own ``st run`` with the examples, coverage and fuzzing phases, while one more process runs the
 stateful phase over the whole selection (its scenarios follow links between operations, which a
-split would cut). The groups outnumber the processes running at once, so a group that takes longer
-than its estimate is made up for by the others. Every operation still gets every phase and every check; only the processes
+split would cut). Every operation still gets every phase and every check; only the processes
 differ. Their NDJSON streams are merged into one report, and their progress into one display.
 """
 
@@ -57,10 +56,10 @@ def split(costs: dict[str, int], jobs: int) -> list[tuple[str, ...]]:
     return [tuple(sorted(group, key=order.__getitem__)) for group in groups if group]
 
 
-# Groups per process slot: more, smaller groups than processes, run ``jobs`` at a time, even out
-# what the cost estimate gets wrong (a group's real time varies with its schemas), at the price of
-# a second or so of start-up per group.
-GROUPS_PER_JOB = 3
+# Groups per process slot. One: each Schemathesis process pays a start (loading and analysing the
+# whole spec) of several seconds of CPU, so more, smaller groups cost more than they balance
+# (measured: three groups per slot took the default run from 138 s to 204 s; benchmarks/README.md).
+GROUPS_PER_JOB = 1
 
 
 def plan(costs: dict[str, int], jobs: int, *, phases: Sequence[str]) -> list[Shard]:

@@ -158,9 +158,9 @@ def _contract_parser(subparsers) -> None:
         help="test this operationId (repeatable); tags and operations add up",
     )
     add("--max-examples", type=int, default=None, metavar="N",
-        help="fuzzing cases per operation (and stateful scenarios); default 50, 500 with --thorough")  # fmt: skip
+        help="fuzzing cases per operation (and stateful scenarios); default 30, 500 with --thorough")  # fmt: skip
     add("--thorough", action="store_true",
-        help="nightly depth: 500 fuzzing cases per operation instead of 50 (unless --max-examples) and stateful "
+        help="nightly depth: 500 fuzzing cases per operation instead of 30 (unless --max-examples) and stateful "
         "scenarios of up to 20 steps instead of 6; expect ten times the default run's duration")  # fmt: skip
     add("--seed", type=int, default=None, help="replay the run of this seed (default: a new random seed, printed)")
     add("--workers", default=None, metavar="N", help="concurrent workers (threads) in each Schemathesis process (a number or 'auto')")
