@@ -445,7 +445,13 @@ class FastPath:
                 body, status, headers = envelope(result, operation.facts, extra)
             validator = operation.response_validators.get(status)
             if validator is not None and not validator.fast.is_valid(body):
-                raise TypeError(f"{operation.facts.operation_id}: response body does not conform to the spec")
+                # what broke, as the general path's response validator says it
+                error = next(iter(validator.explaining.iter_errors(body)), None)
+                where = "/".join(str(part) for part in error.absolute_path) if error else ""
+                reason = error.message if error else "rejected by the compiled validator"
+                raise TypeError(
+                    f"{operation.facts.operation_id}: response body does not conform to the spec at '{where}': {reason}"
+                )
         except errors.NovuError as error:
             status, raw, headers = errors.render(error, scope["path"])
             await _send(send, status, raw, headers, extra)
