@@ -4,14 +4,10 @@ as ``node_sdk`` does for @novu/api), then run with Node."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-from contract_tests.node_sdk import node_missing
+from contract_tests.node_sdk import node_missing, npm_installed, run_node_check
 
 FRONTEND_DIR = Path(__file__).resolve().parent / "frontend"
 
@@ -20,37 +16,16 @@ __all__ = ["FRONTEND_DIR", "bundled_inbox_page", "installed_frontend", "node_mis
 
 def installed_frontend() -> Path:
     """A directory holding ``contract_tests/frontend`` with its npm dependencies installed."""
-    from mock_server.spec import cache_dir
-
-    manifest = (FRONTEND_DIR / "package.json").read_bytes()
-    base = cache_dir() or Path(os.environ.get("TMPDIR", "/tmp")) / "novu-mock-cache"
-    home = base / f"frontend-{hashlib.sha256(manifest).hexdigest()[:16]}"
-    if not (home / "node_modules" / "@novu" / "js" / "package.json").exists():
-        home.mkdir(parents=True, exist_ok=True)
-        shutil.copy(FRONTEND_DIR / "package.json", home / "package.json")
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=home, check=True, capture_output=True, timeout=600,
-        )  # fmt: skip
-    for source in FRONTEND_DIR.iterdir():
-        if source.suffix in (".mjs", ".js", ".jsx", ".html"):
-            shutil.copy(source, home / source.name)
-    return home
+    return npm_installed(FRONTEND_DIR, "frontend", "@novu/js", (".mjs", ".js", ".jsx", ".html"))
 
 
 def run_frontend_check(
     url: str, api_key: str, *, application_identifier: str, subscriber_id: str, workflow_id: str
 ) -> dict:
     """Each step of ``frontend_check.mjs`` against ``url``: ``{step: {"ok": bool, "value"|"error": ...}}``."""
-    home = installed_frontend()
-    env = {**os.environ, "TARGET_URL": url, "API_KEY": api_key, "APPLICATION_IDENTIFIER": application_identifier,
+    env = {"TARGET_URL": url, "API_KEY": api_key, "APPLICATION_IDENTIFIER": application_identifier,
            "SUBSCRIBER_ID": subscriber_id, "WORKFLOW_ID": workflow_id}  # fmt: skip
-    done = subprocess.run(
-        ["node", "frontend_check.mjs"], cwd=home, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"frontend_check.mjs exited {done.returncode}: {done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_node_check(installed_frontend(), "frontend_check.mjs", env)
 
 
 def bundled_inbox_page() -> Path:
