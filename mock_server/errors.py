@@ -143,9 +143,18 @@ def field_error(field: str, message: str, value: Any) -> dict[str, dict[str, Any
     return {field: {"messages": [message], "value": value}}
 
 
-def render(error: NovuError, path: str) -> tuple[int, bytes, dict[str, str]]:
-    """Status, JSON body and extra headers of the answer to ``error``."""
-    document = error.body(path)
+def request_url(scope: dict[str, Any]) -> str:
+    """The request's URL as Novu's exception filter prints it in ``path`` (Express's
+    ``request.url``): the path as sent, still percent-encoded, with its query string."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    url = raw.decode("latin-1")
+    query = scope.get("query_string") or b""
+    return f"{url}?{query.decode('latin-1')}" if query else url
+
+
+def render(error: NovuError, scope: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+    """Status, JSON body and extra headers of the answer to ``error`` for the request of ``scope``."""
+    document = error.body(request_url(scope))
     try:
         body = json.dumps(document, ensure_ascii=False, default=str).encode()
     except UnicodeEncodeError:  # a lone surrogate echoed from the request: escaped, as Node writes it

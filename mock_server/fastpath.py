@@ -453,13 +453,13 @@ class FastPath:
                     f"{operation.facts.operation_id}: response body does not conform to the spec at '{where}': {reason}"
                 )
         except errors.NovuError as error:
-            status, raw, headers = errors.render(error, scope["path"])
+            status, raw, headers = errors.render(error, scope)
             await _send(send, status, raw, headers, extra)
             return status, raw
         except Exception as exc:  # a bug in the mock: logged, answered as Novu answers a 500
             error = errors.InternalServerError()
             logger.error("errorId %s: %s %s", error.error_id, scope["method"], scope["path"], exc_info=exc)
-            status, raw, headers = errors.render(error, scope["path"])
+            status, raw, headers = errors.render(error, scope)
             await _send(send, status, raw, headers, extra)
             return status, raw
         raw = None if status == 204 else jsoncodec.encode(body)

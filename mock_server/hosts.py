@@ -116,7 +116,7 @@ class HostGuard:
                 f"Host {host!r} is not served here: start novu-mock with --allowed-host {_name(host) or 'HOST'} "
                 "to answer requests that name it"
             )
-            status, body, headers = render(error, scope["path"])
+            status, body, headers = render(error, scope)
             raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
             raw += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
             await send({"type": "http.response.start", "status": status, "headers": raw})

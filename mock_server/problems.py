@@ -56,7 +56,7 @@ def _operation_schemes(request: ConnexionRequest) -> tuple[str, ...]:
 
 
 def _respond(request: ConnexionRequest, error: errors.NovuError) -> ConnexionResponse:
-    status, body, headers = errors.render(error, request.url.path)
+    status, body, headers = errors.render(error, request.scope)
     return ConnexionResponse(status_code=status, body=body, mimetype="application/json", headers=headers)
 
 
@@ -88,10 +88,13 @@ async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResp
 async def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, HTTPException)
     error = _from_status(exc.status_code, exc.detail, exc.headers)
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        # no route matched: Nest's not-found handler names the method and the URL as sent
+        error.message = f"Cannot {request.method} {errors.request_url(request.scope)}"
     if exc.status_code == 405:
         # Starlette only knows the methods of the one route it matched; the spec knows them all.
         spec = request.scope["extensions"]["novu_mock"]["spec"]
-        error.message = f"Cannot {request.method} {request.url.path}"
+        error.message = f"Cannot {request.method} {errors.request_url(request.scope)}"
         error.headers["Allow"] = ", ".join(spec.allowed_methods(request.url.path))
     return _respond(request, error)
 

@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope
 
 from mock_server import jsoncodec
 from mock_server.controls import CONTROL_PREFIX
-from mock_server.errors import BadRequest, MethodNotAllowed, ValidationFailed
+from mock_server.errors import BadRequest, MethodNotAllowed, ValidationFailed, request_url
 
 # Keywords of OpenAPI 3.0 schema objects that are not JSON Schema (draft 4) validation keywords.
 _OPENAPI_ONLY = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly"})
@@ -397,7 +397,7 @@ def _refuse_if_other_path(request) -> None:
     allowed = services["spec"].allowed_methods(request.url.path)
     if allowed and request.method not in allowed:
         raise MethodNotAllowed(
-            f"Cannot {request.method} {request.url.path}", headers={"Allow": ", ".join(allowed)}
+            f"Cannot {request.method} {request_url(request.scope)}", headers={"Allow": ", ".join(allowed)}
         )
 
 

@@ -220,7 +220,7 @@ class WireMiddleware:
 
         error = self._refusal(scope, headers, decision is None or decision.allowed, key)
         if error is not None:
-            await send_error(error, path, send_with_headers)
+            await send_error(error, scope, send_with_headers)
             return
 
         body = b""
@@ -230,7 +230,7 @@ class WireMiddleware:
             try:
                 body = await read_body(receive, self.max_body_bytes)
             except _BodyTooLarge:
-                await send_error(self._too_large(), path, send_with_headers)
+                await send_error(self._too_large(), scope, send_with_headers)
                 return
             if "content-type" not in headers:
                 body, scope = _as_json(body, scope)
@@ -275,7 +275,7 @@ class WireMiddleware:
         if outcome is Outcome.OTHER_BODY:
             message = f'Request with key "{key}" is being reused for a different body'
             await send_error(
-                ValidationFailed(field_error("idempotency-key", message, key), message=message), path, send
+                ValidationFailed(field_error("idempotency-key", message, key), message=message), scope, send
             )
             return
         if outcome is Outcome.IN_FLIGHT:
@@ -283,7 +283,7 @@ class WireMiddleware:
                 f'Request with key "{key}" is currently being processed. Please retry after 1 second',
                 headers={"Retry-After": "1"},
             )
-            await send_error(error, path, send)
+            await send_error(error, scope, send)
             return
         if outcome is Outcome.REPLAY:
             assert kept is not None
@@ -314,9 +314,9 @@ class WireMiddleware:
         self.idempotency.finish(environment_id, key, status, response_headers, b"".join(response_body))
 
 
-async def send_error(error: NovuError, path: str, send: Send) -> None:
+async def send_error(error: NovuError, scope: Scope, send: Send) -> None:
     """Answer ``error`` from a middleware, outside Connexion: a Novu error body, rendered by ``render``."""
-    status, body, headers = render(error, path)
+    status, body, headers = render(error, scope)
     raw_headers = [
         (b"content-type", b"application/json; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),

@@ -249,3 +249,17 @@ def test_a_value_only_the_compiled_validator_refuses_is_still_named_field_by_fie
     422 must still say which field, not come back with no errors."""
     response = client.post("/v2/subscribers", json={"subscriberId": "mail-1", "email": "a@"})
     assert "email" in _error(response, 422)["errors"]
+
+
+# -- the request as Novu's exception filter prints it -----------------------------------------------
+
+
+def test_an_error_names_the_request_url_as_sent_with_its_query(client: TestClient) -> None:
+    """Novu's exception filter writes Express's ``request.url`` into ``path``: the path still
+    percent-encoded, with the query string (apps/api/src/exception-filter.ts, ``path: request.url``)."""
+    missing = _error(client.get("/v2/subscribers/no%20such%2Fone?includeTopics=true"), 404)
+    assert missing["path"] == "/v2/subscribers/no%20such%2Fone?includeTopics=true"
+    refused = _error(client.get("/v1/notifications?page=-1"), 422)
+    assert refused["path"] == "/v1/notifications?page=-1"
+    unknown = _error(client.get("/v1/no-such-route?x=1"), 404)
+    assert unknown["path"] == "/v1/no-such-route?x=1" and unknown["message"] == "Cannot GET /v1/no-such-route?x=1"

@@ -124,4 +124,4 @@ class FaultsMiddleware:
         if error is None:
             await self.app(scope, receive, send)
             return
-        await send_error(error, scope["path"], send)
+        await send_error(error, scope, send)

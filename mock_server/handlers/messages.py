@@ -33,7 +33,7 @@ async def get_messages(
         "pageSize": int(limit),
         "totalCount": total,
         "hasMore": has_more,
-        "data": [message.message_dto() for message in items],
+        "data": [message.message_dto(with_subscriber=True) for message in items],
     }
 
 

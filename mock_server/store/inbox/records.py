@@ -71,6 +71,11 @@ def derived_id(base: str, salt: str) -> str:
     return base[:8] + hashlib.sha1(f"{base}/{salt}".encode()).hexdigest()[:16]
 
 
+# The subscriber fields Novu's v1 message list populates (a field the subscriber never had is absent)
+_POPULATED_SUBSCRIBER = ("_id", "firstName", "lastName", "avatar", "subscriberId", "createdAt", "updatedAt",
+                         "_organizationId", "_environmentId", "deleted")  # fmt: skip
+
+
 def _profile(dto: dict[str, Any], subscriber: Subscriber) -> dict[str, Any]:
     """The subscriber's name and avatar added to ``dto`` where set: Novu's schema has them as
     optional strings, never null."""
@@ -293,8 +298,11 @@ class Message:
             "updatedAt": iso(self.updated_at),
         }
 
-    def message_dto(self) -> dict[str, Any]:
-        """MessageResponseDto (v1 messages, mark-as, actions)."""
+    def message_dto(self, *, with_subscriber: bool = False) -> dict[str, Any]:
+        """MessageResponseDto (v1 messages, mark-as, actions). Only the v1 message list populates
+        the subscriber, with ten of its stored fields (``getMessages`` in Novu's message
+        repository populates ``_POPULATED_SUBSCRIBER``); mark-as and the action route read the
+        messages back unpopulated, without ``subscriber``."""
         subscriber = self.subscriber
         dto: dict[str, Any] = {
             "_id": self.id,
@@ -305,7 +313,6 @@ class Message:
             "_subscriberId": subscriber.id,
             "_messageTemplateId": self.in_app_ids()[1],
             "_feedId": None,
-            "subscriber": subscriber.to_dto(),
             "templateIdentifier": self.workflow.identifier,
             "createdAt": iso(self.created_at),
             "deliveredAt": [iso(self.created_at)],
@@ -328,6 +335,9 @@ class Message:
             dto["snoozedUntil"] = iso(self.snoozed_until)
         if self.context_keys:
             dto["contextKeys"] = list(self.context_keys)
+        if with_subscriber:
+            stored = subscriber.to_entity()
+            dto["subscriber"] = {name: stored[name] for name in _POPULATED_SUBSCRIBER if name in stored}
         return dto
 
     def inbox_dto(self, moment: datetime) -> dict[str, Any]:
