@@ -219,6 +219,40 @@ def test_topic_subscription_and_context_filters_narrow_the_activity(client, made
         assert client.get("/v1/notifications", params={**base, **extra}).json()["data"] == [], extra
 
 
+def test_context_keys_select_messages_and_activity_of_exactly_those_contexts(client, made) -> None:
+    """libs/dal/src/repositories/base-repository.ts (buildContextExactMatchQuery) as
+    message.repository.ts getMessages and notification.repository.ts apply it: the records whose
+    contexts are all of the keys and no others; an empty value selects records without one."""
+    subscriber_id = made.subscriber()
+    plain = made.trigger(subscriber_id)["transactionId"]
+    tenant = made.trigger(subscriber_id, context={"tenant": "acme"})["transactionId"]
+    both = made.trigger(subscriber_id, context={"tenant": "acme", "project": "p1"})["transactionId"]
+    base = {"subscriberId": subscriber_id, "limit": 100}
+    eventually(lambda: client.get("/v1/messages", params=base).json()["data"], lambda items: len(items) == 3)
+    for keys, expected in (([""], {plain}), (["tenant:acme"], {tenant}), (["project:p1", "tenant:acme"], {both})):
+        messages = client.get("/v1/messages", params={**base, "contextKeys": keys}).json()["data"]
+        assert {m["transactionId"] for m in messages} == expected, keys
+        activity = client.get("/v1/notifications", params={"subscriberIds": subscriber_id, "contextKeys": keys})
+        assert {n["transactionId"] for n in activity.json()["data"]} == expected, keys
+
+
+def test_the_message_list_populates_ten_subscriber_fields_and_mark_as_none(client, made) -> None:
+    """libs/dal/src/repositories/message/message.repository.ts: getMessages populates `_id
+    firstName lastName avatar subscriberId createdAt updatedAt _organizationId _environmentId
+    deleted`; changeMessagesStatus reads the messages back without populating the subscriber."""
+    subscriber_id = made.subscriber()
+    made.client.post("/v2/subscribers", json={"subscriberId": subscriber_id, "firstName": "Ada", "email": "a@example.com"})
+    made.delivered(subscriber_id)
+    messages = client.get("/v1/messages", params={"subscriberId": subscriber_id}).json()["data"]
+    populated = messages[0]["subscriber"]
+    assert {"_id", "subscriberId", "firstName", "createdAt", "updatedAt", "_organizationId", "_environmentId", "deleted"} <= set(populated)
+    assert not {"email", "phone", "channels", "data", "locale"} & set(populated)
+    marked = client.post(
+        f"/v1/subscribers/{subscriber_id}/messages/mark-as", json={"messageId": messages[0]["_id"], "markAs": "read"}
+    )
+    assert marked.status_code == 201 and "subscriber" not in marked.json()["data"][0]
+
+
 # -- v1 inbox ----------------------------------------------------------------------------------
 
 

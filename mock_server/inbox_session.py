@@ -35,14 +35,24 @@ class Session:
     environment: Environment
     subscriber_id: str  # the subscriber's own id (``subscriberId``), not its Mongo ``_id``
     subscriber_object_id: str
+    # the session's contexts (``type:id``): its inbox shows only notifications of exactly these
+    # contexts, none when empty; None for a token without the claim (no context filter)
+    context_keys: tuple[str, ...] | None = None
 
 
 def _secret(environment: Environment) -> bytes:
     return hashlib.sha256(f"inbox-session:{environment.api_key}".encode()).digest()
 
 
-def issue(environment: Environment, subscriber: dict[str, Any], *, now: float | None = None) -> str:
-    """A session token for ``subscriber`` (a subscriber DTO: ``_id``, ``subscriberId``, names, email)."""
+def issue(
+    environment: Environment,
+    subscriber: dict[str, Any],
+    *,
+    context_keys: list[str] | None = None,
+    now: float | None = None,
+) -> str:
+    """A session token for ``subscriber`` (a subscriber DTO: ``_id``, ``subscriberId``, names,
+    email) in the contexts ``context_keys`` (Novu's ``contextKeys`` claim)."""
     issued = int(time.time() if now is None else now)
     claims = {
         "_id": subscriber["_id"],
@@ -52,6 +62,7 @@ def issue(environment: Environment, subscriber: dict[str, Any], *, now: float | 
         "organizationId": environment.organization_id,
         "environmentId": environment.id,
         "subscriberId": subscriber["subscriberId"],
+        "contextKeys": list(context_keys or []),
         "iat": issued,
         "exp": issued + LIFETIME_SECONDS,
         "aud": AUDIENCE,
@@ -74,7 +85,10 @@ def verify(token: str, backends: Backends) -> Session | None:
     subscriber_id, object_id = claims.get("subscriberId"), claims.get("_id")
     if not isinstance(subscriber_id, str) or not isinstance(object_id, str):
         return None
-    return Session(environment, subscriber_id, object_id)
+    keys = claims.get("contextKeys")
+    if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
+        return None
+    return Session(environment, subscriber_id, object_id, tuple(keys) if keys is not None else None)
 
 
 def bearer(authorization: str | None) -> str | None:
@@ -178,17 +192,19 @@ def open_session(backends: Backends, body: dict[str, Any], *, require_hmac: bool
             if not isinstance(profile.get("data", {}), dict):
                 del profile["data"]  # the subscriber's data is an object
             subscriber, _ = backend.subscribers.create(subscriber_id=subscriber_id, profile=profile)
-        unread = InboxFilter(read=False, snoozed=False)
+        keys = _context_keys(context)
+        unread = InboxFilter(read=False, snoozed=False, context_keys=tuple(keys))
         counts = backend.inbox.count(
-            subscriber_id, [unread] + [InboxFilter(read=False, snoozed=False, severity=(s,)) for s in SEVERITIES]
+            subscriber_id,
+            [unread] + [InboxFilter(read=False, snoozed=False, severity=(s,), context_keys=tuple(keys)) for s in SEVERITIES],
         )
     return {
         "applicationIdentifier": environment.identifier,
-        "token": issue(environment, subscriber.to_dto()),
+        "token": issue(environment, subscriber.to_dto(), context_keys=keys),
         "totalUnreadCount": counts[0],
         "unreadCount": {"total": counts[0], "severity": dict(zip(SEVERITIES, counts[1:]))},
         "removeNovuBranding": False,
         "maxSnoozeDurationHours": MAX_SNOOZE_DURATION_HOURS,
         "isDevelopmentMode": environment.name.lower() != "production",
-        "contextKeys": _context_keys(context),
+        "contextKeys": keys,
     }

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server.store import Backend
+from mock_server.store.context_match import present_keys
 from mock_server.store.cursor import CursorQuery
 
 
@@ -17,12 +18,6 @@ def cursor_query(after, before, limit, order_by, order_direction, include_cursor
         order_direction=order_direction,
         include_cursor=include_cursor,
     )
-
-
-def present_keys(context_keys: list[str] | None) -> list[str] | None:
-    """``contextKeys`` as Novu reads them: absent is no filter, empty values are dropped (so
-    ``contextKeys=`` asks for records without a context)."""
-    return None if context_keys is None else [key for key in context_keys if key != ""]
 
 
 async def list_channel_connections(

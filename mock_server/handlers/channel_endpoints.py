@@ -6,7 +6,8 @@ from typing import Any
 from jsonschema import Draft4Validator
 
 from mock_server import wire
-from mock_server.handlers.channel_connections import cursor_query, present_keys
+from mock_server.handlers.channel_connections import cursor_query
+from mock_server.store.context_match import present_keys
 from mock_server.spec import Spec
 from mock_server.store import Backend
 

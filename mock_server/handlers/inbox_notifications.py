@@ -8,20 +8,36 @@ Each handler gets the environment's backend and Connexion's ``token_info``, in w
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 from connexion.context import request
 
-from mock_server.handlers.inbox_v2 import _bulk_filter, _clean, _filter, _json
+from mock_server.handlers.inbox_v2 import _bulk_filter, _clean, _filter, _json, with_any_context
 from mock_server.store import Backend
 from mock_server.store.ids import parse_moment
+from mock_server.store.inbox import InboxFilter
 
 _TAG_GROUP = re.compile(r"^tags\[(\d+)\]\[\]$")
 
 
 def _subscriber(token_info: dict[str, Any]) -> str:
     return token_info["session"].subscriber_id
+
+
+def _contexts(token_info: dict[str, Any]) -> list[str] | None:
+    """The session's context keys: Novu's inbox use cases take them from the token, never from
+    the request (None: a token without them, no context filter)."""
+    keys = token_info["session"].context_keys
+    return list(keys) if keys is not None else None
+
+
+def _bulk(token_info: dict[str, Any], body: Any, *, ids: bool = False) -> InboxFilter:
+    """A bulk filter of the session's inbox: the body's tags and data, and the session's contexts
+    as Novu's bulk updates read them (any of them)."""
+    where = dataclasses.replace(_bulk_filter(body, ids=ids), any_context=None)
+    return with_any_context(where, _contexts(token_info))
 
 
 def _query_tags() -> Any:
@@ -71,14 +87,19 @@ async def get_notifications(
     }
     applied = {key: value for key, value in applied.items() if value is not None}
     items, has_more = backend.inbox.inbox(
-        _subscriber(token_info), where=_filter(applied), limit=int(limit), after=after, offset=int(offset)
+        _subscriber(token_info),
+        where=_filter(applied, context_keys=_contexts(token_info)),
+        limit=int(limit),
+        after=after,
+        offset=int(offset),
     )
     return {"data": items, "hasMore": has_more, "filter": applied}
 
 
 async def get_notifications_count(backend: Backend, token_info: dict[str, Any], filters: str) -> list[dict[str, Any]]:
     wanted = [_single_severity(_clean(item)) for item in _json("filters", filters)]
-    counts = backend.inbox.count(_subscriber(token_info), [_filter(item) for item in wanted])
+    keys = _contexts(token_info)
+    counts = backend.inbox.count(_subscriber(token_info), [_filter(item, context_keys=keys) for item in wanted])
     return [{"count": count, "filter": item} for count, item in zip(counts, wanted)]
 
 
@@ -90,7 +111,7 @@ def _single_severity(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update(backend: Backend, token_info: dict[str, Any], notification_id: str, change: str, **options: Any):
-    return backend.inbox.update(_subscriber(token_info), notification_id, change, **options)
+    return backend.inbox.update(_subscriber(token_info), notification_id, change, _contexts(token_info), **options)
 
 
 async def mark_notification_as_read(backend: Backend, token_info: dict[str, Any], notification_id: str) -> dict[str, Any]:
@@ -119,7 +140,7 @@ async def snooze_notification(
     backend: Backend, token_info: dict[str, Any], notification_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     until = parse_moment(body["snoozeUntil"])
-    return backend.inbox.snooze(_subscriber(token_info), notification_id, until, body["snoozeUntil"])
+    return backend.inbox.snooze(_subscriber(token_info), notification_id, until, body["snoozeUntil"], _contexts(token_info))
 
 
 async def unsnooze_notification(backend: Backend, token_info: dict[str, Any], notification_id: str) -> dict[str, Any]:
@@ -127,7 +148,7 @@ async def unsnooze_notification(backend: Backend, token_info: dict[str, Any], no
 
 
 async def delete_notification(backend: Backend, token_info: dict[str, Any], notification_id: str) -> None:
-    backend.inbox.delete_notification(_subscriber(token_info), notification_id)
+    backend.inbox.delete_notification(_subscriber(token_info), notification_id, _contexts(token_info))
 
 
 async def complete_action(
@@ -145,26 +166,26 @@ async def revert_action(
 async def mark_notifications_as_seen(
     backend: Backend, token_info: dict[str, Any], body: dict[str, Any] | None = None
 ) -> None:
-    backend.inbox.bulk(_subscriber(token_info), "seen", _bulk_filter(body, ids=True))
+    backend.inbox.bulk(_subscriber(token_info), "seen", _bulk(token_info, body, ids=True))
 
 
 async def mark_all_as_read(backend: Backend, token_info: dict[str, Any], body: dict[str, Any] | None = None) -> None:
-    backend.inbox.bulk(_subscriber(token_info), "read", _bulk_filter(body))
+    backend.inbox.bulk(_subscriber(token_info), "read", _bulk(token_info, body))
 
 
 async def mark_all_as_archived(
     backend: Backend, token_info: dict[str, Any], body: dict[str, Any] | None = None
 ) -> None:
-    backend.inbox.bulk(_subscriber(token_info), "archive", _bulk_filter(body))
+    backend.inbox.bulk(_subscriber(token_info), "archive", _bulk(token_info, body))
 
 
 async def mark_all_as_read_archived(
     backend: Backend, token_info: dict[str, Any], body: dict[str, Any] | None = None
 ) -> None:
-    backend.inbox.bulk(_subscriber(token_info), "read-archive", _bulk_filter(body))
+    backend.inbox.bulk(_subscriber(token_info), "read-archive", _bulk(token_info, body))
 
 
 async def delete_all_notifications(
     backend: Backend, token_info: dict[str, Any], body: dict[str, Any] | None = None
 ) -> None:
-    backend.inbox.bulk(_subscriber(token_info), "delete", _bulk_filter(body))
+    backend.inbox.bulk(_subscriber(token_info), "delete", _bulk(token_info, body))

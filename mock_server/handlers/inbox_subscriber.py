@@ -13,7 +13,7 @@ def session_subscriber_id() -> str:
 
 
 def session_context_keys() -> list[str]:
-    """The context keys of the request's session (none: the mock's sessions carry no context)."""
+    """The context keys of the request's session (none for a token without them)."""
     return list(getattr(context["token_info"]["session"], "context_keys", None) or [])
 
 

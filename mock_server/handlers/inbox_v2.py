@@ -12,7 +12,7 @@ from typing import Any
 from mock_server.errors import ValidationFailed, field_error
 from mock_server.store import Backend
 from mock_server.store.ids import parse_moment
-from mock_server.store.inbox.filters import no_context_matches
+from mock_server.store.context_match import present_keys
 from mock_server.store.inbox import InboxFilter
 
 __all__ = [
@@ -45,7 +45,7 @@ def _json(name: str, text: str | None) -> Any:
         raise ValidationFailed(field_error(name, f"{name} must be a JSON string", text)) from None
 
 
-def _filter(values: dict[str, Any], *, ids: list[str] | None = None) -> InboxFilter:
+def _filter(values: dict[str, Any], *, ids: list[str] | None = None, context_keys: list[str] | None = None) -> InboxFilter:
     severity = values.get("severity")
     return InboxFilter(
         read=values.get("read"),
@@ -58,6 +58,7 @@ def _filter(values: dict[str, Any], *, ids: list[str] | None = None) -> InboxFil
         created_gte=values.get("createdGte"),
         created_lte=values.get("createdLte"),
         ids=frozenset(ids) if ids else None,
+        context_keys=tuple(context_keys) if context_keys is not None else None,
     )
 
 
@@ -89,10 +90,12 @@ async def get_subscriber_notifications(
     }
     applied = {key: value for key, value in applied.items() if value is not None}
     items, has_more = backend.inbox.inbox(
-        subscriber_id, where=_filter(applied), limit=int(limit), after=after, offset=int(offset)
+        subscriber_id,
+        where=_filter(applied, context_keys=present_keys(context_keys)),
+        limit=int(limit),
+        after=after,
+        offset=int(offset),
     )
-    if no_context_matches(context_keys):
-        items, has_more = [], False  # the mock keeps no contexts: no notification has one
     return {"data": items, "hasMore": has_more, "filter": applied}
 
 
@@ -113,7 +116,7 @@ def _clean(item: dict[str, Any]) -> dict[str, Any]:
 def _update(
     backend: Backend, subscriber_id: str, notification_id: str, change: str, context_keys: list[str] | None, **options: Any
 ) -> dict[str, Any]:
-    return backend.inbox.update(subscriber_id, notification_id, change, context_keys, **options)
+    return backend.inbox.update(subscriber_id, notification_id, change, present_keys(context_keys), **options)
 
 
 async def mark_notification_as_read(
@@ -144,7 +147,7 @@ async def snooze_notification(
     backend: Backend, subscriber_id: str, notification_id: str, body: dict[str, Any], context_keys: list[str] | None = None
 ) -> dict[str, Any]:
     until = parse_moment(body["snoozeUntil"])
-    return backend.inbox.snooze(subscriber_id, notification_id, until, body["snoozeUntil"], context_keys)
+    return backend.inbox.snooze(subscriber_id, notification_id, until, body["snoozeUntil"], present_keys(context_keys))
 
 
 async def unsnooze_notification(
@@ -156,7 +159,7 @@ async def unsnooze_notification(
 async def delete_notification(
     backend: Backend, subscriber_id: str, notification_id: str, context_keys: list[str] | None = None
 ) -> None:
-    backend.inbox.delete_notification(subscriber_id, notification_id, context_keys)
+    backend.inbox.delete_notification(subscriber_id, notification_id, present_keys(context_keys))
 
 
 async def complete_notification_action(
@@ -178,8 +181,15 @@ def _bulk_filter(body: Any, *, ids: bool = False) -> InboxFilter:
     body = body or {}
     values = {"tags": body.get("tags"), "data": _json("data", body.get("data"))}
     where = _filter(values, ids=body.get("notificationIds") if ids else None)
-    context_keys = body.get("contextKeys")
-    return where if context_keys is None else dataclasses.replace(where, context_keys=tuple(context_keys))
+    return with_any_context(where, body.get("contextKeys"))
+
+
+def with_any_context(where: InboxFilter, context_keys: Any) -> InboxFilter:
+    """Novu's bulk updates and deletes take ``contextKeys`` as "any of these contexts" (a Mongo
+    ``$in``), and no filter at all when there are none (message.repository.ts,
+    updateMessagesFromToStatus and deleteMessagesWithFilters)."""
+    keys = tuple(key for key in context_keys or () if key)
+    return dataclasses.replace(where, any_context=keys) if keys else where
 
 
 async def mark_notifications_as_seen(backend: Backend, subscriber_id: str, body: dict[str, Any] | None = None) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from mock_server.errors import BadRequest
 from mock_server.store import Backend
-from mock_server.store.inbox.filters import no_context_matches
+from mock_server.store.context_match import present_keys
 
 MAX_LIMIT = 1000  # Novu's GetMessages refuses a larger page
 
@@ -23,17 +23,19 @@ async def get_messages(
     if limit > MAX_LIMIT:
         raise BadRequest("Limit can not be larger then 1000")
     found = backend.inbox.messages(
-        page=int(page), limit=int(limit), channel=channel, subscriber_id=subscriber_id, transaction_ids=transaction_id
+        page=int(page),
+        limit=int(limit),
+        channel=channel,
+        subscriber_id=subscriber_id,
+        transaction_ids=transaction_id,
+        context_keys=present_keys(context_keys),
     )
-    items, total, has_more = found.items, found.total, found.has_more
-    if no_context_matches(context_keys):
-        items, total, has_more = [], 0, False
     return {
         "page": int(page),
         "pageSize": int(limit),
-        "totalCount": total,
-        "hasMore": has_more,
-        "data": [message.message_dto(with_subscriber=True) for message in items],
+        "totalCount": found.total,
+        "hasMore": found.has_more,
+        "data": [message.message_dto(with_subscriber=True) for message in found.items],
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from mock_server.store import Backend
 from mock_server.store.ids import parse_moment
-from mock_server.store.inbox.filters import no_context_matches
+from mock_server.store.context_match import present_keys
 from mock_server.store.inbox.records import Notification
 
 
@@ -33,8 +33,8 @@ async def list_notifications(
     before: str | None = None,
 ) -> dict[str, Any]:
     answer: dict[str, Any] = {"page": int(page), "pageSize": int(limit), "hasMore": False, "data": []}
-    if topic_key or subscription_id or no_context_matches(context_keys):
-        return answer  # the mock keeps no topics, subscriptions or contexts: nothing was sent through one
+    if topic_key or subscription_id:
+        return answer  # the mock keeps no topics or subscriptions: nothing was sent through one
     found = backend.inbox.notifications(
         page=int(page),
         limit=int(limit),
@@ -47,6 +47,7 @@ async def list_notifications(
         transaction_ids=transaction_id,
         after=_moment(after),
         before=_moment(before),
+        context_keys=present_keys(context_keys),
     )
     data = [_activity(backend, notification) for notification in found.items]
     return answer | {"hasMore": found.has_more, "data": data}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mock_server.store.context_match import context_matches
 from mock_server.store.ids import iso
 from mock_server.store.inbox.records import Message
 
@@ -26,11 +27,15 @@ class InboxFilter:
     created_lte: float | None = None
     ids: frozenset[str] | None = None
     context_keys: tuple[str, ...] | None = None  # Novu's contextKeys: records of exactly those contexts
+    # the bulk routes' contextKeys (Novu's ``$in``): records with any of these contexts
+    any_context: tuple[str, ...] | None = None
 
     def matches(self, message: Message, moment: datetime) -> bool:
         if self.ids is not None and message.id not in self.ids:
             return False
-        if no_context_matches(self.context_keys):
+        if not context_matches(message.context_keys, self.context_keys):
+            return False
+        if self.any_context is not None and not set(self.any_context) & set(message.context_keys):
             return False
         if self.read is not None and message.read != self.read:
             return False
@@ -67,15 +72,15 @@ class Page:
     has_more: bool
 
 
-def _state(message: Message) -> tuple[bool, bool, bool]:
-    return (message.read_at is not None, message.seen_at is not None, message.archived_at is not None)
+State = tuple[bool, bool, bool, tuple[str, ...]]
+
+
+def _state(message: Message) -> State:
+    """What the counts of the inbox are kept by: read, seen, archived, and the message's contexts
+    (which never change)."""
+    contexts = tuple(sorted(set(message.context_keys)))
+    return (message.read_at is not None, message.seen_at is not None, message.archived_at is not None, contexts)
 
 
 def _time(moment: datetime | None) -> str | None:
     return iso(moment) if moment else None
-
-
-def no_context_matches(context_keys: list[str] | None) -> bool:
-    """The mock keeps no contexts: every record has none, so only an empty ``contextKeys`` (records
-    without a context) or none at all can match."""
-    return any(key for key in context_keys or [])

@@ -14,7 +14,7 @@ Indexes beside the records, so reads never scan what they do not need:
 - ``_messages_order`` / ``_notifications_order``: every message / notification of the environment,
   for the unfiltered v1 lists (a page is a slice).
 - ``_states[subscriber _id]``: how many of that subscriber's messages are in each (read, seen,
-  archived) state, and ``_snoozable[subscriber _id]`` the ids of those with a ``snoozedUntil``.
+  archived, contexts) state, and ``_snoozable[subscriber _id]`` the ids of those with a ``snoozedUntil``.
   Counts and feed totals come from these, so a subscriber with 10,000 messages is counted without
   reading them. Every change of a message's state goes through ``_tracked``.
 - ``_feed_dtos[message _id]``: the v1 feed DTOs of the messages listed last (at most
@@ -39,12 +39,12 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from mock_server.errors import NotFound
-from mock_server.store.inbox.filters import no_context_matches
 from mock_server.store.inbox import refusals
 from mock_server.store.inbox.events import EVERYTHING, InboxChange, InboxListener
 from mock_server.store.inbox.refusals import Refusal
 from mock_server.store.ids import now, object_id
-from mock_server.store.inbox.filters import InboxFilter, Page, _state
+from mock_server.store.context_match import context_matches
+from mock_server.store.inbox.filters import InboxFilter, Page, State, _state
 from mock_server.store.inbox.records import Message, Notification
 from mock_server.store.preferences import PreferencesBackend
 from mock_server.store.subscribers import Subscriber, SubscribersBackend
@@ -86,7 +86,7 @@ class InboxIndexes:
         self._transactions: set[str] = set()
         self._messages_order = SortedList()
         self._notifications_order = SortedList()
-        self._states: dict[str, dict[tuple[bool, bool, bool], int]] = {}
+        self._states: dict[str, dict[State, int]] = {}
         self._snoozable: dict[str, set[str]] = {}
         self._feed_dtos: dict[str, tuple[Message, int, dict[str, Any]]] = {}
         subscribers.removal_listeners.append(self._forget_subscriber)
@@ -128,11 +128,13 @@ class InboxIndexes:
 
     def message(self, subscriber_id: str, message_id: str, context_keys: list[str] | None = None) -> Message:
         """The in-app message ``message_id`` of the subscriber (the v2 inbox's notification); with
-        ``contextKeys``, only if it belongs to exactly those contexts (the mock keeps none)."""
+        ``contextKeys``, only if it belongs to exactly those contexts."""
         with self._lock:
             subscriber = self._subscriber(subscriber_id)
             message = self._messages.get(message_id)
-            if message is None or message.subscriber.id != subscriber.id or no_context_matches(context_keys):
+            if message is None or message.subscriber.id != subscriber.id:
+                raise NotFound(f"Notification with id: {message_id} is not found.")
+            if not context_matches(message.context_keys, context_keys):
                 raise NotFound(f"Notification with id: {message_id} is not found.")
             return message
 
@@ -198,14 +200,17 @@ class InboxIndexes:
 
     def _fast_count(self, subscriber_record_id: str, where: InboxFilter, moment: datetime) -> int | None:
         """How many of the subscriber's messages ``where`` matches, from the state counts; None
-        when the filter looks at more than the state (tags, severity, data, dates, ids)."""
-        if (where.tags, where.severity, where.data, where.created_gte, where.created_lte, where.ids) != (None,) * 6:
+        when the filter looks at more than the state and the exact contexts (tags, severity, data,
+        dates, ids, any of some contexts)."""
+        looks_further = (where.tags, where.severity, where.data, where.created_gte, where.created_lte, where.ids, where.any_context)
+        if looks_further != (None,) * 7:
             return None
 
-        def wanted(state: tuple[bool, bool, bool]) -> bool:
-            read, seen, archived = state
+        def wanted(state: State) -> bool:
+            read, seen, archived, contexts = state
             return (
-                (where.read is None or read == where.read)
+                context_matches(contexts, where.context_keys)
+                and (where.read is None or read == where.read)
                 and (where.seen is None or seen == where.seen)
                 and (where.archived is None or archived == where.archived)
             )

@@ -7,6 +7,7 @@ from typing import Any
 
 from mock_server.errors import BadRequest, NotFound
 from mock_server.store.inbox import refusals
+from mock_server.store.context_match import context_matches
 from mock_server.store.inbox.filters import InboxFilter, Page
 from mock_server.store.inbox.indexes import InboxIndexes
 from mock_server.store.inbox.records import Message, Notification
@@ -136,22 +137,29 @@ class InboxQueries(InboxIndexes):
         channel: str | None = None,
         subscriber_id: str | None = None,
         transaction_ids: list[str] | None = None,
+        context_keys: list[str] | None = None,
     ) -> Page:
+        """v1 messages, newest first; ``context_keys``: only those of exactly these contexts."""
         with self._lock:
             keys = self._own(subscriber_id)[1] if subscriber_id is not None else None
             if channel not in (None, "in_app"):
                 return Page([], 0, False)
             if keys is not None:
-                if not transaction_ids:
+                if not transaction_ids and context_keys is None:
                     return self._newest_page(keys, self._messages, page, limit)
                 candidates: Any = (self._messages[key[-1]] for key in keys.islice(reverse=True))
             elif transaction_ids:
                 ids = set().union(*(self._by_transaction.get(t, set()) for t in transaction_ids))
                 candidates = sorted((self._messages[i] for i in ids), key=lambda m: m.key, reverse=True)
-            else:
+            elif context_keys is None:
                 return self._newest_page(self._messages_order, self._messages, page, limit)
+            else:
+                candidates = (self._messages[key[-1]] for key in self._messages_order.islice(reverse=True))
             wanted = set(transaction_ids or [])
-            matching = [m for m in candidates if not wanted or m.transaction_id in wanted]
+            matching = [
+                m for m in candidates
+                if (not wanted or m.transaction_id in wanted) and context_matches(m.context_keys, context_keys)
+            ]  # fmt: skip
             start = page * limit
             return Page(matching[start : start + limit], len(matching), start + limit < len(matching))
 
@@ -169,6 +177,7 @@ class InboxQueries(InboxIndexes):
         transaction_ids: list[str] | None = None,
         after: datetime | None = None,
         before: datetime | None = None,
+        context_keys: list[str] | None = None,
     ) -> Page:
         with self._lock:
             if subscriber_ids:
@@ -180,7 +189,7 @@ class InboxQueries(InboxIndexes):
                 candidates = sorted(
                     (self._notifications[i] for i in ids), key=lambda n: (n.created_at, n.id), reverse=True
                 )
-            elif not any((channels, templates, emails, search, severity, transaction_ids, after, before)):
+            elif context_keys is None and not any((channels, templates, emails, search, severity, transaction_ids, after, before)):
                 return self._newest_page(self._notifications_order, self._notifications, page, limit)
             else:
                 candidates = [self._notifications[key[-1]] for key in self._notifications_order.islice(reverse=True)]
@@ -201,6 +210,8 @@ class InboxQueries(InboxIndexes):
                 if after and notification.created_at < after:
                     return False
                 if before and notification.created_at > before:
+                    return False
+                if not context_matches(notification.context_keys, context_keys):
                     return False
                 if needle:
                     haystack = " ".join(
