@@ -142,13 +142,33 @@ def read_yaml(path: Path) -> Any:
     kept = _cache_path(text)
     if kept is not None:
         try:
-            return pickle.loads(kept.read_bytes())
+            document = pickle.loads(kept.read_bytes())
         except Exception:  # no parse kept yet, or a damaged one: parse again and keep that
             pass
+        else:
+            with contextlib.suppress(OSError):
+                os.utime(kept)  # used now: the last to be pruned
+            return document
     document = yaml.load(text.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if kept is not None:
         _keep(kept, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+        _prune(kept.parent)
     return document
+
+
+KEPT_PARSES = 8  # parses of other texts (older specs, other files) kept beside the newest
+
+
+def _prune(directory: Path) -> None:
+    """Drop all but the ``KEPT_PARSES`` most recently used parses: each edit of a spec writes a
+    new one (about half a megabyte), which would otherwise pile up."""
+    try:
+        found = [(entry.stat().st_mtime, entry) for entry in directory.glob("yaml-*.pickle")]
+    except OSError:
+        return
+    for _, entry in sorted(found, key=lambda item: item[0], reverse=True)[KEPT_PARSES:]:
+        with contextlib.suppress(OSError):
+            entry.unlink()
 
 
 def cache_dir() -> Path | None:

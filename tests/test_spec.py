@@ -142,6 +142,27 @@ def test_a_changed_file_is_parsed_again(tmp_path, monkeypatch) -> None:
     assert len(list((tmp_path / "cache").glob("yaml-*.pickle"))) == 2
 
 
+def test_the_cache_keeps_only_the_most_recently_used_parses(tmp_path, monkeypatch) -> None:
+    """Each edit of a spec writes a new parse; the cache stays at the newest few, and a parse read
+    again counts as recent."""
+    from mock_server.spec import KEPT_PARSES, read_yaml
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NOVU_MOCK_CACHE_DIR", str(cache))
+    document = tmp_path / "doc.yaml"
+    document.write_text("a: 0\n")
+    read_yaml(document)
+    first = next(cache.glob("yaml-*.pickle"))
+    for version in range(1, KEPT_PARSES + 5):
+        document.write_text(f"a: {version}\n")
+        assert read_yaml(document) == {"a": version}
+        if version % 2 == 0:  # the first text is read again now and then: it stays
+            document.write_text("a: 0\n")
+            assert read_yaml(document) == {"a": 0}
+    assert len(list(cache.glob("yaml-*.pickle"))) == KEPT_PARSES
+    assert first.exists()
+
+
 def test_a_damaged_or_unwritable_cache_never_changes_the_document(tmp_path, monkeypatch) -> None:
     from mock_server.spec import read_yaml
 
