@@ -43,6 +43,8 @@ from typing import Any
 
 import schemathesis
 
+from contract_tests import novu_checks  # noqa: F401  (registers the checks stated with Novu's statuses)
+
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 LABEL_FIELDS = ("name", "identifier", "subscriberId")

@@ -14,6 +14,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from mock_server import auth, errors
+from mock_server.controls import CONTROL_PREFIX
 
 logger = logging.getLogger("novu_mock")
 
@@ -88,14 +89,16 @@ async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResp
 async def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, HTTPException)
     error = _from_status(exc.status_code, exc.detail, exc.headers)
-    if exc.status_code == 404 and exc.detail == "Not Found":
-        # no route matched: Nest's not-found handler names the method and the URL as sent
-        error.message = f"Cannot {request.method} {errors.request_url(request.scope)}"
-    if exc.status_code == 405:
-        # Starlette only knows the methods of the one route it matched; the spec knows them all.
+    unrouted = exc.detail in ("Not Found", "Method Not Allowed")
+    if exc.status_code == 405 and unrouted and request.url.path.startswith(CONTROL_PREFIX):
+        # the mock's own control surface: its methods, in an Allow header
         spec = request.scope["extensions"]["novu_mock"]["spec"]
         error.message = f"Cannot {request.method} {errors.request_url(request.scope)}"
         error.headers["Allow"] = ", ".join(spec.allowed_methods(request.url.path))
+    elif exc.status_code in (404, 405) and unrouted:
+        # No route takes this method and path. Express has no 405: Nest's not-found handler
+        # answers 404 naming the method and the URL as sent, before any guard (no 401 either).
+        error = errors.NotFound(f"Cannot {request.method} {errors.request_url(request.scope)}")
     return _respond(request, error)
 
 

@@ -76,6 +76,13 @@ class Spec:
         fewest = min(templated for templated, _ in matches)
         return sorted({m for templated, methods in matches if templated == fewest for m in methods})
 
+    def routes(self, method: str, path: str) -> bool:
+        """Whether some documented path matching ``path`` has ``method``: Express, under Novu's
+        Nest app, hands a request to the first route of its method whose pattern matches (a
+        literal segment may be taken for a parameter), and answers 404 when there is none."""
+        wanted = method.upper()
+        return any(wanted in methods and regex.match(path) for _, regex, methods in self._path_patterns)
+
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         while isinstance(node, dict) and "$ref" in node:
             node = self.schema_at(node["$ref"])

@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope
 
 from mock_server import jsoncodec
 from mock_server.controls import CONTROL_PREFIX
-from mock_server.errors import BadRequest, MethodNotAllowed, ValidationFailed, request_url
+from mock_server.errors import BadRequest, ValidationFailed
 
 # Keywords of OpenAPI 3.0 schema objects that are not JSON Schema (draft 4) validation keywords.
 _OPENAPI_ONLY = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly"})
@@ -384,21 +384,7 @@ class NovuParameterValidator(ParameterValidator):
                 if message:
                     errors[param["name"]] = {"messages": [message], "value": get(param["name"])}
         if errors:
-            _refuse_if_other_path(request)
             raise ValidationFailed(errors)
-
-
-def _refuse_if_other_path(request) -> None:
-    """A path matched only through a template slot (``DELETE .../notifications/archive`` taken
-    for ``.../notifications/{notificationId}``) belongs to the more specific path: 405 there."""
-    services = request.scope.get("extensions", {}).get("novu_mock")
-    if not services:
-        return
-    allowed = services["spec"].allowed_methods(request.url.path)
-    if allowed and request.method not in allowed:
-        raise MethodNotAllowed(
-            f"Cannot {request.method} {request_url(request.scope)}", headers={"Allow": ", ".join(allowed)}
-        )
 
 
 def validator_map() -> dict:

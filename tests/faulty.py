@@ -134,6 +134,23 @@ def ignores_auth():
     return IgnoreAuth(mock_app())
 
 
+def answers_405():
+    """A wrong method on /v1/integrations answered the way most frameworks do (405 and ``Allow``),
+    not the way Novu's Express routing does (404 ``Cannot PATCH /v1/integrations``)."""
+
+    def method_not_allowed(status: int, body):
+        if status == 404 and isinstance(body, dict) and str(body.get("message", "")).startswith("Cannot "):
+            return 405, {**body, "statusCode": 405, "message": "Method Not Allowed"}
+        return status, body
+
+    rewriters = [ResponseRewriter(mock_app(), method, "/v1/integrations", method_not_allowed) for method in ("PUT", "PATCH", "DELETE")]
+    app = rewriters[0]
+    for outer in rewriters[1:]:
+        outer.app = app
+        app = outer
+    return app
+
+
 class SaysSlowDown:
     """Answers every third request to ``path`` with 429 and ``Retry-After: 1``; remembers when each came."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -44,6 +45,7 @@ FAULTS = [
     (faulty.wrong_status, "IntegrationsController_getActiveIntegrations", "GET /v1/integrations/active", "status_code_conformance"),
     (faulty.server_error, "IntegrationsController_listIntegrations", "GET /v1/integrations", "not_a_server_error"),
     (faulty.ignores_auth, "IntegrationsController_listIntegrations", "GET /v1/integrations", "ignored_auth"),
+    (faulty.answers_405, "IntegrationsController_listIntegrations", "GET /v1/integrations", "novu_unsupported_method"),
 ]
 
 
@@ -59,7 +61,8 @@ def test_each_fault_is_reported_with_its_check(make_app, operation, label, check
     summary = (tmp_path / "summary.md").read_text()
     assert "FAILED" in summary and f"## `{label}`" in summary
     # The first failing case, ready to paste (the key stays a variable; ignored_auth's case has none).
-    assert "curl -X GET" in summary and str(url) in summary
+    method = "PUT|PATCH|DELETE" if check == "novu_unsupported_method" else "GET"  # the undocumented methods
+    assert re.search(rf"curl -X ({method}) ", summary) and str(url) in summary
     assert "$NOVU_API_KEY" in summary or check == "ignored_auth"
     assert faulty.KEY not in summary
 
@@ -88,6 +91,8 @@ def test_a_correct_server_passes_with_every_check_reported(tmp_path) -> None:
     assert {case.get("classname") for case in cases} == {"GET /v1/integrations"}
     names = {case.get("name") for case in cases}
     assert {"not_a_server_error", "response_schema_conformance", "ignored_auth", "status_code_conformance"} <= names
+    # unsupported_method runs in its Novu-faithful version (contract_tests/novu_checks.py)
+    assert "novu_unsupported_method" in names and "unsupported_method" not in names
     assert len(names) == len(cases)
     assert root.get("failures") == "0" and root.get("errors") == "0"
     assert result.report.operations["GET /v1/integrations"].requests > 0

@@ -44,7 +44,7 @@ def test_unmatched_requests_name_the_nearest_operations(client) -> None:
     assert typo["status"] == 404 and typo["matched"] is False and typo["operationId"] is None
     assert typo["nearMisses"][0]["path"] == "/v1/integrations"
     assert typo["nearMisses"][0]["operationId"] == "IntegrationsController_listIntegrations"
-    assert wrong_method["status"] == 405 and wrong_method["matched"] is False
+    assert wrong_method["status"] == 404 and wrong_method["matched"] is False
     assert {miss["operationId"] for miss in wrong_method["nearMisses"][:2]} == {
         "IntegrationsController_listIntegrations",
         "IntegrationsController_createIntegration",
