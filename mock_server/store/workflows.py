@@ -340,10 +340,13 @@ class WorkflowsBackend:
             workflow = self.find(key)
             return workflow.step_dto(workflow.step(step_key, key))
 
-    def preview(self, key: str, step_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    def preview(self, key: str, step_key: str, body: dict[str, Any], *, secret_key: str = "") -> dict[str, Any]:
         """Novu's step preview: the step's controls (or ``controlValues`` given) rendered with
         ``previewPayload`` laid on an example naming each variable the controls use (a variable
-        without a value shows as its own ``{{...}}`` text)."""
+        without a value shows as its own ``{{...}}`` text), and the contexts given as
+        ``{id, data}`` (``{{context.tenant.data.name}}``). An http_request step's answer carries
+        the ``novuSignature`` Novu would send with its request, keyed with ``secret_key`` (the
+        environment's secret key)."""
         with self._lock:
             workflow = self.find(key)
             step = workflow.step(step_key, key)
@@ -359,12 +362,25 @@ class WorkflowsBackend:
         }
         if subscriber:
             example["subscriber"] = subscriber
-        example = kinds.merged(example, body.get("previewPayload") or {})
-        return {
-            "result": {"type": step.type, "preview": kinds.preview(step.type, controls, example)},
+        given_payload = dict(body.get("previewPayload") or {})
+        contexts = kinds.preview_contexts(given_payload.pop("context", None))
+        example = kinds.merged(example, given_payload)
+        if contexts is not None:
+            example["context"] = contexts
+        rendered = kinds.preview(step.type, controls, example)
+        answer: dict[str, Any] = {
+            "result": {"type": step.type, "preview": rendered},
             "previewPayloadExample": example,
             "schema": schema,
         }
+        if step.type == "http_request" and secret_key:
+            try:
+                signed = kinds.signed_body(rendered)
+            except ValueError:
+                pass  # Novu's conversion throws and its use case answers without a signature
+            else:
+                answer["novuSignature"] = kinds.novu_signature(secret_key, signed, int(now().timestamp() * 1000))
+        return answer
 
     def mark_triggered(self, workflow: Workflow, moment: datetime) -> None:
         """Novu stamps ``lastTriggeredAt`` on every trigger of the workflow."""
