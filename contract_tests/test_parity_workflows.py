@@ -175,3 +175,13 @@ def test_a_preview_that_renders_has_no_error(client, workflow) -> None:
     made = workflow({"name": "Mail", "type": "email", "controlValues": {"subject": "S {{payload.x}}", "body": "B"}})
     result = _preview(client, made, "mail", {"previewPayload": {"payload": {"x": "1"}}})["result"]
     assert result["type"] == "email" and result["preview"]["subject"] == "S 1" and "error" not in result
+
+
+def test_a_preview_of_a_missing_workflow_or_step_is_an_empty_result_not_an_error(client, workflow) -> None:
+    """usecases/preview/preview.usecase.ts: every failure, finding the workflow or its step
+    included, is caught and answered with utils/preview-error-handler.ts createErrorResponse:
+    `result: {preview: {}}` (type undefined), `previewPayloadExample: {}`, `schema: null` (201)."""
+    made = workflow({"name": "Bell", "type": "in_app", "controlValues": {"body": "Hi"}})
+    empty = {"result": {"preview": {}}, "previewPayloadExample": {}, "schema": None}
+    assert _preview(client, made, "no-such-step", {}) == empty
+    assert _preview(client, {"workflowId": f"{PREFIX}missing"}, "bell", {}) == empty

@@ -348,8 +348,13 @@ class WorkflowsBackend:
         the ``novuSignature`` Novu would send with its request, keyed with ``secret_key`` (the
         environment's secret key)."""
         with self._lock:
-            workflow = self.find(key)
-            step = workflow.step(step_key, key)
+            try:
+                workflow = self.find(key)
+                step = workflow.step(step_key, key)
+            except (NotFound, BadRequest):
+                # Novu's preview use case answers any failure, a missing workflow or step
+                # included, with an empty result of no type (201, never a 404 or 400)
+                return {"result": {"preview": {}}, "previewPayloadExample": {}, "schema": None}
             given = body.get("controlValues")
             controls = clone(given) if isinstance(given, dict) else clone(step.controls)
             schema = clone(workflow.payload_schema)
