@@ -185,3 +185,12 @@ def test_a_preview_of_a_missing_workflow_or_step_is_an_empty_result_not_an_error
     empty = {"result": {"preview": {}}, "previewPayloadExample": {}, "schema": None}
     assert _preview(client, made, "no-such-step", {}) == empty
     assert _preview(client, {"workflowId": f"{PREFIX}missing"}, "bell", {}) == empty
+
+
+def test_the_preview_schema_is_the_steps_variables_schema(client, workflow) -> None:
+    """usecases/preview/preview.usecase.ts: the answer's `schema` is the step's `variables`
+    (build-step-data), the schema of what its controls may name."""
+    made = workflow({"name": "Bell", "type": "in_app", "controlValues": {"body": "{{payload.orderId}}"}})
+    step = client.get(f"/v2/workflows/{made['workflowId']}/steps/bell").json()["data"]
+    schema = _preview(client, made, "bell", {})["schema"]
+    assert schema == step["variables"] and "orderId" in schema["properties"]["payload"]["properties"]

@@ -357,7 +357,7 @@ class WorkflowsBackend:
                 return {"result": {"preview": {}}, "previewPayloadExample": {}, "schema": None}
             given = body.get("controlValues")
             controls = clone(given) if isinstance(given, dict) else clone(step.controls)
-            schema = clone(workflow.payload_schema)
+            schema = workflow.variables(step)  # Novu answers the step's variables schema
         used = kinds.used_variables(controls)
         example: dict[str, Any] = {"payload": kinds.payload_example(used)}
         subscriber = {
