@@ -194,3 +194,18 @@ def test_the_preview_schema_is_the_steps_variables_schema(client, workflow) -> N
     step = client.get(f"/v2/workflows/{made['workflowId']}/steps/bell").json()["data"]
     schema = _preview(client, made, "bell", {})["schema"]
     assert schema == step["variables"] and "orderId" in schema["properties"]["payload"]["properties"]
+
+
+def test_the_preview_subscriber_is_novus_example_subscriber_with_the_given_fields_laid_on(client, workflow) -> None:
+    """usecases/preview/services/payload-merger.service.ts: the example's subscriber is always
+    mock-data-generator.service.ts createFullSubscriberObject merged with the request's."""
+    made = workflow({"name": "Bell", "type": "in_app", "controlValues": {"body": "Hi {{subscriber.firstName}} {{subscriber.lastName}}"}})
+    plain = _preview(client, made, "bell", {})
+    assert plain["result"]["preview"]["body"] == "Hi John Doe"
+    assert plain["previewPayloadExample"]["subscriber"] == {
+        "subscriberId": "123456", "firstName": "John", "lastName": "Doe", "email": "user@example.com",
+        "phone": "+1234567890", "avatar": "https://example.com/avatar.png", "locale": "en_US",
+        "timezone": "America/New_York", "data": {}}  # fmt: skip
+    given = _preview(client, made, "bell", {"previewPayload": {"subscriber": {"firstName": "Ada", "data": {"k": 1}}}})
+    assert given["result"]["preview"]["body"] == "Hi Ada Doe"
+    assert given["previewPayloadExample"]["subscriber"]["data"] == {"k": 1}

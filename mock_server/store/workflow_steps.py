@@ -364,6 +364,20 @@ def preview_contexts(given: Any) -> dict[str, Any] | None:
     return resolved or None
 
 
+# The subscriber every step preview starts from (Novu's MockDataGeneratorService), the request's
+# ``previewPayload.subscriber`` laid on it.
+PREVIEW_SUBSCRIBER: dict[str, Any] = {
+    "subscriberId": "123456",
+    "firstName": "John",
+    "lastName": "Doe",
+    "email": "user@example.com",
+    "phone": "+1234567890",
+    "avatar": "https://example.com/avatar.png",
+    "locale": "en_US",  # Novu's DEFAULT_LOCALE (translations.DEFAULT_LOCALE)
+    "timezone": "America/New_York",
+    "data": {},
+}
+
 _METHODS_WITHOUT_BODY = ("GET", "DELETE", "HEAD", "OPTIONS")
 
 

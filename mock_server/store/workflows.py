@@ -343,8 +343,8 @@ class WorkflowsBackend:
     def preview(self, key: str, step_key: str, body: dict[str, Any], *, secret_key: str = "") -> dict[str, Any]:
         """Novu's step preview: the step's controls (or ``controlValues`` given) rendered with
         ``previewPayload`` laid on an example naming each variable the controls use (a variable
-        without a value shows as its own ``{{...}}`` text), and the contexts given as
-        ``{id, data}`` (``{{context.tenant.data.name}}``). An http_request step's answer carries
+        without a value shows as its own ``{{...}}`` text), Novu's example subscriber under the
+        one given, and the contexts given as ``{id, data}`` (``{{context.tenant.data.name}}``). An http_request step's answer carries
         the ``novuSignature`` Novu would send with its request, keyed with ``secret_key`` (the
         environment's secret key)."""
         with self._lock:
@@ -360,16 +360,12 @@ class WorkflowsBackend:
             schema = workflow.variables(step)  # Novu answers the step's variables schema
         used = kinds.used_variables(controls)
         example: dict[str, Any] = {"payload": kinds.payload_example(used)}
-        subscriber = {
-            path.split(".", 1)[1]: "{{" + path + "}}"
-            for path in used
-            if path.startswith("subscriber.") and path.count(".") == 1
-        }
-        if subscriber:
-            example["subscriber"] = subscriber
         given_payload = dict(body.get("previewPayload") or {})
         contexts = kinds.preview_contexts(given_payload.pop("context", None))
+        given_subscriber = given_payload.pop("subscriber", None)
         example = kinds.merged(example, given_payload)
+        # Novu's payload merger: always its full example subscriber, the one given laid on it
+        example["subscriber"] = kinds.merged(kinds.PREVIEW_SUBSCRIBER, given_subscriber if isinstance(given_subscriber, dict) else {})
         if contexts is not None:
             example["context"] = contexts
         rendered = kinds.preview(step.type, controls, example)
