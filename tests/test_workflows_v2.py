@@ -272,8 +272,12 @@ def test_wire_preview_and_step_not_found(client) -> None:
     preview = client.post("/v2/workflows/shipped/step/mail/preview", json={"previewPayload": {"payload": {"n": "Ada"}}})
     assert preview.status_code == 201
     assert preview.json()["data"]["result"] == {"type": "email", "preview": {"subject": "Hi Ada", "body": "<p>Ada</p>"}}
+    empty = {"result": {"preview": {}}, "previewPayloadExample": {}, "schema": None}
     missing = client.post("/v2/workflows/shipped/step/nope/preview", json={})
-    assert missing.status_code == 400 and missing.json()["message"] == "No step found"
+    assert missing.status_code == 201 and missing.json()["data"] == empty
+    unknown = client.post("/v2/workflows/no-such-workflow/step/mail/preview", json={})
+    assert unknown.status_code == 201 and unknown.json()["data"] == empty
+    assert client.get("/v2/workflows/shipped/steps/nope").json()["message"] == "No step found"
 
 
 def test_the_contract_hook_names_environments_of_the_organization() -> None:

@@ -67,4 +67,4 @@ async def get_workflow_step_data(backend: Backend, workflow_id: str, step_id: st
 
 
 async def generate_preview(backend: Backend, workflow_id: str, step_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return backend.workflows.preview(workflow_id, step_id, body)
+    return backend.workflows.preview(workflow_id, step_id, body, secret_key=backend.environment.api_key)

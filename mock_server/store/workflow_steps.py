@@ -10,16 +10,21 @@ A step with issues puts its workflow in the ``ERROR`` status.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import Any, Callable
 
+from mock_server.jsoncodec import canonical
 from mock_server.store.inbox.render import _render_data, render
 from mock_server.store.values import clone
 
 # Steps that deliver a message, and the channel they deliver on (the same word).
 CHANNEL_STEPS = ("in_app", "email", "sms", "chat", "push")
-# Every step type a workflow may hold; ``trigger`` is Novu's name for the start, never a step.
-STEP_TYPES = CHANNEL_STEPS + ("digest", "delay", "throttle", "custom", "http_request")
+# Every step type a workflow may hold. ``trigger`` passes Novu's upsert DTO (any StepTypeEnum
+# value) and is stored as any step is, with the permissive schema of a type without a control
+# schema of its own (``resolveStepControlSchemas``); it delivers nothing.
+STEP_TYPES = CHANNEL_STEPS + ("digest", "delay", "throttle", "custom", "http_request", "trigger")
 # Channels whose integration must be the primary one for the step to have none missing.
 _PRIMARY_CHANNELS = ("email", "sms")
 
@@ -95,7 +100,9 @@ _KINDS: dict[str, tuple[dict[str, Any], str | None, dict[str, str]]] = {
         {"skip": "QUERY_EDITOR", "type": "THROTTLE_TYPE", "amount": "THROTTLE_WINDOW", "unit": "THROTTLE_UNIT",
          "dynamicKey": "THROTTLE_DYNAMIC_KEY", "threshold": "THROTTLE_THRESHOLD", "throttleKey": "THROTTLE_KEY"},  # fmt: skip
     ),
-    "custom": ({"type": "object", "properties": {}, "additionalProperties": True}, None, {}),
+    "custom": (_schema({}, [], open_=True), None, {}),
+    # no control schema of its own: the permissive one Novu falls back to, no uiSchema
+    "trigger": (_schema({}, [], open_=True), None, {}),
     "http_request": (
         _schema({"skip": _SKIP, "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
                  "url": {"type": "string"}, "headers": {"type": "array"}, "body": {}, "responseBodySchema": {"type": "object"},
@@ -331,3 +338,72 @@ def preview(step_type: str, values: dict[str, Any], context: dict[str, Any]) -> 
             return clone(values.get("custom") or {k: v for k, v in values.items() if k != "skip"})
         case _:
             return _render_data({k: v for k, v in values.items() if k != "skip"}, context)
+
+
+def _falsy(value: Any) -> bool:
+    """JavaScript's falsiness (an empty object or list is truthy there)."""
+    return value is None or value is False or value == "" or (type(value) in (int, float) and value == 0)
+
+
+def preview_contexts(given: Any) -> dict[str, Any] | None:
+    """The contexts a preview renders with, as Novu's payload merger resolves the request's
+    ``previewPayload.context`` without storing anything: an id becomes ``{id, data: {}}``, an
+    object keeps its ``id`` and its ``data`` (``{}`` when it has none); an empty entry is
+    dropped, and None when nothing is left."""
+    if not isinstance(given, dict):
+        return None
+    resolved: dict[str, Any] = {}
+    for context_type, value in given.items():
+        if _falsy(value):
+            continue
+        if isinstance(value, dict):
+            data = value.get("data")
+            resolved[context_type] = {"id": value.get("id"), "data": {} if _falsy(data) else clone(data)}
+        else:
+            resolved[context_type] = {"id": value, "data": {}}
+    return resolved or None
+
+
+# The subscriber every step preview starts from (Novu's MockDataGeneratorService), the request's
+# ``previewPayload.subscriber`` laid on it.
+PREVIEW_SUBSCRIBER: dict[str, Any] = {
+    "subscriberId": "123456",
+    "firstName": "John",
+    "lastName": "Doe",
+    "email": "user@example.com",
+    "phone": "+1234567890",
+    "avatar": "https://example.com/avatar.png",
+    "locale": "en_US",  # Novu's DEFAULT_LOCALE (translations.DEFAULT_LOCALE)
+    "timezone": "America/New_York",
+    "data": {},
+}
+
+_METHODS_WITHOUT_BODY = ("GET", "DELETE", "HEAD", "OPTIONS")
+
+
+def signed_body(rendered: dict[str, Any]) -> Any:
+    """What Novu signs for an http_request step's preview: the rendered ``body`` key-value pairs
+    as an object (pairs with an empty key left out), or ``{}`` when the method sends no body or
+    there is no pair. Raises ValueError where Novu's conversion throws (a body that is no list of
+    pairs, a null pair), for which Novu answers no signature."""
+    body = rendered.get("body")
+    method = rendered.get("method")
+    if _falsy(body):
+        return {}
+    if not isinstance(body, list):
+        raise ValueError("the body is no list of key-value pairs")
+    record: dict[str, Any] = {}
+    for pair in body:
+        if pair is None:
+            raise ValueError("a null pair")
+        if isinstance(pair, dict) and not _falsy(pair.get("key")) and "value" in pair:
+            record[str(pair["key"])] = pair["value"]  # a pair without a value: undefined, not written
+    if not body or (method if method is not None else "GET") in _METHODS_WITHOUT_BODY:
+        return {}
+    return record
+
+
+def novu_signature(secret_key: str, signed: Any, moment_ms: int) -> str:
+    """Novu's ``novu-signature`` header: ``t=<ms>,v1=<HMAC-SHA256 of "<ms>.<JSON>">``."""
+    message = f"{moment_ms}.".encode() + canonical(signed)
+    return f"t={moment_ms},v1={hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()}"

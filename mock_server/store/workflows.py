@@ -340,31 +340,48 @@ class WorkflowsBackend:
             workflow = self.find(key)
             return workflow.step_dto(workflow.step(step_key, key))
 
-    def preview(self, key: str, step_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    def preview(self, key: str, step_key: str, body: dict[str, Any], *, secret_key: str = "") -> dict[str, Any]:
         """Novu's step preview: the step's controls (or ``controlValues`` given) rendered with
         ``previewPayload`` laid on an example naming each variable the controls use (a variable
-        without a value shows as its own ``{{...}}`` text)."""
+        without a value shows as its own ``{{...}}`` text), Novu's example subscriber under the
+        one given, and the contexts given as ``{id, data}`` (``{{context.tenant.data.name}}``). An http_request step's answer carries
+        the ``novuSignature`` Novu would send with its request, keyed with ``secret_key`` (the
+        environment's secret key)."""
         with self._lock:
-            workflow = self.find(key)
-            step = workflow.step(step_key, key)
+            try:
+                workflow = self.find(key)
+                step = workflow.step(step_key, key)
+            except (NotFound, BadRequest):
+                # Novu's preview use case answers any failure, a missing workflow or step
+                # included, with an empty result of no type (201, never a 404 or 400)
+                return {"result": {"preview": {}}, "previewPayloadExample": {}, "schema": None}
             given = body.get("controlValues")
             controls = clone(given) if isinstance(given, dict) else clone(step.controls)
-            schema = clone(workflow.payload_schema)
+            schema = workflow.variables(step)  # Novu answers the step's variables schema
         used = kinds.used_variables(controls)
         example: dict[str, Any] = {"payload": kinds.payload_example(used)}
-        subscriber = {
-            path.split(".", 1)[1]: "{{" + path + "}}"
-            for path in used
-            if path.startswith("subscriber.") and path.count(".") == 1
-        }
-        if subscriber:
-            example["subscriber"] = subscriber
-        example = kinds.merged(example, body.get("previewPayload") or {})
-        return {
-            "result": {"type": step.type, "preview": kinds.preview(step.type, controls, example)},
+        given_payload = dict(body.get("previewPayload") or {})
+        contexts = kinds.preview_contexts(given_payload.pop("context", None))
+        given_subscriber = given_payload.pop("subscriber", None)
+        example = kinds.merged(example, given_payload)
+        # Novu's payload merger: always its full example subscriber, the one given laid on it
+        example["subscriber"] = kinds.merged(kinds.PREVIEW_SUBSCRIBER, given_subscriber if isinstance(given_subscriber, dict) else {})
+        if contexts is not None:
+            example["context"] = contexts
+        rendered = kinds.preview(step.type, controls, example)
+        answer: dict[str, Any] = {
+            "result": {"type": step.type, "preview": rendered},
             "previewPayloadExample": example,
             "schema": schema,
         }
+        if step.type == "http_request" and secret_key:
+            try:
+                signed = kinds.signed_body(rendered)
+            except ValueError:
+                pass  # Novu's conversion throws and its use case answers without a signature
+            else:
+                answer["novuSignature"] = kinds.novu_signature(secret_key, signed, int(now().timestamp() * 1000))
+        return answer
 
     def mark_triggered(self, workflow: Workflow, moment: datetime) -> None:
         """Novu stamps ``lastTriggeredAt`` on every trigger of the workflow."""

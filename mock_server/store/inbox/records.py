@@ -117,6 +117,8 @@ class Notification:
         waiting = False  # past a delay or digest step of held work
         steps = getattr(self.workflow, "steps", None) or []
         for position, channel in enumerate(step_types(self.workflow)):
+            if channel == "trigger":
+                continue  # Novu's activity leaves out jobs of type trigger (NotificationRepository)
             step = steps[position] if position < len(steps) else None
             digest = None
             if channel in WAIT_STEPS and self.held and not waiting:
