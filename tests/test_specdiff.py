@@ -216,11 +216,6 @@ OPEN_GAPS = [
     ("GET /v1/notifications", "query parameters", "severity[[]]"),
     # triggers: subscriber credentials given with a recipient or the actor
     ("POST /v1/events/trigger*", "request body", "*channels"),
-    # the subscriber list: Novu's orderBy is any string (CursorPaginationQueryDto: IsString only;
-    # the use case hands it to the repository's listSubscribers as sortBy, not read yet), the
-    # mock's indexed list takes only _id and updatedAt (topics, subscriptions, contexts and chat
-    # lists take any)
-    ("GET /v2/subscribers", "query parameters", "orderBy"),
     # workflows v2: a step of type `trigger` passes Novu's IsEnum(StepTypeEnum) and the mock
     # refuses it (what Novu's upsert then does is not known); preview: the context entries are
     # not checked as Novu's string-or-{id, data}, no `novuSignature` for http_request steps, no
