@@ -318,13 +318,73 @@ def test_conditions_take_primary_away(client, create) -> None:
 
 def test_rules_take_the_place_of_conditions(client, create) -> None:
     """apps/api/src/app/integrations/usecases/update-integration/update-integration.usecase.ts:
-    non-empty JSONLogic ``rules`` are stored and clear ``conditions``; null clears the rules."""
+    non-empty JSONLogic ``rules`` are stored and empty ``conditions``; null stores null."""
     integration = create(providerId="ses", channel="email", conditions=[CONDITION])
-    rules = {"==": [{"var": "tenant.identifier"}, "acme"]}
+    rules = {"==": [{"var": "context.tenant.id"}, "acme"]}
     data = client.put(f"/v1/integrations/{integration['_id']}", json={"rules": rules}).json()["data"]
     assert data["rules"] == rules and data["conditions"] == []
     cleared = client.put(f"/v1/integrations/{integration['_id']}", json={"rules": None}).json()["data"]
     assert cleared["rules"] is None
+
+
+def test_empty_rules_clear_the_rules_and_count_as_a_change(client, create) -> None:
+    """update-integration.usecase.ts: ``{}`` is not rules (hasIntegrationRules wants a key), so
+    it stores null, which is a change: no "No properties found for update"; conditions stay."""
+    integration = create(providerId="ses", channel="email", conditions=[CONDITION])
+    response = client.put(f"/v1/integrations/{integration['_id']}", json={"rules": {}})
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["rules"] is None and data["conditions"][0]["children"][0]["value"] == "acme"
+
+
+def test_rules_take_primary_away(client, create) -> None:
+    """update-integration.usecase.ts: non-empty rules count as conditions, so the primary
+    integration stops being primary."""
+    integration = create(providerId="ses", channel="email", active=True)
+    client.post(f"/v1/integrations/{integration['_id']}/set-primary")
+    rules = {"and": [{"==": [{"var": "subscriber.locale"}, "fr"]}, {"containsAny": [{"var": "workflow.tags"}, ["x"]]}]}
+    data = client.put(f"/v1/integrations/{integration['_id']}", json={"rules": rules}).json()["data"]
+    assert data["primary"] is False and data["rules"] == rules
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        # tenant.* is no longer a field rules may read: both passes say so
+        ({"==": [{"var": "tenant.identifier"}, "acme"]}, "Value is not valid; Value is not valid"),
+        ({"log": {"var": "subscriber.email"}}, 'Unsupported operator "log"'),
+        ({"==": [{"var": "subscriber.locale"}, {"+": [1, 2]}]}, 'Unsupported operator "+"'),
+        ({"==": [{"var": "subscriber.locale"}, "fr"], "dummy": 1}, "Invalid integration conditions"),
+        ({"and": [{"var": "subscriber.email", "dummy": "x"}]}, "Invalid rule node with 2 keys, expected a single operator"),
+        ({"==": [{"var": "subscriber.locale"}]}, 'Invalid operation structure for operator "=="'),
+        ({">": [{"var": "subscriber.locale"}, None]}, "Value is required"),
+        ({"or": {"==": [{"var": "subscriber.locale"}, "fr"]}}, 'Invalid logical operator "or" structure'),
+        ({"startsWith": ["fr", "fr"]}, "Invalid field reference in comparison"),
+    ],
+)  # fmt: skip
+def test_faulty_rules_are_400_naming_every_problem(client, create, rules, message) -> None:
+    """assert-integration-rules.ts (getIntegrationRulesIssues of @novu/application-generic,
+    QueryValidatorService): the problems, joined by "; ", are the 400's message; nothing changes."""
+    integration = create(providerId="ses", channel="email", conditions=[CONDITION])
+    response = client.put(f"/v1/integrations/{integration['_id']}", json={"rules": rules})
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == message
+    kept = _by_id(client)[integration["_id"]]
+    assert kept["conditions"][0]["children"][0]["value"] == "acme" and "rules" not in kept
+
+
+def test_rules_on_create_are_checked_and_kept(client, create) -> None:
+    """assert-integration-rules.ts: the same check guards the rules a new integration brings
+    (payload.* may no longer be written)."""
+    bad = client.post("/v1/integrations", json={
+        "providerId": "ses", "channel": "email", "identifier": _identifier(),
+        "rules": {"==": [{"var": "payload.region"}, "eu"]},
+    })  # fmt: skip
+    if bad.status_code == 201:
+        client.delete(f"/v1/integrations/{bad.json()['data']['_id']}")
+    assert bad.status_code == 400 and bad.json()["message"] == "Value is not valid; Value is not valid"
+    rules = {"in": [{"var": "subscriber.email"}, ["a@b.co"]]}
+    assert create(providerId="ses", channel="email", rules=rules)["rules"] == rules
 
 
 def test_update_replaces_credentials(client, create) -> None:

@@ -46,6 +46,102 @@ def test_search_page_is_not_enveloped_again(client, subscribers) -> None:
     assert isinstance(body["data"], list) and len(body["data"]) == 1
 
 
+# Novu's list takes any orderBy: libs/dal/src/repositories/subscriber/subscriber.repository.ts
+# (listSubscribers hands it to findWithCursorBasedPagination as sortBy, the cursor's value read
+# as subscriber[sortBy]) and libs/dal/src/repositories/base-repository.ts (the sort is
+# {sortBy, _id}; a cursor keeps `sortBy` beyond its value, or equal with `_id` beyond its id).
+SORT_SOURCE = "libs/dal/src/repositories/subscriber/subscriber.repository.ts, base-repository.ts"
+
+
+def _named_set(subscribers, names: list[str | None]) -> tuple[str, dict[str | None, str]]:
+    """Subscribers with the given first names (None: no first name), found by a shared email
+    prefix: (that prefix, first name -> _id)."""
+    token = f"contract-sort-{uuid.uuid4().hex[:10]}"
+    ids = {}
+    for index, name in enumerate(names):
+        profile = {"email": f"{token}-{index}@example.com"} | ({"firstName": name} if name is not None else {})
+        ids[name] = subscribers(**profile)["_id"]
+    return token, ids
+
+
+def _search(client, **params) -> dict:
+    response = client.get("/v2/subscribers", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_any_field_orders_the_list_missing_values_first(client, subscribers) -> None:
+    """SORT_SOURCE: `orderBy=firstName` sorts by the field, a subscriber without it as null
+    (first ascending, last descending); orderDirection turns it round."""
+    token, ids = _named_set(subscribers, ["b", None, "c", "a"])
+    ascending = _search(client, email=token, orderBy="firstName", orderDirection="ASC")["data"]
+    assert [item["_id"] for item in ascending] == [ids[None], ids["a"], ids["b"], ids["c"]]
+    descending = _search(client, email=token, orderBy="firstName", orderDirection="DESC")["data"]
+    assert [item["_id"] for item in descending] == [ids["c"], ids["b"], ids["a"], ids[None]]
+
+
+def test_a_cursor_pages_through_any_field(client, subscribers) -> None:
+    """SORT_SOURCE: `after` continues past the cursor in (firstName, _id) order, `before` reads
+    back from it; next / previous name the page's ends while more lie beyond."""
+    token, ids = _named_set(subscribers, ["b", "d", "c", "a"])
+    query = {"email": token, "orderBy": "firstName", "orderDirection": "ASC", "limit": 2}
+    first = _search(client, **query)
+    assert [item["_id"] for item in first["data"]] == [ids["a"], ids["b"]]
+    assert first["next"] == ids["b"] and first["previous"] is None
+    second = _search(client, **query, after=first["next"])
+    assert [item["_id"] for item in second["data"]] == [ids["c"], ids["d"]]
+    assert second["next"] is None and second["previous"] == ids["c"]
+    back = _search(client, **query, before=second["previous"])
+    assert [item["_id"] for item in back["data"]] == [ids["a"], ids["b"]]
+    assert back["next"] == ids["b"] and back["previous"] is None
+    with_cursor = _search(client, **query, after=ids["b"], includeCursor="true")
+    assert [item["_id"] for item in with_cursor["data"]] == [ids["b"], ids["c"]]
+
+
+def test_past_a_cursor_with_a_value_subscribers_without_the_field_are_skipped(client, subscribers) -> None:
+    """SORT_SOURCE: the cursor's condition compares the field with the cursor's value, and
+    MongoDB compares only values of one type, so a subscriber without the field (null) is never
+    beyond a cursor that has a value: reading back from "b" finds "a" only, and says nothing
+    lies before it."""
+    token, ids = _named_set(subscribers, ["b", None, "a"])
+    query = {"email": token, "orderBy": "firstName", "orderDirection": "ASC", "limit": 2}
+    assert [item["_id"] for item in _search(client, **query)["data"]] == [ids[None], ids["a"]]
+    back = _search(client, **query, before=ids["b"])
+    assert [item["_id"] for item in back["data"]] == [ids["a"]] and back["previous"] is None
+
+
+def test_equal_values_follow_the_id(client, subscribers) -> None:
+    """SORT_SOURCE: the sort is {field, _id} in one direction, so ties keep creation order (or
+    its reverse), across pages too."""
+    token = f"contract-sort-{uuid.uuid4().hex[:10]}"
+    made = [subscribers(email=f"{token}-{index}@example.com", locale="fr_FR")["_id"] for index in range(3)]
+    query = {"email": token, "orderBy": "locale", "orderDirection": "DESC", "limit": 2}
+    first = _search(client, **query)
+    assert [item["_id"] for item in first["data"]] == [made[2], made[1]]
+    rest = _search(client, **query, after=first["next"])
+    assert [item["_id"] for item in rest["data"]] == [made[0]] and rest["next"] is None
+
+
+def test_a_field_no_subscriber_has_leaves_the_id_order(client, subscribers) -> None:
+    """SORT_SOURCE: a field no document has sorts all alike (null), so the order is _id's; the
+    cursor's value is null too, and paging continues by _id. No 400: the query DTO only asks
+    for a string (subscribers-v2/dtos/cursor-pagination-query.dto.ts)."""
+    token, ids = _named_set(subscribers, ["x", "y", "z"])
+    created = [ids["x"], ids["y"], ids["z"]]
+    query = {"email": token, "orderBy": "noSuchField", "limit": 2}
+    first = _search(client, **query)
+    assert [item["_id"] for item in first["data"]] == [created[2], created[1]]
+    rest = _search(client, **query, after=first["next"])
+    assert [item["_id"] for item in rest["data"]] == [created[0]]
+
+
+def test_an_empty_order_is_the_id_order(client, subscribers) -> None:
+    """subscribers-v2/subscribers.controller.ts: `orderBy: query.orderBy || '_id'`."""
+    token, ids = _named_set(subscribers, ["b", "a"])
+    page = _search(client, email=token, orderBy="", orderDirection="ASC")["data"]
+    assert [item["_id"] for item in page] == [ids["b"], ids["a"]]
+
+
 def test_create_with_fail_if_exists_is_409_with_novus_message(client, subscribers) -> None:
     """libs/application-generic/src/usecases/create-or-update-subscriber/create-or-update-subscriber.usecase.ts:
     failIfExists and a stored subscriber throw ConflictException('Subscriber with id "<id>" already exists')."""

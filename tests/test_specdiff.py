@@ -216,13 +216,6 @@ OPEN_GAPS = [
     ("GET /v1/notifications", "query parameters", "severity[[]]"),
     # triggers: subscriber credentials given with a recipient or the actor
     ("POST /v1/events/trigger*", "request body", "*channels"),
-    # no Novu source found yet: integration `rules`
-    ("* /v1/integrations*", "*", "*rules"),
-    # the subscriber list: Novu's orderBy is any string (CursorPaginationQueryDto: IsString only;
-    # the use case hands it to the repository's listSubscribers as sortBy, not read yet), the
-    # mock's indexed list takes only _id and updatedAt (topics, subscriptions, contexts and chat
-    # lists take any)
-    ("GET /v2/subscribers", "query parameters", "orderBy"),
 ]
 
 

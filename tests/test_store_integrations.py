@@ -177,7 +177,17 @@ def test_rules_replace_conditions(integrations) -> None:
     condition = {"isNegated": False, "type": "GROUP", "value": "AND", "children": []}
     created = integrations.create(provider_id="ses", channel="email", conditions=[condition])
     assert "rules" not in created.to_dto()
-    integrations.update(created.id, {"rules": {"==": [{"var": "tenant.identifier"}, "acme"]}})
+    integrations.update(created.id, {"rules": {"==": [{"var": "context.tenant.id"}, "acme"]}})
     assert created.conditions == [] and created.to_dto()["rules"]["=="][1] == "acme"
     integrations.update(created.id, {"rules": None})
     assert created.to_dto()["rules"] is None
+
+
+def test_faulty_rules_change_nothing(integrations) -> None:
+    created = integrations.create(provider_id="ses", channel="email", name="before")
+    with pytest.raises(BadRequest, match='^Unsupported operator "map"$'):
+        integrations.update(created.id, {"name": "after", "rules": {"map": [[1], {"var": ""}]}})
+    assert created.name == "before" and "rules" not in created.to_dto()
+    with pytest.raises(BadRequest, match="^Value is not valid; Value is not valid$"):
+        integrations.create(provider_id="ses", channel="email", rules={"==": [{"var": "tenant.name"}, "x"]})
+    assert len(integrations.list()) == 1

@@ -363,3 +363,25 @@ def test_store_is_safe_under_concurrent_writers(backend) -> None:
     seen, _ = _walk(backend.subscribers, limit=50)
     assert len(seen) == len(set(seen)) == 800
     assert backend.subscribers.search(email="c1").total_count == 111  # c1, c10-c19, c100-c199
+
+
+def test_any_field_orders_the_list_and_cursors_page_through_it(backend) -> None:
+    subscribers = backend.subscribers
+    made = {}
+    for index, plan in enumerate(["pro", "free", None, "pro", "team"]):
+        profile = {"data": {"plan": plan}} if plan else {}
+        made[index], _ = subscribers.create(subscriber_id=f"s{index}", profile=profile)
+
+    def order(**query) -> list[str]:
+        return [s.subscriber_id for s in subscribers.search(order_direction="ASC", **query).items]
+
+    assert order(order_by="data.plan") == ["s2", "s1", "s0", "s3", "s4"], "missing first, ties by _id"
+    first = subscribers.search(order_by="data.plan", order_direction="ASC", limit=3)
+    assert first.next == made[0].id and first.previous is None
+    # a dotted name: the cursor's value is read as a top-level field (none, i.e. null), so only
+    # subscribers without the field and with a later _id lie beyond it (s2, seen on page one)
+    assert order(order_by="data.plan", after=first.next) == ["s2"]
+    assert order(order_by="noSuchField") == order(order_by="_id") == ["s0", "s1", "s2", "s3", "s4"]
+    assert order(order_by="noSuchField", after=made[1].id, limit=2) == ["s2", "s3"]
+    subscribers.remove("s1")
+    assert order(order_by="createdAt", after=made[1].id) == ["s2", "s3", "s4"], "a deleted one still marks a place"

@@ -36,7 +36,7 @@ async def search_subscribers(
         after=after,
         before=before,
         limit=int(limit),
-        order_by=order_by,
+        order_by=order_by or "_id",  # Novu's controller: an empty orderBy is `_id`
         order_direction=order_direction,
         include_cursor=include_cursor,
     ).to_dto()

@@ -17,6 +17,7 @@ from typing import Any
 
 from mock_server.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from mock_server.store import providers
+from mock_server.store.integration_rules import has_rules, rule_issues
 from mock_server.store.ids import iso, now, object_id, secrets_token
 from mock_server.store.values import clone
 
@@ -39,6 +40,14 @@ AUTO_CONFIGURE_UNSUPPORTED = (
 
 # Rules never set (the document has no `rules`), unlike rules set to null by an update.
 NO_RULES: Any = type("NoRules", (), {"__repr__": lambda self: "NO_RULES"})()
+
+
+def _check_rules(rules: Any) -> None:
+    """Novu's assertValidIntegrationRules: non-empty rules with problems are a 400 naming them all."""
+    if has_rules(rules):
+        issues = rule_issues(rules)
+        if issues:
+            raise BadRequest("; ".join(issues))
 
 
 def is_object_id(value: str) -> bool:
@@ -192,6 +201,7 @@ class IntegrationsBackend:
                 raise Conflict(f"Integration with novu provider for {_js(channel).lower()} channel already exists")
             if identifier:
                 self._ensure_identifier_free(identifier)
+            _check_rules(rules)
             name = providers.default_name(provider_id) if name is None else name
             if identifier is None:
                 identifier = f"{providers.slug(name)}-{providers.shortid(rng.choice if rng else secrets.choice)}"
@@ -212,7 +222,7 @@ class IntegrationsBackend:
                 configurations=clone(configurations or {}),
                 conditions=clone(conditions or []),
                 kind=kind,
-                rules=clone(rules) if rules else NO_RULES,
+                rules=clone(rules) if has_rules(rules) else NO_RULES,
             )
             if active and channel in PRIMARY_CHANNELS:
                 highest = self._highest_active(channel)
@@ -249,8 +259,10 @@ class IntegrationsBackend:
                 if changes.get(key) is not None:
                     updates[key] = clone(changes[key])
             if "rules" in changes:
-                # non-empty rules replace the legacy conditions; empty or null ones clear the rules
-                updates["rules"] = clone(changes["rules"]) if changes["rules"] else None
+                # non-empty rules are checked, then replace the legacy conditions; {} or null clear them
+                rules = changes["rules"]
+                _check_rules(rules)
+                updates["rules"] = clone(rules) if has_rules(rules) else None
                 if updates["rules"]:
                     updates["conditions"] = []
             if not updates:

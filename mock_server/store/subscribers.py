@@ -7,7 +7,11 @@ Search and paging never scan every subscriber: sorted indexes live beside the re
 - ``_text[field]``: ``(lower-cased value, _id)`` for ``email``, ``phone``, ``subscriberId`` and
   ``name`` (the full name and the last name). A prefix filter is a bisected range; with several
   filters the smallest range is read and the rest checked on its members only.
-- ``_retired``: the sort keys of deleted subscribers, so a cursor naming one still marks a place.
+- ``_retired``: the sort keys (and the record) of deleted subscribers, so a cursor naming one
+  still marks a place.
+
+Any other ``orderBy`` (Novu takes any field name) sorts the matching subscribers' documents on
+each request, as ``subscriber_order.py`` describes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sortedcontainers import SortedList
 
 from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
 from mock_server.store.ids import iso, now, object_id, parse_time
+from mock_server.store import subscriber_order
 from mock_server.store.integrations import Integration, IntegrationsBackend
 from mock_server.store.values import clone
 
@@ -297,7 +302,7 @@ class SubscribersBackend:
         self._by_id: dict[str, Subscriber] = {}
         self._order: dict[str, SortedList] = {name: SortedList() for name in ORDER_FIELDS}
         self._text: dict[str, SortedList] = {name: SortedList() for name in SEARCH_FIELDS}
-        self._retired: dict[str, dict[str, tuple]] = {}
+        self._retired: dict[str, dict[str, Any]] = {}
         # Called with each deleted subscriber, under the lock: what hangs off it goes too.
         self.removal_listeners: list[Callable[[Subscriber], None]] = []
 
@@ -348,6 +353,8 @@ class SubscribersBackend:
             if value
         }
         with self._lock:
+            if order_by not in self._order:
+                return self._search_by_field(filters, order_by, after, before, limit, order_direction, include_cursor)
             after_key = self._cursor_key(after, order_by) if after else None
             before_key = self._cursor_key(before, order_by) if before else None
             keys = self._order[order_by] if not filters else self._matching_keys(filters, order_by)
@@ -379,6 +386,47 @@ class SubscribersBackend:
                 total_count=min(total, self.total_count_cap),
                 total_count_capped=total > self.total_count_cap,
             )
+
+    def _search_by_field(
+        self,
+        filters: dict[str, str],
+        field: str,
+        after: str | None,
+        before: str | None,
+        limit: int,
+        order_direction: str,
+        include_cursor: bool,
+    ) -> CursorPage:
+        """Any other order: the matching subscribers' documents, paged as Novu's DAL pages them."""
+        if filters:
+            matching: Iterable[Subscriber] = [self._by_id[key[-1]] for key in self._matching_keys(filters, "_id")]
+        else:
+            matching = self._by_id.values()
+        found = subscriber_order.page(
+            matching,
+            field=field,
+            after=self._cursor_record(after) if after else None,
+            before=self._cursor_record(before) if before else None,
+            limit=limit,
+            descending=order_direction == "DESC",
+            include_cursor=include_cursor,
+        )
+        return CursorPage(
+            items=[self._by_id[record_id] for record_id in found.ids],
+            next=found.next,
+            previous=found.previous,
+            total_count=min(found.total, self.total_count_cap),
+            total_count_capped=found.total > self.total_count_cap,
+        )
+
+    def _cursor_record(self, cursor: str) -> Subscriber:
+        subscriber = self._by_id.get(cursor)
+        if subscriber is not None:
+            return subscriber
+        retired = self._retired.get(cursor)
+        if retired is not None:
+            return retired["record"]
+        raise NotFound(f"Cursor {cursor} names no subscriber of this environment")
 
     # -- writes --------------------------------------------------------------------------
 
@@ -432,6 +480,8 @@ class SubscribersBackend:
             del self._by_subscriber_id[subscriber_id]
             del self._by_id[subscriber.id]
             self._retired[subscriber.id] = {name: _sort_key(subscriber, name) for name in ORDER_FIELDS}
+            # (any other order reads the deleted subscriber's fields)
+            self._retired[subscriber.id]["record"] = subscriber
             for listener in self.removal_listeners:
                 listener(subscriber)
 
