@@ -33,8 +33,8 @@ async def list_notifications(
     before: str | None = None,
 ) -> dict[str, Any]:
     answer: dict[str, Any] = {"page": int(page), "pageSize": int(limit), "hasMore": False, "data": []}
-    if topic_key or subscription_id or no_context_matches(context_keys):
-        return answer  # the mock keeps no topics, subscriptions or contexts: nothing was sent through one
+    if no_context_matches(context_keys):
+        return answer  # the mock keeps no contexts: nothing was sent with one
     found = backend.inbox.notifications(
         page=int(page),
         limit=int(limit),
@@ -45,6 +45,8 @@ async def list_notifications(
         subscriber_ids=subscriber_ids,
         severity=severity,
         transaction_ids=transaction_id,
+        topic_key=topic_key,
+        subscription_id=subscription_id,
         after=_moment(after),
         before=_moment(before),
     )
