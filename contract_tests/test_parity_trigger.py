@@ -110,7 +110,8 @@ def test_device_tokens_given_with_a_trigger_are_added_to_the_ones_stored(client,
     sid = world.subscriber()
     assert client.put(f"/v1/subscribers/{sid}/credentials",
                       json=_slack_channel(world, deviceTokens=["a", "b"])).status_code == 200  # fmt: skip
-    world.activity(world.trigger({"subscriberId": sid, "channels": [_slack_channel(world, deviceTokens=["b", "c"])]}), 1)
+    given = _slack_channel(world, deviceTokens=["b", "c"])
+    world.activity(world.trigger({"subscriberId": sid, "channels": [given]}), 1)
     tokens = eventually(lambda: world.channels(sid)[0]["credentials"]["deviceTokens"], lambda found: len(found) == 3)
     assert tokens == ["a", "b", "c"]
 
@@ -118,8 +119,9 @@ def test_device_tokens_given_with_a_trigger_are_added_to_the_ones_stored(client,
 def test_a_recipient_whose_channel_is_refused_gets_no_notification_and_keeps_its_profile(client, world) -> None:
     """libs/application-generic/src/usecases/subscribers/update-subscriber-channel/update-subscriber-channel.usecase.ts
     throws 'do not have active <provider> integration'; apps/worker/.../subscriber-job-bound.usecase.ts
-    fails that subscriber's job only; libs/application-generic/src/usecases/update-subscriber/update-subscriber.usecase.ts
-    stores the channels before the profile fields."""
+    fails that subscriber's job only;
+    libs/application-generic/src/usecases/update-subscriber/update-subscriber.usecase.ts stores
+    the channels before the profile fields."""
     reached, refused = world.subscriber(), world.subscriber(firstName="Ada")
     transaction_id = world.trigger([reached, {"subscriberId": refused, "firstName": "Changed", "channels": [
         _slack_channel(world, webhookUrl="https://hooks.example/kept"),

@@ -258,8 +258,8 @@ def _slack(backend: Backend, identifier: str = "slack-main"):
 
 def test_a_recipients_channels_are_stored_as_the_credentials_route_stores_them(backend) -> None:
     slack = _slack(backend)
-    channel = {"providerId": "slack", "credentials": {"webhookUrl": "https://hooks.example/1", "deviceTokens": ["a", "a"],
-                                                      "title": "dropped"}}  # fmt: skip
+    credentials = {"webhookUrl": "https://hooks.example/1", "deviceTokens": ["a", "a"], "title": "dropped"}
+    channel = {"providerId": "slack", "credentials": credentials}
     answer = backend.inbox.trigger_event(workflow_id="alert", to={"subscriberId": "new-one", "channels": [channel]})
     backend.subscribers.set_credentials("ada", provider_id="slack", credentials=channel["credentials"])
     through_trigger = backend.subscribers.get("new-one").to_dto()["channels"]
@@ -347,7 +347,9 @@ def test_the_activity_filters_by_topic_key_and_subscription_identifier(backend) 
     identifier = backend.topics.find_subscription("ops", "tk=ops:si=dee").identifier
     by_subscription = backend.inbox.notifications(page=0, limit=100, subscription_id=identifier)
     assert [n.subscriber.subscriber_id for n in by_subscription.items] == ["dee"]
-    assert backend.inbox.notifications(page=0, limit=100, topic_key="nobody", transaction_ids=[answer["transactionId"]]).items == []
+    transaction_ids = [answer["transactionId"]]
+    nobody = backend.inbox.notifications(page=0, limit=100, topic_key="nobody", transaction_ids=transaction_ids)
+    assert nobody.items == []
 
 
 def test_the_topics_of_notifications_survive_an_export_and_import(backend) -> None:
