@@ -4,6 +4,7 @@ its server URL. Subscribers and topics start with ``contract-``; what a test mak
 from __future__ import annotations
 
 import uuid
+import warnings
 
 import novu_py
 import pytest
@@ -80,3 +81,31 @@ def test_sdk_broadcast_with_a_missing_tenant_is_processed_and_cancel_says_false(
     with pytest.raises(novu_py.models.NovuError) as refused:
         novu.trigger_broadcast(trigger_event_to_all_request_dto={"name": f"no-such-{uuid.uuid4().hex[:8]}", "payload": {}})
     assert refused.value.status_code == 422
+
+
+def test_sdk_trigger_stores_channels_and_the_activity_names_the_topic(novu, made, integration) -> None:
+    slack = integration("slack", "chat")
+    member, newcomer = _subscriber(novu, made), f"{PREFIX}{uuid.uuid4().hex[:10]}"
+    made["subscribers"].append(newcomer)
+    key = f"{PREFIX}{uuid.uuid4().hex[:10]}"
+    made["topics"].append(key)
+    novu.topics.subscriptions.create(topic_key=key, create_topic_subscriptions_request_dto={"subscriptions": [member]})
+    channel = {"provider_id": "slack", "integration_identifier": slack["identifier"],
+               "credentials": {"webhook_url": "https://hooks.example/sdk"}}  # fmt: skip
+    sent = novu.trigger(trigger_event_request_dto={
+        "workflow_id": WORKFLOW, "payload": {"author": "Ada", "snippet": "hi"},
+        "to": [{"type": "Topic", "topic_key": key}, {"subscriber_id": newcomer, "channels": [channel]}],
+    }).result  # fmt: skip
+    made["transactions"].append(sent.transaction_id)
+
+    def listed():
+        with warnings.catch_warnings():  # novu-py reads its deprecated `search` field when sending any list request
+            warnings.simplefilter("ignore", DeprecationWarning)
+            request = {"transaction_id": sent.transaction_id, "topic_key": key}
+            return novu.notifications.list(request=request).result.data
+
+    found = eventually(listed, lambda items: len(items) >= 1)
+    assert [(item.subscriber.subscriber_id, [t.topic_key for t in item.topics]) for item in found] == [(member, [key])]
+    channels = novu.subscribers.retrieve(subscriber_id=newcomer).result.channels
+    assert [(c.provider_id, c.integration_id, c.credentials.webhook_url) for c in channels] == [
+        ("slack", slack["_id"], "https://hooks.example/sdk")]

@@ -247,3 +247,115 @@ def test_wire_activity_shows_the_steps_and_the_timing_of_held_work(client) -> No
         "backoffUnit": "seconds", "digestKey": "payload.thread", "events": []}  # fmt: skip
     assert [("digest" in job) for job in item["jobs"][1:]] == [False, False]
     assert client.get(f"/v1/notifications/{item['_id']}").json()["data"]["jobs"][0]["digest"]["type"] == "backoff"
+
+
+# -- channels given with a recipient or the actor ------------------------------------------------
+
+
+def _slack(backend: Backend, identifier: str = "slack-main"):
+    return backend.integrations.create(provider_id="slack", channel="chat", identifier=identifier, active=True)
+
+
+def test_a_recipients_channels_are_stored_as_the_credentials_route_stores_them(backend) -> None:
+    slack = _slack(backend)
+    credentials = {"webhookUrl": "https://hooks.example/1", "deviceTokens": ["a", "a"], "title": "dropped"}
+    channel = {"providerId": "slack", "credentials": credentials}
+    answer = backend.inbox.trigger_event(workflow_id="alert", to={"subscriberId": "new-one", "channels": [channel]})
+    backend.subscribers.set_credentials("ada", provider_id="slack", credentials=channel["credentials"])
+    through_trigger = backend.subscribers.get("new-one").to_dto()["channels"]
+    assert through_trigger == backend.subscribers.get("ada").to_dto()["channels"]
+    assert through_trigger == [{"credentials": {"webhookUrl": "https://hooks.example/1", "deviceTokens": ["a"]},
+                                "_integrationId": slack.id, "providerId": "slack"}]  # fmt: skip
+    assert _reached(backend, answer["transactionId"]) == ["new-one"]
+
+
+def test_device_tokens_given_with_a_trigger_are_added_to_the_channels_ones(backend) -> None:
+    _slack(backend)
+    backend.subscribers.set_credentials("ada", provider_id="slack", credentials={"deviceTokens": ["a", "b"]})
+    backend.inbox.trigger_event(workflow_id="alert", to={"subscriberId": "ada", "channels": [
+        {"providerId": "slack", "credentials": {"deviceTokens": ["b", "c"]}}]})  # fmt: skip
+    assert backend.subscribers.get("ada").to_dto()["channels"][0]["credentials"]["deviceTokens"] == ["a", "b", "c"]
+
+
+def test_the_newest_active_integration_is_used_unless_one_is_named(backend) -> None:
+    older, newer = _slack(backend, "slack-old"), _slack(backend, "slack-new")
+    backend.inbox.trigger_event(workflow_id="alert", to=[
+        {"subscriberId": "ada", "channels": [{"providerId": "slack", "credentials": {"webhookUrl": "https://h/1"}}]},
+        {"subscriberId": "bob", "channels": [{"providerId": "slack", "integrationIdentifier": "slack-old",
+                                              "credentials": {"webhookUrl": "https://h/2"}}]},
+    ])  # fmt: skip
+    assert backend.subscribers.get("ada").to_dto()["channels"][0]["_integrationId"] == newer.id
+    assert backend.subscribers.get("bob").to_dto()["channels"][0]["_integrationId"] == older.id
+
+
+def test_a_refused_channel_leaves_that_recipient_without_a_notification_and_its_profile_as_it_was(backend) -> None:
+    _slack(backend)
+    backend.subscribers.patch("ada", {"firstName": "Ada"})
+    answer = backend.inbox.trigger_event(workflow_id="alert", to=[
+        "bob",
+        {"subscriberId": "ada", "firstName": "Changed", "channels": [
+            {"providerId": "slack", "credentials": {"webhookUrl": "https://h/kept"}},
+            {"providerId": "pigeon", "credentials": {"webhookUrl": "https://h/refused"}}]},
+        {"subscriberId": "newcomer", "channels": [{"providerId": "pigeon", "credentials": {}}]},
+    ])  # fmt: skip
+    assert answer["status"] == "processed"
+    assert _reached(backend, answer["transactionId"]) == ["bob"]
+    ada = backend.subscribers.get("ada").to_dto()
+    assert ada["firstName"] == "Ada"  # update-subscriber stores the channels first
+    assert [c["credentials"] for c in ada["channels"]] == [{"webhookUrl": "https://h/kept"}]
+    assert backend.subscribers.get("newcomer").to_dto()["channels"] == []  # created, then refused
+
+
+def test_an_actor_with_a_refused_channel_stops_the_trigger_and_leaves_its_transaction_unused(backend) -> None:
+    actor = {"subscriberId": "eve", "channels": [{"providerId": "pigeon", "credentials": {}}]}
+    answer = backend.inbox.trigger_event(workflow_id="alert", to=["ada", "bob"], actor=actor, transaction_id="tx-actor")
+    assert answer["status"] == "processed"
+    assert _reached(backend, "tx-actor") == []
+    again = backend.inbox.trigger_event(workflow_id="alert", to=["ada", "bob"], actor="eve", transaction_id="tx-actor")
+    assert _reached(backend, again["transactionId"]) == ["ada", "bob"]
+
+
+# -- the topics a notification was sent through ------------------------------------------------------
+
+
+def _topics_of(backend: Backend, transaction_id: str) -> dict[str, list[str]]:
+    page = backend.inbox.notifications(page=0, limit=100, transaction_ids=[transaction_id])
+    return {n.subscriber.subscriber_id: [t["topicKey"] for t in n.to_dto()["topics"]] for n in page.items}
+
+
+def test_each_notification_names_the_topics_its_subscriber_was_reached_through(backend) -> None:
+    answer = backend.inbox.trigger_event(
+        workflow_id="alert", to=["eve", {"type": "Topic", "topicKey": "team"}, {"type": "Topic", "topicKey": "ops"}]
+    )
+    assert _topics_of(backend, answer["transactionId"]) == {
+        "eve": [], "ada": ["team"], "bob": ["team"], "cy": ["team", "ops"], "dee": ["ops"],
+    }  # fmt: skip
+    dto = next(n for n in backend.inbox._notifications.values() if n.subscriber.subscriber_id == "cy").to_dto()
+    assert dto["topics"][0] == {"_topicId": backend.topics.get("team").id, "topicKey": "team"}
+
+
+def test_a_broadcast_and_direct_recipients_have_no_topics(backend) -> None:
+    answer = backend.inbox.broadcast(workflow_id="alert", payload={})
+    assert set(map(tuple, _topics_of(backend, answer["transactionId"]).values())) == {()}
+
+
+def test_the_activity_filters_by_topic_key_and_subscription_identifier(backend) -> None:
+    answer = backend.inbox.trigger_event(workflow_id="alert", to=[{"type": "Topic", "topicKey": "team"},
+                                                                  {"type": "Topic", "topicKey": "ops"}])  # fmt: skip
+    by_topic = backend.inbox.notifications(page=0, limit=100, topic_key="ops")
+    assert sorted(n.subscriber.subscriber_id for n in by_topic.items) == ["cy", "dee"]
+    identifier = backend.topics.find_subscription("ops", "tk=ops:si=dee").identifier
+    by_subscription = backend.inbox.notifications(page=0, limit=100, subscription_id=identifier)
+    assert [n.subscriber.subscriber_id for n in by_subscription.items] == ["dee"]
+    transaction_ids = [answer["transactionId"]]
+    nobody = backend.inbox.notifications(page=0, limit=100, topic_key="nobody", transaction_ids=transaction_ids)
+    assert nobody.items == []
+
+
+def test_the_topics_of_notifications_survive_an_export_and_import(backend) -> None:
+    answer = backend.inbox.trigger_event(workflow_id="alert", to={"type": "Topic", "topicKey": "ops"})
+    state = backend.export_state()
+    other = Backend(Environment("e" * 24, "Development", "o" * 24, "key"))
+    other.import_state(state)
+    assert _topics_of(other, answer["transactionId"]) == {"cy": ["ops"], "dee": ["ops"]}
+    assert len(other.inbox.notifications(page=0, limit=10, subscription_id="tk=ops:si=cy").items) == 1

@@ -33,8 +33,6 @@ async def list_notifications(
     before: str | None = None,
 ) -> dict[str, Any]:
     answer: dict[str, Any] = {"page": int(page), "pageSize": int(limit), "hasMore": False, "data": []}
-    if topic_key or subscription_id:
-        return answer  # the mock keeps no topics or subscriptions: nothing was sent through one
     found = backend.inbox.notifications(
         page=int(page),
         limit=int(limit),
@@ -45,6 +43,8 @@ async def list_notifications(
         subscriber_ids=subscriber_ids,
         severity=severity,
         transaction_ids=transaction_id,
+        topic_key=topic_key,
+        subscription_id=subscription_id,
         after=_moment(after),
         before=_moment(before),
         context_keys=present_keys(context_keys),

@@ -198,6 +198,24 @@ class TopicsBackend:
             subscriptions = sorted(self._subscriptions.get(topic_key, {}).values(), key=lambda s: s.sequence)
             return list(dict.fromkeys(subscription.subscriber_id for subscription in subscriptions))
 
+    def reached_through(self, topic_keys: list[str]) -> dict[str, list[dict[str, str]]]:
+        """For a trigger to these topics: each subscribed subscriberId -> the topics it is reached
+        through, as Novu's multicast records them on the notification (``_topicId``, ``topicKey``,
+        and the ``subscriptionIdentifier`` of the first subscription met), each topic once, in
+        the order the subscriptions were made. Unknown topics reach nobody."""
+        with self._lock:
+            subscriptions = sorted(
+                (s for key in dict.fromkeys(topic_keys) for s in self._subscriptions.get(key, {}).values()),
+                key=lambda s: s.sequence,
+            )
+            reached: dict[str, list[dict[str, str]]] = {}
+            for subscription in subscriptions:
+                topics = reached.setdefault(subscription.subscriber_id, [])
+                if all(topic["_topicId"] != subscription.topic_id for topic in topics):
+                    topics.append({"_topicId": subscription.topic_id, "topicKey": subscription.topic_key,
+                                   "subscriptionIdentifier": subscription.identifier})  # fmt: skip
+            return reached
+
     # -- subscriptions -----------------------------------------------------------------------
 
     def subscribe(

@@ -60,7 +60,9 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
         one answers ``no_tenant_found`` and nothing happens. Then the worker's part, which the
         mock runs at once: a ``transactionId`` used before makes Novu's worker drop the trigger
         (the API has answered ``processed`` already); the contexts named are created or updated;
-        the actor is created when new; ``to`` is fanned out (see ``recipients_of``).
+        the actor is created or updated (``channels`` included, see ``_upsert``; when its
+        credentials are refused the worker's trigger fails: nothing is delivered and the
+        transaction stays unused); ``to`` is fanned out (see ``recipients_of``).
         """
         with self._lock:
             self._workflow_of(workflow_id)
@@ -70,23 +72,31 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
             if transaction_id not in self._transactions:
                 actor_define = _define(actor) if actor else None
                 if actor_define is not None:
-                    self._upsert(actor_define, self.clock(), None)
+                    try:
+                        self._upsert(actor_define, self.clock(), None)
+                    except NovuError:
+                        return {"acknowledged": True, "status": "processed", "transactionId": transaction_id}
+                topics: dict[str, list[dict[str, str]]] = {}
                 if recipients is None:
-                    recipients = self.recipients_of(to, actor_define)
+                    recipients, topics = self.recipients_of(to, actor_define)
                 self.trigger(
                     workflow_id=workflow_id,
                     recipients=recipients,
                     payload=payload,
                     transaction_id=transaction_id,
                     context=context,
+                    topics=topics,
                 )
             return {"acknowledged": True, "status": "processed", "transactionId": transaction_id}
 
-    def recipients_of(self, to: Any, actor: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def recipients_of(
+        self, to: Any, actor: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, str]]]]:
         """Who a trigger's ``to`` reaches, as Novu's TriggerMulticast splits it: subscribers named
         directly (each once, the last mention's profile kept), then every subscriber of each topic
         named, each once, leaving out those named directly, those in any topic's ``exclude`` and
-        the actor. A topic that does not exist reaches nobody (Novu logs a warning)."""
+        the actor. A topic that does not exist reaches nobody (Novu logs a warning). Also, for
+        each subscriber reached through topics, those topics (``TopicsBackend.reached_through``)."""
         items = to if isinstance(to, list) else [to]
         singles: dict[str, dict[str, Any]] = {}
         topic_keys: dict[str, None] = {}
@@ -101,8 +111,9 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                 define = _define(item)
                 singles[define["subscriberId"]] = define
             else:  # Novu's worker refuses the whole trigger (validateSubscriberDefine)
-                return []
+                return [], {}
         recipients = list(singles.values())
+        topics: dict[str, list[dict[str, str]]] = {}
         if topic_keys and self._topics is not None:
             excluded.update(singles)
             if actor is not None:
@@ -113,7 +124,9 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                     if subscriber_id not in excluded and subscriber_id not in seen:
                         seen.add(subscriber_id)
                         recipients.append({"subscriberId": subscriber_id})
-        return recipients
+            reached = self._topics.reached_through(list(topic_keys))
+            topics = {subscriber_id: reached[subscriber_id] for subscriber_id in seen}
+        return recipients, topics
 
     def broadcast(
         self,
@@ -192,11 +205,16 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
         payload: dict[str, Any] | None = None,
         transaction_id: str | None = None,
         context: dict[str, Any] | None = None,
+        topics: dict[str, list[dict[str, str]]] | None = None,
         at: datetime | None = None,
         rng: random.Random | None = None,
     ) -> str:
         """One notification per recipient and, where the workflow has an in-app step the
-        subscriber has not turned off, one in-app message. Unknown subscribers are created.
+        subscriber has not turned off, one in-app message. Unknown subscribers are created, and
+        the ``channels`` a recipient gives are stored as its credentials; a recipient whose
+        credentials are refused gets no notification (Novu's worker fails that subscriber's job
+        only). ``topics``: subscriberId -> the topics it was reached through, kept on its
+        notification (none for the others).
 
         A workflow whose in-app step comes after a delay or digest step holds it: the mock runs
         no timers, so that work waits (``delayed`` in the activity) until the transaction is
@@ -219,7 +237,10 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
             self._by_transaction.setdefault(transaction_id, set())
             by_transaction = self._notifications_by_transaction.setdefault(transaction_id, [])
             for recipient in _unique_recipients(recipients):
-                subscriber = self._upsert(recipient, moment, rng)
+                try:
+                    subscriber = self._upsert(recipient, moment, rng)
+                except NovuError:
+                    continue
                 notification = Notification(
                     id=self._new_id(moment, rng),
                     environment_id=self.environment_id,
@@ -232,6 +253,7 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                     created_at=moment,
                     context_keys=list(keys),
                     held=held,
+                    topics=[dict(topic) for topic in (topics or {}).get(recipient["subscriberId"], ())],
                 )
                 self._notifications[notification.id] = notification
                 self._notifications_order.add((notification.created_at, notification.id))
@@ -243,15 +265,37 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
             return transaction_id
 
     def _upsert(self, recipient: dict[str, Any], moment: datetime, rng: random.Random | None) -> Subscriber:
-        """The subscriber a recipient (or actor) names, created when new; profile fields given are stored."""
+        """The subscriber a recipient (or actor) names, created when new; profile fields given are
+        stored, and each of its ``channels`` in turn as ``PUT /v1/subscribers/{id}/credentials``
+        would store it, except that device tokens are added to those the channel has (Novu's
+        create-or-update-subscriber calls update-subscriber-channel with isIdempotentOperation
+        false). A new subscriber is created before its credentials; an existing one gets its
+        credentials before its profile (update-subscriber). The first channel refused (no active
+        integration of the provider, too many device tokens) raises its NovuError: the channels
+        before it stay stored."""
         profile = {k: v for k, v in recipient.items() if k in PROFILE_FIELDS}
+        channels = recipient.get("channels") or []
         try:
             subscriber = self._subscribers.get(recipient["subscriberId"])
         except NotFound:
-            return self._subscribers.create(
+            subscriber = self._subscribers.create(
                 subscriber_id=recipient["subscriberId"], profile=profile, created_at=moment, rng=rng
             )[0]
+            self._store_channels(subscriber, channels, moment)
+            return subscriber
+        self._store_channels(subscriber, channels, moment)
         return self._subscribers.patch(subscriber.subscriber_id, profile) if profile else subscriber
+
+    def _store_channels(self, subscriber: Subscriber, channels: list[dict[str, Any]], moment: datetime) -> None:
+        for channel in channels:
+            self._subscribers.set_credentials(
+                subscriber.subscriber_id,
+                provider_id=channel["providerId"],
+                credentials=channel.get("credentials") or {},
+                integration_identifier=channel.get("integrationIdentifier"),
+                merge=True,
+                at=moment,
+            )
 
     def _deliver(self, notification: Notification, rng: random.Random | None) -> Message:
         template = self.template_for(notification.workflow)

@@ -175,10 +175,15 @@ class InboxQueries(InboxIndexes):
         subscriber_ids: list[str] | None = None,
         severity: list[str] | None = None,
         transaction_ids: list[str] | None = None,
+        topic_key: str | None = None,
+        subscription_id: str | None = None,
         after: datetime | None = None,
         before: datetime | None = None,
         context_keys: list[str] | None = None,
     ) -> Page:
+        """The activity list (Novu's NotificationRepository.getFeed): ``topic_key`` keeps the
+        notifications sent through that topic, ``subscription_id`` those sent through the topic
+        subscription of that identifier."""
         with self._lock:
             if subscriber_ids:
                 ids = [
@@ -189,7 +194,8 @@ class InboxQueries(InboxIndexes):
                 candidates = sorted(
                     (self._notifications[i] for i in ids), key=lambda n: (n.created_at, n.id), reverse=True
                 )
-            elif context_keys is None and not any((channels, templates, emails, search, severity, transaction_ids, after, before)):
+            elif context_keys is None and not any((channels, templates, emails, search, severity, transaction_ids,
+                                                   topic_key, subscription_id, after, before)):
                 return self._newest_page(self._notifications_order, self._notifications, page, limit)
             else:
                 candidates = [self._notifications[key[-1]] for key in self._notifications_order.islice(reverse=True)]
@@ -206,6 +212,12 @@ class InboxQueries(InboxIndexes):
                 if severity and workflow.severity not in severity:
                     return False
                 if transaction_ids and notification.transaction_id not in transaction_ids:
+                    return False
+                if topic_key and all(topic["topicKey"] != topic_key for topic in notification.topics):
+                    return False
+                if subscription_id and all(
+                    topic.get("subscriptionIdentifier") != subscription_id for topic in notification.topics
+                ):
                     return False
                 if after and notification.created_at < after:
                     return False

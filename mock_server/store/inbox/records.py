@@ -108,6 +108,10 @@ class Notification:
     # transaction cancels them
     held: bool = False
     canceled: bool = False
+    # the topics the trigger reached this subscriber through (none for a recipient named
+    # directly): ``{"_topicId", "topicKey", "subscriptionIdentifier"}``, the identifier of the
+    # subscription that did (the activity's ``subscriptionId`` filter; not in the answers)
+    topics: list[dict[str, str]] = field(default_factory=list)
 
     def jobs(self) -> list[dict[str, Any]]:
         """One job per step of the workflow, as the activity shows them. The in-app step sent its
@@ -191,6 +195,7 @@ class Notification:
             "tags": list(self.workflow.tags),
             "to": clone(self.to),
             **({"contextKeys": list(self.context_keys)} if self.context_keys else {}),
+            "topics": [{"_topicId": topic["_topicId"], "topicKey": topic["topicKey"]} for topic in self.topics],
             "jobs": self.jobs(),
             "severity": self.workflow.severity,
             "critical": self.workflow.critical,

@@ -28,6 +28,7 @@ class InboxState(InboxIndexes):
                     "payload": clone(notification.payload),
                     "to": clone(notification.to),
                     **({"contextKeys": list(notification.context_keys)} if notification.context_keys else {}),
+                    **({"topics": [dict(topic) for topic in notification.topics]} if notification.topics else {}),
                     **({"held": True} if notification.held else {}),
                     **({"canceled": True} if notification.canceled else {}),
                     "createdAt": iso(notification.created_at),
@@ -95,6 +96,7 @@ class InboxState(InboxIndexes):
                     to=clone(record.get("to") or {"subscriberId": subscriber.subscriber_id}),
                     created_at=parse_time(record["createdAt"], f"{where}.createdAt"),
                     context_keys=sorted(record.get("contextKeys") or []),
+                    topics=[dict(topic) for topic in record.get("topics") or []],
                     held=bool(record.get("held")),
                     canceled=bool(record.get("canceled")),
                 )
