@@ -270,7 +270,6 @@ class WireMiddleware:
         body: bytes,
         extra: dict[str, str],
     ) -> None:
-        path = scope["path"]
         outcome, kept = self.idempotency.begin(environment_id, key, body)
         if outcome is Outcome.OTHER_BODY:
             message = f'Request with key "{key}" is being reused for a different body'

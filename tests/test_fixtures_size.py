@@ -21,7 +21,7 @@ from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from mock_server.settings import Settings
 from mock_server.store import Backend, Backends
 from mock_server.store.inbox import InboxFilter
-from mock_server.store.subscribers import PROFILE_FIELDS
+from mock_server.store.subscriber_records import PROFILE_FIELDS
 
 SUBSCRIBERS, MESSAGES = 2000, 500
 

@@ -7,7 +7,7 @@ from typing import Any
 from mock_server import wire
 from mock_server.errors import NotFound
 from mock_server.store import Backend
-from mock_server.store.subscribers import PROFILE_FIELDS, check_time_zone
+from mock_server.store.subscriber_records import PROFILE_FIELDS, check_time_zone
 
 
 def _channel_types() -> list[str]:

@@ -13,7 +13,8 @@ from typing import Any
 
 from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store.ids import iso, now, parse_time
-from mock_server.store.subscribers import Subscriber, SubscribersBackend
+from mock_server.store.subscriber_records import Subscriber
+from mock_server.store.subscribers import SubscribersBackend
 from mock_server.store.workflows import Workflow, WorkflowsBackend
 from mock_server.store.values import clone
 

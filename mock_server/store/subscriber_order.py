@@ -29,7 +29,7 @@ from mock_server.store import mongo_order
 from mock_server.store.mongo_order import MISSING, ObjectId
 
 if TYPE_CHECKING:
-    from mock_server.store.subscribers import Subscriber
+    from mock_server.store.subscriber_records import Subscriber
 
 
 def _profile(name: str, attribute: str) -> Callable[[Subscriber], Any]:

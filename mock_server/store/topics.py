@@ -19,7 +19,8 @@ from typing import Any
 from mock_server.errors import BadRequest, BadRequestResult, Conflict, NotFound
 from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
 from mock_server.store.ids import iso, now, object_id, parse_time
-from mock_server.store.subscribers import Subscriber, SubscribersBackend
+from mock_server.store.subscriber_records import Subscriber
+from mock_server.store.subscribers import SubscribersBackend
 from mock_server.store.values import clone
 from mock_server.store.workflows import Workflow, WorkflowsBackend
 

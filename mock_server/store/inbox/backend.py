@@ -17,7 +17,7 @@ from mock_server.store.inbox.queries import InboxQueries
 from mock_server.store.inbox.records import WAIT_STEPS, Message, Notification, step_types
 from mock_server.store.inbox.render import _render_data, render
 from mock_server.store.inbox.state import InboxState
-from mock_server.store.subscribers import PROFILE_FIELDS, Subscriber
+from mock_server.store.subscriber_records import PROFILE_FIELDS, Subscriber
 from mock_server.store.values import clone
 from mock_server.store.workflows import InAppTemplate, Workflow
 

@@ -47,7 +47,8 @@ from mock_server.store.context_match import context_matches
 from mock_server.store.inbox.filters import InboxFilter, Page, State, _state
 from mock_server.store.inbox.records import Message, Notification
 from mock_server.store.preferences import PreferencesBackend
-from mock_server.store.subscribers import Subscriber, SubscribersBackend
+from mock_server.store.subscriber_records import Subscriber
+from mock_server.store.subscribers import SubscribersBackend
 from mock_server.store.workflows import WorkflowsBackend
 
 

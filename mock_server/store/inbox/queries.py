@@ -11,7 +11,7 @@ from mock_server.store.context_match import context_matches
 from mock_server.store.inbox.filters import InboxFilter, Page
 from mock_server.store.inbox.indexes import InboxIndexes
 from mock_server.store.inbox.records import Message, Notification
-from mock_server.store.subscribers import Subscriber
+from mock_server.store.subscriber_records import Subscriber
 
 FEED_DTOS_KEPT = 1024  # ~3 KB each
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.store.ids import iso
-from mock_server.store.subscribers import Subscriber
+from mock_server.store.subscriber_records import Subscriber
 from mock_server.store.values import clone
 from mock_server.store.workflows import Workflow
 
