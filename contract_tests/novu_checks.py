@@ -1,4 +1,4 @@
-"""Schemathesis checks stated with Novu's real statuses, where a built-in check cannot be told them.
+"""Schemathesis checks stated with the target's real statuses, where a built-in check cannot be told them.
 
 Schemathesis's ``unsupported_method`` check sends each documented path a method it does not
 document and accepts only 405 with an ``Allow`` header (or 401/403 from an authenticating
@@ -10,28 +10,40 @@ exception filter as an ErrorDto (``statusCode`` 404, ``path`` the URL as sent, `
 a parameter (``DELETE .../notifications/archive`` for ``.../notifications/{notificationId}``)
 goes to that route instead, as Express routes it.
 
-The option ``unsupported_method`` has no ``expected-statuses``, so the run leaves that built-in
-out (``runner.REPLACED_CHECKS``) and runs ``novu_unsupported_method`` below in its place: the same
-requests, held to Novu's answer. Every other check runs as Schemathesis ships it.
+The option ``unsupported_method`` has no ``expected-statuses``, so the document under test says
+how it answers an unrouted method, in a root extension (``openapi.yaml`` has it)::
+
+    x-unrouted-method: {status: 404, message: "Cannot {method} {url}"}
+
+The run leaves the built-in out (``runner.REPLACED_CHECKS``) and runs ``novu_unsupported_method``
+on the same requests: held to the document's stated answer when it states one, and to the
+built-in's own rules (405 and ``Allow``) when it does not, as for the mock's control surface.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import schemathesis
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 
-NOT_ROUTED = 404
+EXTENSION = "x-unrouted-method"
+_routes_by_document: dict[int, list[tuple[re.Pattern[str], set[str]]]] = {}
 
 
-def _spec():
-    from pathlib import Path
-
-    from mock_server.settings import default_spec_path
-    from mock_server.spec import load_spec
-
-    return load_spec(Path(default_spec_path()).resolve())
+def _routes(document: dict[str, Any]) -> list[tuple[re.Pattern[str], set[str]]]:
+    """Each documented path as a pattern (a template slot takes any one segment) and its methods."""
+    key = id(document)
+    if key not in _routes_by_document:
+        routes = []
+        for path, item in (document.get("paths") or {}).items():
+            methods = {name.upper() for name in item if name.lower() in ("get", "put", "post", "delete", "patch", "head", "options", "trace")}
+            regex = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(path))
+            routes.append((re.compile(f"^{regex}$"), methods))
+        _routes_by_document[key] = routes
+    return _routes_by_document[key]
 
 
 def _unspecified_method(case: Any) -> bool:
@@ -41,36 +53,47 @@ def _unspecified_method(case: Any) -> bool:
     return meta.phase.data.scenario == CoverageScenario.UNSPECIFIED_HTTP_METHOD
 
 
-def _path_of(url: str) -> tuple[str, str]:
-    """The path and the ``path?query`` of a request URL (what Novu prints in ``path``)."""
-    from urllib.parse import urlsplit
-
+def _relative(url: str, document: dict[str, Any], base_url: str | None) -> tuple[str, str]:
+    """The request's path as the document names it (without the base URL's own path), and the
+    ``path?query`` as sent (what Novu prints in ``path`` and in its message)."""
     parts = urlsplit(url)
-    return parts.path, parts.path + (f"?{parts.query}" if parts.query else "")
+    sent = parts.path + (f"?{parts.query}" if parts.query else "")
+    prefix = urlsplit(base_url).path.rstrip("/") if base_url else ""
+    path = parts.path[len(prefix):] if prefix and parts.path.startswith(prefix) else parts.path
+    return path or "/", sent
 
 
 @schemathesis.check
 def novu_unsupported_method(ctx: Any, response: Any, case: Any) -> bool | None:
-    """An undocumented method on a documented path is Novu's routing 404 ``Cannot METHOD url``,
-    unless another documented route of that method matches the path (Express hands it there)."""
+    """An undocumented method on a documented path gets the answer the document states for
+    unrouted methods (Novu's: 404 ``Cannot METHOD url``), unless another documented route of that
+    method matches the path; without a stated answer, Schemathesis's own rules (405, ``Allow``)."""
     method = str(response.request.method).upper()
     if not _unspecified_method(case) or method == "OPTIONS":
         return None
-    path, url = _path_of(str(response.request.url))
-    if _spec().routes(method, path):
+    schema = case.operation.schema
+    document = schema.raw_schema
+    stated = document.get(EXTENSION)
+    if not isinstance(stated, dict):
+        from schemathesis.specs.openapi.checks import unsupported_method
+
+        return unsupported_method(ctx, response, case)
+    path, sent = _relative(str(response.request.url), document, schema.get_base_url())
+    if any(method in methods and regex.match(path) for regex, methods in _routes(document)):
         return None  # another operation's request: the other checks judge its answer
     if response.status_code == 429:
         return None  # the rate limiter answered first (load, not routing)
-    if response.status_code != NOT_ROUTED:
+    status = int(stated.get("status", 404))
+    message = str(stated.get("message", "")).replace("{method}", method).replace("{url}", sent)
+    if response.status_code != status:
         raise AssertionError(
-            f"{method} {path} is not a route of Novu's API: expected 404 `Cannot {method} {url}` "
-            f"(Nest's not-found handler; Express has no 405), got {response.status_code}"
+            f"{method} {path} is not a route of this API: expected {status} `{message}` (the document's "
+            f"{EXTENSION}), got {response.status_code}"
         )
     try:
         body = response.json()
     except Exception:
         body = None
-    expected = f"Cannot {method} {url}"
-    if not isinstance(body, dict) or body.get("statusCode") != NOT_ROUTED or body.get("message") != expected:
-        raise AssertionError(f"{method} {path}: expected Novu's ErrorDto with message {expected!r}, got {body!r}")
+    if message and (not isinstance(body, dict) or body.get("message") != message):
+        raise AssertionError(f"{method} {path}: expected an error body with message {message!r}, got {body!r}")
     return None
