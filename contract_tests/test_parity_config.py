@@ -1,0 +1,337 @@
+"""Parity with Novu's server code for the configuration areas (environments, environment
+variables, layouts v2, contexts): one rule of Novu per test, black-box over HTTP, so it runs
+against the mock and against a real Novu alike. Rules already pinned by test_environments.py,
+test_layouts.py and test_contexts.py are not repeated here.
+
+Each docstring names the file of ``novuhq/novu`` that shows the rule (read in 2025-2026
+versions; ``apps/api/src/app/...``). Everything a test creates is named ``contract-...`` (or
+``CONTRACT_...`` for variable keys) and is deleted when the test ends.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from contract_tests.test_environments import new_environment  # noqa: F401 - the fixture, shared
+
+PREFIX = "contract-parity-"
+SECRET_MASK = "\u2022" * 8
+
+
+def _tag() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def _my_environment_id(client: httpx.Client) -> str:
+    return client.get("/v1/environments/me").json()["data"]["_id"]
+
+
+# -- contexts -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def made_contexts(client) -> Iterator:
+    """``made_contexts(type, id, data=None)``: creates a context, deleted after the test."""
+    made: list[tuple[str, str]] = []
+
+    def create(context_type: str, context_id: str, data: dict | None = None) -> dict:
+        body = {"type": context_type, "id": context_id, **({"data": data} if data is not None else {})}
+        response = client.post("/v2/contexts", json=body)
+        assert response.status_code == 201, response.text
+        made.append((context_type, context_id))
+        return response.json()["data"]
+
+    yield create
+    for context_type, context_id in made:
+        client.delete(f"/v2/contexts/{context_type}/{context_id}")
+
+
+def test_context_search_is_plain_text_not_an_expression(client, made_contexts) -> None:
+    """contexts/usecases/list-contexts/list-contexts.usecase.ts escapes every regular-expression
+    character of `search` before its case-insensitive $regex; e2e/list-contexts.e2e.ts: 'should
+    handle regex metacharacters in search without crashing' (200, nothing found)."""
+    kind = f"ptype{_tag()}"
+    made_contexts(kind, f"{PREFIX}one")
+    assert [item["id"] for item in client.get("/v2/contexts", params={"search": kind.upper()}).json()["data"]] == [f"{PREFIX}one"]
+    assert client.get("/v2/contexts", params={"search": f"{kind}:.*"}).json()["data"] == []
+    odd = client.get("/v2/contexts", params={"search": "[invalid"})
+    assert odd.status_code == 200 and odd.json()["data"] == []
+
+
+def test_context_list_refuses_before_and_after_together(client) -> None:
+    """contexts/usecases/list-contexts/list-contexts.usecase.ts: BadRequestException('Cannot
+    specify both "before" and "after" cursors at the same time.')."""
+    response = client.get("/v2/contexts", params={"after": "6" * 24, "before": "7" * 24})
+    assert response.status_code == 400
+    assert response.json()["message"] == 'Cannot specify both "before" and "after" cursors at the same time.'
+
+
+def test_context_list_with_an_unknown_cursor_is_an_empty_page_counted_zero(client) -> None:
+    """contexts/usecases/list-contexts/list-contexts.usecase.ts: a cursor naming no context answers
+    {data: [], next: null, previous: null, totalCount: 0, totalCountCapped: false}."""
+    body = client.get("/v2/contexts", params={"after": "0" * 24}).json()
+    assert body == {"data": [], "next": None, "previous": None, "totalCount": 0, "totalCountCapped": False}
+
+
+def test_context_list_orders_oldest_first_when_asked(client, made_contexts) -> None:
+    """contexts/e2e/list-contexts.e2e.ts: 'should support orderBy and orderDirection' (createdAt ASC)."""
+    kind = f"ptype{_tag()}"
+    for number in range(3):
+        made_contexts(kind, f"{PREFIX}{number}")
+        time.sleep(0.01)
+    ascending = client.get("/v2/contexts", params={"type": kind, "orderBy": "createdAt", "orderDirection": "ASC"})
+    assert [item["id"] for item in ascending.json()["data"]] == [f"{PREFIX}{number}" for number in range(3)]
+
+
+def test_context_list_pages_ten_by_default(client, made_contexts) -> None:
+    """contexts/contexts.controller.ts listContexts: `limit: query.limit || 10`."""
+    kind = f"ptype{_tag()}"
+    for number in range(11):
+        made_contexts(kind, f"{PREFIX}{number}")
+    body = client.get("/v2/contexts", params={"type": kind}).json()
+    assert len(body["data"]) == 10 and body["totalCount"] == 11 and body["next"]
+
+
+@pytest.mark.parametrize("body", [{"type": "", "id": "x"}, {"type": "tenant", "id": ""}, {"type": "Invalid_Type!", "id": "x"}])
+def test_context_create_refuses_empty_or_malformed_type_and_id(client, body) -> None:
+    """contexts/e2e/create-context.e2e.ts: an empty type or id, or one with other characters, is 422
+    (dtos/create-context-request.dto.ts: MinLength(1) and CONTEXT_IDENTIFIER_REGEX)."""
+    assert client.post("/v2/contexts", json=body).status_code == 422
+
+
+def test_context_update_without_data_is_422(client, made_contexts) -> None:
+    """contexts/dtos/update-context-request.dto.ts: `data` is IsDefined."""
+    made = made_contexts("tenant", f"{PREFIX}{_tag()}")
+    response = client.patch(f"/v2/contexts/tenant/{made['id']}", json={})
+    assert response.status_code == 422 and "data" in response.json()["errors"]
+
+
+def test_context_update_to_an_empty_object_clears_the_data(client, made_contexts) -> None:
+    """contexts/e2e/update-context.e2e.ts: 'should update context data to empty object'."""
+    made = made_contexts("tenant", f"{PREFIX}{_tag()}", {"tenantName": "Acme"})
+    response = client.patch(f"/v2/contexts/tenant/{made['id']}", json={"data": {}})
+    assert response.status_code == 200 and response.json()["data"]["data"] == {}
+    assert client.get(f"/v2/contexts/tenant/{made['id']}").json()["data"]["data"] == {}
+
+
+def test_context_data_over_64_kilobytes_is_refused(client) -> None:
+    """contexts/validators/data-size.validator.ts (IsValidContextData): `data` is at most 64 KB as
+    JSON; more is a validation error."""
+    context_id = f"{PREFIX}{_tag()}"
+    response = client.post("/v2/contexts", json={"type": "tenant", "id": context_id, "data": {"blob": "x" * (65 * 1024)}})
+    if response.status_code == 201:
+        client.delete(f"/v2/contexts/tenant/{context_id}")
+    assert response.status_code == 422
+
+
+def test_context_delete_of_an_unknown_context_names_the_environment(client) -> None:
+    """contexts/e2e/delete-context.e2e.ts: 404 "Context with id '<id>' and type '<type>' not found
+    in environment <environment id>"."""
+    context_id = f"{PREFIX}{_tag()}"
+    response = client.delete(f"/v2/contexts/tenant/{context_id}")
+    assert response.status_code == 404
+    assert response.json()["message"] == (
+        f"Context with id '{context_id}' and type 'tenant' not found in environment {_my_environment_id(client)}"
+    )
+
+
+# -- environments -------------------------------------------------------------------------------
+
+
+def test_tags_of_an_unknown_environment_name_it(client) -> None:
+    """environments-v2/e2e/get-environment-tags.e2e.ts: 404 'Environment <id> not found'."""
+    missing = "60a5f2f2f2f2f2f2f2f2f2f2"
+    response = client.get(f"/v2/environments/{missing}/tags")
+    assert response.status_code == 404 and response.json()["message"] == f"Environment {missing} not found"
+
+
+def test_an_api_key_updates_its_own_identifier_and_color(new_environment) -> None:  # noqa: F811
+    """environments-v1/e2e/update-environment-api-key-scope.e2e.ts: 'should allow an API key to
+    update its own environment' (identifier and color)."""
+    created, own = new_environment
+    identifier = f"{PREFIX}{_tag()}"
+    answer = own.put(f"/v1/environments/{created['_id']}", json={"identifier": identifier, "color": "#3366ff"})
+    assert answer.status_code == 200
+    me = own.get("/v1/environments/me").json()["data"]
+    assert (me["identifier"], me["color"]) == (identifier, "#3366ff")
+
+
+def test_update_with_an_empty_name_keeps_the_name(new_environment) -> None:  # noqa: F811
+    """environments-v1/usecases/update-environment/update-environment.usecase.ts: the name is set
+    only when given and not empty."""
+    created, own = new_environment
+    assert own.put(f"/v1/environments/{created['_id']}", json={"name": ""}).status_code == 200
+    assert own.get("/v1/environments/me").json()["data"]["name"] == created["name"]
+
+
+def test_update_of_the_bridge_url_sets_bridge_and_echo(new_environment) -> None:  # noqa: F811
+    """environments-v1/usecases/update-environment/update-environment.usecase.ts: `bridge` sets
+    both `bridge.url` and `echo.url`."""
+    created, own = new_environment
+    url = "https://example.com/api/novu"
+    assert own.put(f"/v1/environments/{created['_id']}", json={"bridge": {"url": url}}).status_code == 200
+    me = own.get("/v1/environments/me").json()["data"]
+    assert (me["bridge"]["url"], me["echo"]["url"]) == (url, url)
+
+
+@pytest.mark.parametrize(("body", "field"), [({"color": "blue"}, "color"), ({"parentId": "not-an-id"}, "parentId")])
+def test_update_checks_color_and_parent_id(new_environment, body, field) -> None:  # noqa: F811
+    """environments-v1/dtos/update-environment-request.dto.ts: color IsHexColor, parentId IsMongoId (422)."""
+    created, own = new_environment
+    refused = own.put(f"/v1/environments/{created['_id']}", json=body)
+    assert refused.status_code == 422 and field in refused.json()["errors"]
+    assert own.get("/v1/environments/me").json()["data"].get("color") == created.get("color")
+
+
+# -- environment variables ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def variable_key(client) -> Iterator[str]:
+    """A fresh variable key; whatever carries it (or its renamed form) is deleted afterwards."""
+    key = f"CONTRACT_{uuid.uuid4().hex[:8].upper()}"
+    yield key
+    for name in (key, f"{key}_RENAMED"):
+        client.delete(f"/v1/environment-variables/{name}")
+
+
+def test_variable_defaults_to_a_plain_string(client, variable_key) -> None:
+    """environment-variables/usecases/create-environment-variable/create-environment-variable.usecase.ts:
+    type defaults to string, isSecret to false, values to none."""
+    made = client.post("/v1/environment-variables", json={"key": variable_key}).json()["data"]
+    assert (made["key"], made["type"], made["isSecret"], made["values"]) == (variable_key, "string", False, [])
+
+
+def test_variable_key_taken_is_409_with_novus_message(client, variable_key) -> None:
+    """environment-variables/usecases/create-environment-variable/create-environment-variable.usecase.ts:
+    ConflictException('Environment variable with key "<key>" already exists')."""
+    client.post("/v1/environment-variables", json={"key": variable_key})
+    again = client.post("/v1/environment-variables", json={"key": variable_key})
+    assert again.status_code == 409
+    assert again.json()["message"] == f'Environment variable with key "{variable_key}" already exists'
+
+
+def test_variable_update_of_an_unknown_key_is_404_with_novus_message(client, variable_key) -> None:
+    """environment-variables/usecases/update-environment-variable/update-environment-variable.usecase.ts:
+    NotFoundException('Environment variable with key "<key>" not found')."""
+    response = client.patch(f"/v1/environment-variables/{variable_key}", json={"isSecret": True})
+    assert response.status_code == 404
+    assert response.json()["message"] == f'Environment variable with key "{variable_key}" not found'
+
+
+def test_variable_update_with_nothing_to_change_is_400(client, variable_key) -> None:
+    """environment-variables/usecases/update-environment-variable/update-environment-variable.usecase.ts:
+    BadRequestException('At least one field must be provided to update')."""
+    client.post("/v1/environment-variables", json={"key": variable_key})
+    response = client.patch(f"/v1/environment-variables/{variable_key}", json={})
+    assert response.status_code == 400 and response.json()["message"] == "At least one field must be provided to update"
+
+
+def test_variable_refuses_the_secret_mask_as_a_value(client, variable_key) -> None:
+    """environment-variables/e2e/update-environment-variable.e2e.ts: 'rejects mask placeholder on
+    create' and the masked values of a rename are refused (an ErrorDto, nothing stored)."""
+    me = _my_environment_id(client)
+    made = client.post("/v1/environment-variables", json={"key": variable_key, "isSecret": True,
+                                                           "values": [{"_environmentId": me, "value": SECRET_MASK}]})  # fmt: skip
+    assert made.status_code == 400
+    assert client.get(f"/v1/environment-variables/{variable_key}").status_code == 404
+
+
+def test_variable_rename_keeps_the_values(client, variable_key) -> None:
+    """environment-variables/e2e/update-environment-variable.e2e.ts: 'renaming a secret variable
+    preserves all encrypted values' (a rename without values)."""
+    me = _my_environment_id(client)
+    client.post("/v1/environment-variables", json={"key": variable_key, "isSecret": True,
+                                                   "values": [{"_environmentId": me, "value": "real"}]})  # fmt: skip
+    renamed = client.patch(f"/v1/environment-variables/{variable_key}", json={"key": f"{variable_key}_RENAMED"})
+    assert renamed.status_code == 200
+    assert renamed.json()["data"]["values"] == [{"_environmentId": me, "value": SECRET_MASK}]
+    assert client.get(f"/v1/environment-variables/{variable_key}").status_code == 404
+
+
+@pytest.mark.parametrize("problem", ["duplicate", "long"])
+def test_variable_values_follow_the_dto(client, variable_key, problem) -> None:
+    """environment-variables/dtos/create-environment-variable-request.dto.ts: values unique by
+    _environmentId ('Duplicate _environmentId in values'), each value at most 256 characters."""
+    me = _my_environment_id(client)
+    values = [{"_environmentId": me, "value": "a"}] * 2 if problem == "duplicate" else [{"_environmentId": me, "value": "x" * 257}]
+    response = client.post("/v1/environment-variables", json={"key": variable_key, "values": values})
+    assert response.status_code == 422
+    assert client.get(f"/v1/environment-variables/{variable_key}").status_code == 404
+
+
+# -- layouts ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def made_layouts(client) -> Iterator:
+    made: list[str] = []
+
+    def create(name: str) -> dict:
+        response = client.post("/v2/layouts", json={"layoutId": f"{PREFIX}{_tag()}", "name": name})
+        assert response.status_code == 201, response.text
+        made.append(response.json()["data"]["layoutId"])
+        return response.json()["data"]
+
+    yield create
+    for layout_id in made:
+        client.delete(f"/v2/layouts/{layout_id}")
+
+
+def test_layout_list_refuses_a_limit_over_100(client) -> None:
+    """layouts-v2/e2e/list-layouts.e2e.ts: 'should reject limit values above 100' (422 'Validation Error')."""
+    response = client.get("/v2/layouts", params={"limit": 101})
+    assert response.status_code == 422 and response.json()["message"] == "Validation Error"
+
+
+def test_layout_list_sorts_only_by_created_updated_or_name(client) -> None:
+    """layouts-v2/dtos/get-layout-list-query-params.dto.ts: orderBy one of createdAt, updatedAt, name."""
+    assert client.get("/v2/layouts", params={"orderBy": "layoutId"}).status_code == 422
+
+
+def test_layout_list_is_newest_first_by_default(client, made_layouts) -> None:
+    """layouts-v2/layouts.controller.ts list: orderDirection DESC and orderBy createdAt by default."""
+    tag = _tag()
+    first = made_layouts(f"Older {tag}")
+    time.sleep(0.01)
+    second = made_layouts(f"Newer {tag}")
+    page = client.get("/v2/layouts", params={"query": tag}).json()["data"]
+    assert [item["_id"] for item in page["layouts"]] == [second["_id"], first["_id"]]
+
+
+def test_layout_list_items_carry_no_control_values(client, made_layouts) -> None:
+    """layouts-v2/usecases/list-layouts/list-layouts.use-case.ts maps every item with controlValues
+    null and variables {}: the list never shows a layout's values, the layout itself does."""
+    tag = _tag()
+    layout = made_layouts(f"Listed {tag}")
+    html = "<html><body><div>{{content}}</div></body></html>"
+    client.put(f"/v2/layouts/{layout['layoutId']}", json={"name": f"Listed {tag}", "controlValues": {"email": {"body": html, "editorType": "html"}}})
+    listed = client.get("/v2/layouts", params={"query": tag}).json()["data"]["layouts"][0]
+    assert listed["controls"].get("values") in ({}, None) and listed["variables"] == {}
+    assert client.get(f"/v2/layouts/{layout['layoutId']}").json()["data"]["controls"]["values"]["email"]["body"] == html
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body", "field"),
+    [("post", "", {"layoutId": f"{PREFIX}x"}, "name"), ("post", "", {"name": "No id"}, "layoutId"),
+     ("put", "/{id}", {}, "name"), ("post", "/{id}/duplicate", {}, "name")],
+)  # fmt: skip
+def test_layout_bodies_need_their_strings(client, made_layouts, method, suffix, body, field) -> None:
+    """layouts-v2/dtos/create-layout.dto.ts (layoutId and name IsString), update-layout.dto.ts and
+    duplicate-layout.dto.ts (name IsString): a missing one is 422."""
+    layout = made_layouts("Needs strings")
+    response = client.request(method.upper(), "/v2/layouts" + suffix.format(id=layout["layoutId"]), json=body)
+    assert response.status_code == 422 and field in response.json()["errors"]
+
+
+def test_layout_delete_is_204_without_a_body(client, made_layouts) -> None:
+    """layouts-v2/layouts.controller.ts delete: @HttpCode(NO_CONTENT); the layout is gone after."""
+    layout = made_layouts("Deleted")
+    response = client.delete(f"/v2/layouts/{layout['layoutId']}")
+    assert response.status_code == 204 and response.content == b""
+    assert client.get(f"/v2/layouts/{layout['layoutId']}").status_code == 404
