@@ -57,7 +57,8 @@ def test_context_search_is_plain_text_not_an_expression(client, made_contexts) -
     handle regex metacharacters in search without crashing' (200, nothing found)."""
     kind = f"ptype{_tag()}"
     made_contexts(kind, f"{PREFIX}one")
-    assert [item["id"] for item in client.get("/v2/contexts", params={"search": kind.upper()}).json()["data"]] == [f"{PREFIX}one"]
+    found = client.get("/v2/contexts", params={"search": kind.upper()}).json()["data"]
+    assert [item["id"] for item in found] == [f"{PREFIX}one"]
     assert client.get("/v2/contexts", params={"search": f"{kind}:.*"}).json()["data"] == []
     odd = client.get("/v2/contexts", params={"search": "[invalid"})
     assert odd.status_code == 200 and odd.json()["data"] == []
@@ -97,7 +98,9 @@ def test_context_list_pages_ten_by_default(client, made_contexts) -> None:
     assert len(body["data"]) == 10 and body["totalCount"] == 11 and body["next"]
 
 
-@pytest.mark.parametrize("body", [{"type": "", "id": "x"}, {"type": "tenant", "id": ""}, {"type": "Invalid_Type!", "id": "x"}])
+@pytest.mark.parametrize(
+    "body", [{"type": "", "id": "x"}, {"type": "tenant", "id": ""}, {"type": "Invalid_Type!", "id": "x"}]
+)
 def test_context_create_refuses_empty_or_malformed_type_and_id(client, body) -> None:
     """contexts/e2e/create-context.e2e.ts: an empty type or id, or one with other characters, is 422
     (dtos/create-context-request.dto.ts: MinLength(1) and CONTEXT_IDENTIFIER_REGEX)."""
@@ -123,7 +126,8 @@ def test_context_data_over_64_kilobytes_is_refused(client) -> None:
     """contexts/validators/data-size.validator.ts (IsValidContextData): `data` is at most 64 KB as
     JSON; more is a validation error."""
     context_id = f"{PREFIX}{_tag()}"
-    response = client.post("/v2/contexts", json={"type": "tenant", "id": context_id, "data": {"blob": "x" * (65 * 1024)}})
+    big = {"blob": "x" * (65 * 1024)}
+    response = client.post("/v2/contexts", json={"type": "tenant", "id": context_id, "data": big})
     if response.status_code == 201:
         client.delete(f"/v2/contexts/tenant/{context_id}")
     assert response.status_code == 422
@@ -188,6 +192,38 @@ def test_update_checks_color_and_parent_id(new_environment, body, field) -> None
     assert own.get("/v1/environments/me").json()["data"].get("color") == created.get("color")
 
 
+def test_tags_are_the_distinct_tags_of_the_environments_workflows(new_environment) -> None:  # noqa: F811
+    """environments-v2/e2e/get-environment-tags.e2e.ts and get-environment-tags.usecase.ts: every
+    tag of the environment's workflows once, as {name}."""
+    created, own = new_environment
+    for number, tags in enumerate((["t1", "t2"], ["t2", "t3"])):
+        body = {"name": f"Tagged {number}", "workflowId": f"{PREFIX}tags-{number}-{_tag()}", "tags": tags, "steps": []}
+        assert own.post("/v2/workflows", json=body).status_code == 201
+    tags = own.get(f"/v2/environments/{created['_id']}/tags").json()["data"]
+    assert sorted(tag["name"] for tag in tags) == ["t1", "t2", "t3"] and all(set(tag) == {"name"} for tag in tags)
+
+
+def test_diff_with_another_source_environment_is_403_for_an_api_key(client, new_environment) -> None:  # noqa: F811
+    """environments-v2/e2e/api-key-environment-diff-scope.e2e.ts: 'should forbid diffing with a
+    different source environment via API key' (403, 'is scoped to a single environment')."""
+    created, own = new_environment
+    other_source = {"sourceEnvironmentId": _my_environment_id(client)}
+    refused = own.post(f"/v2/environments/{created['_id']}/diff", json=other_source)
+    assert refused.status_code == 403 and "is scoped to a single environment" in refused.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"dryRun": "yes"}, "dryRun"), ({"resources": [{"resourceType": "banana", "resourceId": "x"}]}, "resources")],
+)
+def test_publish_body_follows_the_dto(new_environment, body, field) -> None:  # noqa: F811
+    """environments-v2/dtos/publish-environment.dto.ts: dryRun IsBoolean, each resource's
+    resourceType IsEnum(ResourceTypeEnum) (422)."""
+    created, own = new_environment
+    refused = own.post(f"/v2/environments/{created['_id']}/publish", json=body)
+    assert refused.status_code == 422 and any(name.startswith(field) for name in refused.json()["errors"])
+
+
 # -- environment variables ---------------------------------------------------------------------
 
 
@@ -236,8 +272,8 @@ def test_variable_refuses_the_secret_mask_as_a_value(client, variable_key) -> No
     """environment-variables/e2e/update-environment-variable.e2e.ts: 'rejects mask placeholder on
     create' and the masked values of a rename are refused (an ErrorDto, nothing stored)."""
     me = _my_environment_id(client)
-    made = client.post("/v1/environment-variables", json={"key": variable_key, "isSecret": True,
-                                                           "values": [{"_environmentId": me, "value": SECRET_MASK}]})  # fmt: skip
+    masked = [{"_environmentId": me, "value": SECRET_MASK}]
+    made = client.post("/v1/environment-variables", json={"key": variable_key, "isSecret": True, "values": masked})
     assert made.status_code == 400
     assert client.get(f"/v1/environment-variables/{variable_key}").status_code == 404
 
@@ -259,7 +295,10 @@ def test_variable_values_follow_the_dto(client, variable_key, problem) -> None:
     """environment-variables/dtos/create-environment-variable-request.dto.ts: values unique by
     _environmentId ('Duplicate _environmentId in values'), each value at most 256 characters."""
     me = _my_environment_id(client)
-    values = [{"_environmentId": me, "value": "a"}] * 2 if problem == "duplicate" else [{"_environmentId": me, "value": "x" * 257}]
+    if problem == "duplicate":
+        values = [{"_environmentId": me, "value": "a"}] * 2
+    else:
+        values = [{"_environmentId": me, "value": "x" * 257}]
     response = client.post("/v1/environment-variables", json={"key": variable_key, "values": values})
     assert response.status_code == 422
     assert client.get(f"/v1/environment-variables/{variable_key}").status_code == 404
@@ -310,7 +349,8 @@ def test_layout_list_items_carry_no_control_values(client, made_layouts) -> None
     tag = _tag()
     layout = made_layouts(f"Listed {tag}")
     html = "<html><body><div>{{content}}</div></body></html>"
-    client.put(f"/v2/layouts/{layout['layoutId']}", json={"name": f"Listed {tag}", "controlValues": {"email": {"body": html, "editorType": "html"}}})
+    values = {"email": {"body": html, "editorType": "html"}}
+    client.put(f"/v2/layouts/{layout['layoutId']}", json={"name": f"Listed {tag}", "controlValues": values})
     listed = client.get("/v2/layouts", params={"query": tag}).json()["data"]["layouts"][0]
     assert listed["controls"].get("values") in ({}, None) and listed["variables"] == {}
     assert client.get(f"/v2/layouts/{layout['layoutId']}").json()["data"]["controls"]["values"]["email"]["body"] == html
@@ -335,3 +375,64 @@ def test_layout_delete_is_204_without_a_body(client, made_layouts) -> None:
     response = client.delete(f"/v2/layouts/{layout['layoutId']}")
     assert response.status_code == 204 and response.content == b""
     assert client.get(f"/v2/layouts/{layout['layoutId']}").status_code == 404
+
+
+def test_layout_create_answers_its_control_schemas_and_no_values(made_layouts) -> None:
+    """layouts-v2/e2e/upsert-layout.e2e.ts 'should create a new layout successfully': controls.values
+    {}, controls.uiSchema and controls.dataSchema, variables an object."""
+    layout = made_layouts("With schemas")
+    assert layout["controls"]["values"] == {}
+    assert isinstance(layout["controls"]["uiSchema"], dict) and isinstance(layout["controls"]["dataSchema"], dict)
+    assert isinstance(layout["variables"], dict)
+
+
+def test_the_first_layout_of_an_environment_is_its_default(new_environment) -> None:  # noqa: F811
+    """layouts-v2/e2e/upsert-layout.e2e.ts: 'should create first layout as default and not set the
+    second layout' (an environment with a default already keeps it)."""
+    _, own = new_environment
+    existing = own.get("/v2/layouts", params={"limit": 100}).json()["data"]["layouts"]
+    had_default = any(item["isDefault"] for item in existing)
+    first = own.post("/v2/layouts", json={"layoutId": f"{PREFIX}first-{_tag()}", "name": "First"}).json()["data"]
+    second = own.post("/v2/layouts", json={"layoutId": f"{PREFIX}second-{_tag()}", "name": "Second"}).json()["data"]
+    assert (first["isDefault"], second["isDefault"]) == (not had_default, False)
+
+
+def test_layout_update_with_empty_control_values_clears_them(client, made_layouts) -> None:
+    """layouts-v2/e2e/upsert-layout.e2e.ts: 'should delete control values when set to null'
+    (the test sends controlValues {}): the values are {} after."""
+    layout = made_layouts("Cleared")
+    path = f"/v2/layouts/{layout['layoutId']}"
+    values = {"email": {"body": "<html><body>{{content}}</body></html>", "editorType": "html"}}
+    client.put(path, json={"name": "Cleared", "controlValues": values})
+    cleared = client.put(path, json={"name": "Cleared", "controlValues": {}})
+    assert cleared.status_code == 200 and cleared.json()["data"]["controls"]["values"] == {}
+
+
+@pytest.mark.parametrize("email", [{"body": "Invalid HTML without content variable", "editorType": "html"},
+                                   {"body": "Invalid JSON content", "editorType": "block"}])  # fmt: skip
+def test_layout_preview_never_refuses_a_body(client, made_layouts, email) -> None:
+    """layouts-v2/e2e/preview-layout.e2e.ts 'should handle invalid HTML/JSON content gracefully' and
+    usecases/preview-layout/preview-layout.usecase.ts (a failing render answers {type: email}): 201."""
+    layout = made_layouts("Previewed")
+    answer = client.post(f"/v2/layouts/{layout['layoutId']}/preview", json={"controlValues": {"email": email}})
+    assert answer.status_code == 201 and answer.json()["data"]["result"]["type"] == "email"
+
+
+def test_layout_preview_echoes_the_subscriber_of_the_payload(client, made_layouts) -> None:
+    """layouts-v2/e2e/preview-layout.e2e.ts 'should preview with both custom control values and
+    payload': previewPayloadExample.subscriber is the one given."""
+    layout = made_layouts("Payload")
+    subscriber = {"avatar": "https://example.com/avatar.png", "data": {}, "firstName": "Jane", "lastName": "Smith",
+                  "email": "jane.smith@example.com", "locale": "en-US", "phone": "+1234567890"}  # fmt: skip
+    html = (
+        '<html><body><h1>Hello {{subscriber.firstName}}</h1><div class="main-content">{{content}}</div></body></html>'
+    )
+    controls = {"email": {"body": html, "editorType": "html"}}
+    answer = client.post(
+        f"/v2/layouts/{layout['layoutId']}/preview",
+        json={"controlValues": controls, "previewPayload": {"subscriber": subscriber}},
+    )
+    data = answer.json()["data"]
+    body = data["result"]["preview"]["body"]
+    assert "<h1>Hello Jane</h1>" in body and "main-content" in body
+    assert data["previewPayloadExample"]["subscriber"] == subscriber
