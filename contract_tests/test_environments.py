@@ -90,8 +90,9 @@ def test_a_new_environment_authenticates_holds_its_own_data_and_its_key_dies_wit
 
 def test_names_are_unique_and_the_protected_ones_stay(client, new_environment) -> None:
     """environments-v1/usecases/create-environment (unique names, Development and Production
-    refused) and usecases/delete-environment/delete-environment.usecase.ts ('The <name>
-    environment is protected and cannot be deleted...', 400)."""
+    refused), usecases/update-environment (no renaming of Development or Production) and
+    usecases/delete-environment/delete-environment.usecase.ts ('The <name> environment is
+    protected and cannot be deleted...', 400)."""
     created, _ = new_environment
     same = client.post("/v1/environments", json={"name": created["name"], "color": "#000000"})
     assert (same.status_code, same.json()["message"]) == (400, "Environment name must be unique")
@@ -106,7 +107,10 @@ def test_names_are_unique_and_the_protected_ones_stay(client, new_environment) -
         assert kept.status_code == 400
         assert kept.json()["message"].startswith(f"The {mine['name']} environment is protected")
         renamed = client.put(f"/v1/environments/{mine['_id']}", json={"name": f"{PREFIX}renamed"})
-        assert renamed.status_code == 422
+        assert (renamed.status_code, renamed.json()["message"]) == (
+            422,
+            "Cannot update the name of Development or Production environments",
+        )
 
 
 def test_update_changes_the_own_environment_only(client, new_environment) -> None:

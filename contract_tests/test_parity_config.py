@@ -224,6 +224,45 @@ def test_publish_body_follows_the_dto(new_environment, body, field) -> None:  # 
     assert refused.status_code == 422 and any(name.startswith(field) for name in refused.json()["errors"])
 
 
+def test_renaming_to_a_protected_name_in_any_case_is_422(new_environment) -> None:  # noqa: F811
+    """environments-v1/usecases/update-environment/update-environment.usecase.ts: the trimmed name,
+    compared in lower case with Development and Production, is 'Environment name cannot be
+    Development or Production'."""
+    created, own = new_environment
+    refused = own.put(f"/v1/environments/{created['_id']}", json={"name": "  production "})
+    assert refused.status_code == 422
+    assert refused.json()["message"] == "Environment name cannot be Development or Production"
+
+
+def test_update_trims_the_name(new_environment) -> None:  # noqa: F811
+    """environments-v1/usecases/update-environment/update-environment.usecase.ts: the name is stored trimmed."""
+    created, own = new_environment
+    name = f"{created['name']}-t"
+    assert own.put(f"/v1/environments/{created['_id']}", json={"name": f"  {name}  "}).status_code == 200
+    assert own.get("/v1/environments/me").json()["data"]["name"] == name
+
+
+def test_an_organization_has_ten_environments_at_most(target, client) -> None:
+    """environments-v1/usecases/create-environment/create-environment.usecase.ts: with ten
+    environments in the organization, BadRequestException('Organization cannot have more than 10
+    environments')."""
+    from contract_tests.test_environments import _key_of
+
+    present = len(client.get("/v1/environments").json()["data"])
+    made: list[tuple[str, str]] = []
+    try:
+        for _ in range(max(0, 10 - present)):
+            answer = client.post("/v1/environments", json={"name": f"{PREFIX}env-{_tag()}", "color": "#3498db"})
+            assert answer.status_code == 201, answer.text
+            made.append((answer.json()["data"]["_id"], _key_of(client, answer.json()["data"])))
+        refused = client.post("/v1/environments", json={"name": f"{PREFIX}env-{_tag()}", "color": "#3498db"})
+        assert refused.status_code == 400
+        assert refused.json()["message"] == "Organization cannot have more than 10 environments"
+    finally:
+        for environment_id, key in made:
+            httpx.delete(f"{target.url}/v1/environments/{environment_id}", headers=target.headers(key), timeout=30)
+
+
 # -- environment variables ---------------------------------------------------------------------
 
 
