@@ -107,6 +107,15 @@ def test_context_create_refuses_empty_or_malformed_type_and_id(client, body) -> 
     assert client.post("/v2/contexts", json=body).status_code == 422
 
 
+def test_context_create_names_the_dtos_messages(client) -> None:
+    """contexts/dtos/create-context-request.dto.ts: the Matches messages of type and id."""
+    response = client.post("/v2/contexts", json={"type": "Invalid_Type!", "id": "Invalid ID!"})
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert "Type must be lowercase alphanumeric with optional ., _, or - separators" in errors["type"]["messages"]
+    assert "ID must be lowercase alphanumeric with optional ., _, or - separators" in errors["id"]["messages"]
+
+
 def test_context_update_without_data_is_422(client, made_contexts) -> None:
     """contexts/dtos/update-context-request.dto.ts: `data` is IsDefined."""
     made = made_contexts("tenant", f"{PREFIX}{_tag()}")
