@@ -352,6 +352,31 @@ def test_variable_values_follow_the_dto(client, variable_key, problem) -> None:
     assert client.get(f"/v1/environment-variables/{variable_key}").status_code == 404
 
 
+def test_variable_list_is_newest_first_and_searches_plain_text(client, variable_key) -> None:
+    """environment-variables/usecases/get-environment-variables/get-environment-variables.usecase.ts:
+    sorted by createdAt descending; `search` escaped, then a case-insensitive $regex on the key
+    (keys hold no '.', so '.' finds nothing)."""
+    older, newer = f"{variable_key}_A", f"{variable_key}_B"
+    try:
+        for key in (older, newer):
+            assert client.post("/v1/environment-variables", json={"key": key}).status_code in (200, 201)
+            time.sleep(0.01)
+        listed = client.get("/v1/environment-variables", params={"search": variable_key.lower()}).json()["data"]
+        assert [item["key"] for item in listed] == [newer, older]
+        assert client.get("/v1/environment-variables", params={"search": "."}).json()["data"] == []
+    finally:
+        for key in (older, newer):
+            client.delete(f"/v1/environment-variables/{key}")
+
+
+def test_variable_delete_of_an_unknown_key_is_404_with_novus_message(client, variable_key) -> None:
+    """environment-variables/usecases/delete-environment-variable/delete-environment-variable.usecase.ts:
+    NotFoundException('Environment variable with key "<key>" not found')."""
+    response = client.delete(f"/v1/environment-variables/{variable_key}")
+    assert response.status_code == 404
+    assert response.json()["message"] == f'Environment variable with key "{variable_key}" not found'
+
+
 # -- layouts ------------------------------------------------------------------------------------
 
 
