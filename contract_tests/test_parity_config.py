@@ -27,6 +27,14 @@ def _tag() -> str:
     return uuid.uuid4().hex[:10]
 
 
+def _base62(hex_id: str) -> str:
+    number, digits = int(hex_id, 16), ""
+    while number:
+        number, rest = divmod(number, 62)
+        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[rest] + digits
+    return digits
+
+
 def _my_environment_id(client: httpx.Client) -> str:
     return client.get("/v1/environments/me").json()["data"]["_id"]
 
@@ -270,6 +278,14 @@ def test_an_organization_has_ten_environments_at_most(target, client) -> None:
     finally:
         for environment_id, key in made:
             httpx.delete(f"{target.url}/v1/environments/{environment_id}", headers=target.headers(key), timeout=30)
+
+
+def test_listed_environments_carry_novus_slug(client) -> None:
+    """environments-v1/usecases/get-my-environments/get-my-environments.usecase.ts: `slug` is
+    buildSlug(short name, '_env_', _id): Development 'dev', Production 'prod', then the base-62 `_id`."""
+    listed = {item["name"]: item for item in client.get("/v1/environments").json()["data"]}
+    for name, short in (("Development", "dev"), ("Production", "prod")):
+        assert listed[name]["slug"] == f"{short}_env_{_base62(listed[name]['_id'])}"
 
 
 # -- environment variables ---------------------------------------------------------------------
