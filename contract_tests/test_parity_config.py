@@ -288,6 +288,16 @@ def test_listed_environments_carry_novus_slug(client) -> None:
         assert listed[name]["slug"] == f"{short}_env_{_base62(listed[name]['_id'])}"
 
 
+@pytest.mark.parametrize("operation", ["publish", "diff"])
+def test_publish_or_diff_into_the_source_itself_is_400(client, operation) -> None:
+    """environments-v2/services/environment-validation.service.ts: BadRequestException('Source and
+    target environments cannot be the same')."""
+    me = _my_environment_id(client)
+    refused = client.post(f"/v2/environments/{me}/{operation}", json={"sourceEnvironmentId": me})
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "Source and target environments cannot be the same"
+
+
 # -- environment variables ---------------------------------------------------------------------
 
 
