@@ -535,3 +535,19 @@ def test_layout_preview_echoes_the_subscriber_of_the_payload(client, made_layout
     body = data["result"]["preview"]["body"]
     assert "<h1>Hello Jane</h1>" in body and "main-content" in body
     assert data["previewPayloadExample"]["subscriber"] == subscriber
+
+
+def test_layout_usage_lists_each_workflow_once(client, made_layouts) -> None:
+    """layouts-v2/usecases/get-layout-usage/get-layout-usage.usecase.ts: the step controls naming the
+    layout's identifier as layoutId, one {name, workflowId} per workflow however many steps use it."""
+    layout = made_layouts("Used")
+    workflow_id = f"{PREFIX}uses-{_tag()}"
+    controls = {"subject": "Hello", "body": "Body", "layoutId": layout["layoutId"]}
+    steps = [{"name": f"Email {number}", "type": "email", "controlValues": controls} for number in (1, 2)]
+    made = client.post("/v2/workflows", json={"name": "Uses a layout", "workflowId": workflow_id, "steps": steps})
+    assert made.status_code == 201, made.text
+    try:
+        usage = client.get(f"/v2/layouts/{layout['layoutId']}/usage").json()["data"]
+        assert usage == {"workflows": [{"name": "Uses a layout", "workflowId": workflow_id}]}
+    finally:
+        client.delete(f"/v2/workflows/{workflow_id}")
