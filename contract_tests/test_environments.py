@@ -49,6 +49,9 @@ def new_environment(target, client) -> Iterator[tuple[dict, httpx.Client]]:
 
 
 def test_me_is_the_keys_environment_and_the_list_shows_only_its_key(target, client) -> None:
+    """environments-v1/e2e/api-key-environments-exposure.e2e.ts: an API key gets the decrypted key
+    of its own environment only, `apiKeys: []` for every other one; usecases/get-environment
+    answers the key's environment for /me."""
     me = client.get("/v1/environments/me")
     assert me.status_code == 200
     mine = me.json()["data"]
@@ -65,6 +68,9 @@ def test_me_is_the_keys_environment_and_the_list_shows_only_its_key(target, clie
 
 
 def test_a_new_environment_authenticates_holds_its_own_data_and_its_key_dies_with_it(client, new_environment) -> None:
+    """environments-v1/e2e/api-key-environments-exposure.e2e.ts (no `apiKeys` for an environment
+    created with an API key), e2e/delete-environment-api-key-scope.e2e.ts (403 'is scoped to a
+    single environment' for another environment), usecases/delete-environment."""
     created, own = new_environment
     assert created["name"].startswith(PREFIX) and created["identifier"]
     assert not created.get("apiKeys")  # never shown to an API key
@@ -83,6 +89,10 @@ def test_a_new_environment_authenticates_holds_its_own_data_and_its_key_dies_wit
 
 
 def test_names_are_unique_and_the_protected_ones_stay(client, new_environment) -> None:
+    """environments-v1/usecases/create-environment (unique names, Development and Production
+    refused), usecases/update-environment (no renaming of Development or Production) and
+    usecases/delete-environment/delete-environment.usecase.ts ('The <name> environment is
+    protected and cannot be deleted...', 400)."""
     created, _ = new_environment
     same = client.post("/v1/environments", json={"name": created["name"], "color": "#000000"})
     assert (same.status_code, same.json()["message"]) == (400, "Environment name must be unique")
@@ -97,10 +107,15 @@ def test_names_are_unique_and_the_protected_ones_stay(client, new_environment) -
         assert kept.status_code == 400
         assert kept.json()["message"].startswith(f"The {mine['name']} environment is protected")
         renamed = client.put(f"/v1/environments/{mine['_id']}", json={"name": f"{PREFIX}renamed"})
-        assert renamed.status_code == 422
+        assert (renamed.status_code, renamed.json()["message"]) == (
+            422,
+            "Cannot update the name of Development or Production environments",
+        )
 
 
 def test_update_changes_the_own_environment_only(client, new_environment) -> None:
+    """environments-v1/e2e/update-environment-api-key-scope.e2e.ts: an API key updates its own
+    environment, another one is 403; usecases/update-environment answers the update result."""
     created, own = new_environment
     answer = own.put(f"/v1/environments/{created['_id']}", json={"color": "#112233", "name": f"{created['name']}-b"})
     assert answer.status_code == 200
@@ -111,6 +126,8 @@ def test_update_changes_the_own_environment_only(client, new_environment) -> Non
 
 
 def test_tags_of_an_environment_by_id_and_identifier(client) -> None:
+    """environments-v2/e2e/get-environment-tags.e2e.ts and
+    usecases/get-environment-tags/get-environment-tags.usecase.ts: `[{name}]`, 404 for an unknown id."""
     me = client.get("/v1/environments/me").json()["data"]
     by_id = client.get(f"/v2/environments/{me['_id']}/tags")
     assert by_id.status_code == 200
@@ -120,6 +137,8 @@ def test_tags_of_an_environment_by_id_and_identifier(client) -> None:
 
 
 def test_diff_and_publish_from_development_into_a_new_environment(client, new_environment) -> None:
+    """environments-v2/e2e/environments-v2-diff.e2e.ts, environments-v2-publish.e2e.ts and
+    api-key-environment-diff-scope.e2e.ts (an API key names only its own environment)."""
     created, own = new_environment
     development = _environments(client)["Development"]["_id"]
     diff = own.post(f"/v2/environments/{created['_id']}/diff", json={})
@@ -142,6 +161,8 @@ def test_diff_and_publish_from_development_into_a_new_environment(client, new_en
 
 
 def test_environment_variables_are_the_organizations_with_a_value_per_environment(client, new_environment) -> None:
+    """environment-variables/e2e/api-key-environment-scope.e2e.ts (403 for another environment's
+    value) and usecases/validate-environment-variable-values.ts; secrets masked (SECRET_MASK)."""
     created, own = new_environment
     me = client.get("/v1/environments/me").json()["data"]
     key = f"CONTRACT_{uuid.uuid4().hex[:8].upper()}"

@@ -61,9 +61,9 @@ def test_sdk_context_list_with_filters_and_cursor(novu, made) -> None:
     for context_id in ids:
         made.append((kind, context_id))
         novu.contexts.create(create_context_request_dto={"type": kind, "id": context_id})
-    first = novu.contexts.list(request={"search": f"^{kind}:", "limit": 2}).result
+    first = novu.contexts.list(request={"search": f"{kind}:", "limit": 2}).result
     assert [item.id for item in first.data] == [ids[2], ids[1]] and first.total_count == 3
-    rest = novu.contexts.list(request={"search": f"^{kind}:", "limit": 2, "after": first.next}).result
+    rest = novu.contexts.list(request={"search": f"{kind}:", "limit": 2, "after": first.next}).result
     assert [item.id for item in rest.data] == [ids[0]] and rest.next is None
     found = novu.contexts.list(request={"search": ids[1]}).result
     assert [item.id for item in found.data] == [ids[1]]

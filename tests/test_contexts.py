@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.errors import Conflict, NotFound, ValidationFailed
+from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from mock_server.store import Backend, Environment
 from mock_server.store.cursor import CursorQuery
 
@@ -63,9 +63,10 @@ def test_list_filters_search_and_pages_with_cursors(backend) -> None:
     assert _ids(backend.contexts.list(CursorQuery(), context_type="app")) == ["app:Jira"]
     assert _ids(backend.contexts.list(CursorQuery(), context_id="t3")) == ["tenant:t3"]
     assert _ids(backend.contexts.list(CursorQuery(), search="JIRA")) == ["app:Jira"], "any case"
-    assert _ids(backend.contexts.list(CursorQuery(order_direction="ASC"), search="^tenant:t[12]$")) == [
-        "tenant:t1", "tenant:t2"]  # fmt: skip
-    assert _ids(backend.contexts.list(CursorQuery(), search="t[")) == [], "no valid expression: plain text"
+    assert _ids(backend.contexts.list(CursorQuery(order_direction="ASC"), search="TENANT:T")) == [
+        "tenant:t0", "tenant:t1", "tenant:t2", "tenant:t3", "tenant:t4"]  # fmt: skip
+    assert _ids(backend.contexts.list(CursorQuery(), search="^tenant:t[12]$")) == [], "escaped: plain text only"
+    assert _ids(backend.contexts.list(CursorQuery(), search="t[")) == [], "plain text"
     first = backend.contexts.list(CursorQuery(limit=2, order_direction="ASC"))
     assert _ids(first) == ["tenant:t0", "tenant:t1"] and first["previous"] is None
     second = backend.contexts.list(CursorQuery(limit=2, order_direction="ASC", after=first["next"]))
@@ -76,7 +77,9 @@ def test_list_filters_search_and_pages_with_cursors(backend) -> None:
         CursorQuery(limit=2, order_direction="ASC", after=first["next"], include_cursor=True))
     assert _ids(with_cursor) == ["tenant:t1", "tenant:t2"]
     unknown = backend.contexts.list(CursorQuery(after="f" * 24))
-    assert unknown == {"data": [], "next": None, "previous": None}, "Novu: an empty page, no counts"
+    assert unknown == {"data": [], "next": None, "previous": None, "totalCount": 0, "totalCountCapped": False}
+    with pytest.raises(BadRequest):
+        backend.contexts.list(CursorQuery(after=first["next"], before=second["previous"]))
 
 
 def test_list_orders_by_any_field_name_as_novus_repository_does(backend) -> None:
@@ -163,10 +166,16 @@ def test_wire_create_list_get_patch_delete(client, other_client) -> None:
     assert client.delete("/v2/contexts/tenant/org-acme").status_code == 404
 
 
-def test_wire_unknown_cursor_is_an_empty_page_without_counts(client) -> None:
+def test_wire_unknown_cursor_is_an_empty_page_counted_zero(client) -> None:
     answer = client.get("/v2/contexts", params={"after": "0" * 24})
     assert answer.status_code == 200
-    assert answer.json() == {"data": [], "next": None, "previous": None}
+    assert answer.json() == {"data": [], "next": None, "previous": None, "totalCount": 0, "totalCountCapped": False}
+
+
+def test_wire_before_and_after_together_are_400(client) -> None:
+    answer = client.get("/v2/contexts", params={"after": "0" * 24, "before": "1" * 24})
+    assert answer.status_code == 400
+    assert answer.json()["message"] == 'Cannot specify both "before" and "after" cursors at the same time.'
 
 
 def test_wire_channel_connection_creates_its_context(client) -> None:

@@ -8,7 +8,8 @@ a bare id leaves an existing context as it is, ``{"id", "data"}`` replaces its d
 
 Lists are cursor pages over every context of the environment; the cursor is the context's
 internal ``_id`` (never shown in the API's DTO, only as ``next`` / ``previous``). A cursor that
-names no context of the environment is not an error: Novu answers an empty page then.
+names no context of the environment is not an error: Novu answers an empty page (counted 0)
+then; ``before`` and ``after`` together are 400. ``search`` is plain text, not an expression.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from mock_server.errors import Conflict, NotFound, ValidationFailed, field_error
+from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
 from mock_server.store.cursor import TOTAL_COUNT_CAP, CursorQuery
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.values import clone
@@ -162,13 +163,16 @@ class ContextsBackend:
         search: str | None = None,
     ) -> dict[str, Any]:
         """One cursor page as Novu's ListContexts answers it. ``type`` and ``id`` match exactly,
-        ``search`` is a case-insensitive regular expression over the key ``type:id``."""
+        ``search`` is found as plain text (any case) in the key ``type:id``: Novu escapes every
+        regular-expression character before its case-insensitive ``$regex``."""
+        if query.before and query.after:
+            raise BadRequest('Cannot specify both "before" and "after" cursors at the same time.')
         with self._lock:
             cursor_id = query.before or query.after
             cursor = self._by_record_id.get(cursor_id) if cursor_id else None
             if cursor_id and cursor is None:
-                # Novu looks the cursor up first and answers an empty page without counts
-                return {"data": [], "next": None, "previous": None}
+                # Novu looks the cursor up first and answers an empty page, counted 0
+                return {"data": [], "next": None, "previous": None, "totalCount": 0, "totalCountCapped": False}
             pattern = _search_pattern(search)
             kept = [
                 context
@@ -277,14 +281,11 @@ def _check_data(data: Any) -> None:
 
 
 def _search_pattern(search: str | None) -> re.Pattern[str] | None:
-    """``search`` as Mongo's ``$regex`` with ``i``; text that is no valid expression (Mongo would
-    fail the request) is matched as plain text instead."""
+    """``search`` as Novu's ListContexts uses it: every regular-expression character escaped, then
+    a case-insensitive ``$regex``, so plain text found anywhere in the key."""
     if not search:
         return None
-    try:
-        return re.compile(search, re.IGNORECASE)
-    except re.error:
-        return re.compile(re.escape(search), re.IGNORECASE)
+    return re.compile(re.escape(search), re.IGNORECASE)
 
 
 def _window(ordered: list[Context], query: CursorQuery, cursor: Context | None, descending: bool):

@@ -27,6 +27,8 @@ from mock_server.store.ids import iso, now, object_id
 from mock_server.store.workflows import base62, slugify
 
 PROTECTED = ("Development", "Production")
+# Novu's CreateEnvironment counts the organization's environments first: ten at most.
+MAX_ENVIRONMENTS = 10
 _OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 
 
@@ -111,10 +113,12 @@ def create(
 ) -> tuple[dict[str, Any], Environment]:
     """Novu's CreateEnvironment for an API key: the new environment (its key not shown) and the
     Environment the mock now authenticates."""
+    siblings = backends.of_organization(caller.organization_id)
+    if len(siblings) >= MAX_ENVIRONMENTS:
+        raise BadRequest(f"Organization cannot have more than {MAX_ENVIRONMENTS} environments")
     trimmed = name.strip()
     if trimmed.lower() in (protected.lower() for protected in PROTECTED):
         raise UnprocessableEntity("Environment name cannot be Development or Production")
-    siblings = backends.of_organization(caller.organization_id)
     # Novu looks the name up as sent, and stores it trimmed
     if any(environment.name == name for environment in siblings):
         raise BadRequest("Environment name must be unique")
