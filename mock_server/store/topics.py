@@ -290,7 +290,7 @@ class TopicsBackend:
         request names no preference at all."""
         if not preferences:
             return None
-        return {workflow.id for item in preferences for workflow, _, _ in self._expand(item)}
+        return {workflow.id for item in preferences for workflow in self._named(item)}
 
     def unsubscribe(self, topic_key: str, items: list[Any]) -> dict[str, Any]:
         """Remove subscriptions: a subscriberId (or ``{subscriberId}``) removes all of that
@@ -434,37 +434,48 @@ class TopicsBackend:
         return dto
 
     def preference_dtos(self, subscription: Subscription) -> list[dict[str, Any]]:
-        """The stored preference items, one per workflow of the environment they name (by id or by
-        tag). Items naming no known workflow give nothing. Novu keeps one preference per
-        subscription and workflow (a later write replaces it): a workflow named by several items
-        is answered once, where it first appears, with what the last item says."""
-        answers: dict[str, dict[str, Any]] = {}
-        for item in subscription.preferences:
-            for workflow, enabled, condition in self._expand(item):
-                # Novu's mapping names the subscription by its identifier, not its _id
-                answer: dict[str, Any] = {"subscriptionId": subscription.identifier,
-                                          "workflow": _workflow_dto(workflow), "enabled": enabled}  # fmt: skip
-                if condition is not None:
-                    answer["condition"] = clone(condition)
-                if workflow.id in answers:
-                    answers[workflow.id].clear()
-                    answers[workflow.id].update(answer)
-                else:
-                    answers[workflow.id] = answer
-        return list(answers.values())
+        """One preference per workflow of the environment the stored items name (by id, identifier
+        or tag), in the order they are first named; items naming no known workflow give nothing.
+        What a workflow's preference says comes from the first item that defines it (see
+        ``_resolve``)."""
+        answers: list[dict[str, Any]] = []
+        for workflow, item in self._resolve(subscription).values():
+            enabled, condition = _setting(item)
+            # Novu's mapping names the subscription by its identifier, not its _id
+            answer: dict[str, Any] = {"subscriptionId": subscription.identifier,
+                                      "workflow": _workflow_dto(workflow), "enabled": enabled}  # fmt: skip
+            if condition is not None:
+                answer["condition"] = clone(condition)
+            answers.append(answer)
+        return answers
 
     def workflow_preference(self, subscription: Subscription, workflow: Workflow) -> dict[str, Any] | None:
         """What the subscription's items say of ``workflow``: ``{enabled, condition?, channels}``
-        (the last item naming it wins), or None when none names it."""
-        found: dict[str, Any] | None = None
-        for item in subscription.preferences:
-            for named, enabled, condition in self._expand(item):
-                if named.id == workflow.id:
-                    channels = item.get("channels") if isinstance(item, dict) else None
-                    found = {"enabled": enabled, "channels": dict(channels or {})}
-                    if condition is not None:
-                        found["condition"] = clone(condition)
+        (from the first item defining it), or None when no item names it."""
+        resolved = self._resolve(subscription).get(workflow.id)
+        if resolved is None:
+            return None
+        item = resolved[1]
+        enabled, condition = _setting(item)
+        channels = item.get("channels") if isinstance(item, dict) else None
+        found: dict[str, Any] = {"enabled": enabled, "channels": dict(channels or {})}
+        if condition is not None:
+            found["condition"] = clone(condition)
         return found
+
+    def _resolve(self, subscription: Subscription) -> dict[str, tuple[Workflow, Any]]:
+        """Novu's CreateSubscriptionPreferences: the workflows the items name (every item's ids,
+        identifiers and tags together), each with the FIRST item that defines it (a string or
+        ``{workflowId}`` by id; a filter by its tags when it has tags, else by its workflowIds),
+        or None when only a filter whose tags miss it named it (then it keeps its defaults)."""
+        named: dict[str, Workflow] = {}
+        for item in subscription.preferences:
+            for workflow in self._named(item):
+                named.setdefault(workflow.id, workflow)
+        return {
+            workflow_id: (workflow, next((item for item in subscription.preferences if _defines(item, workflow)), None))
+            for workflow_id, workflow in named.items()
+        }
 
     def set_workflow_preference(self, subscription: Subscription, workflow: Workflow, *, enabled: bool | None = None,
                                 condition: Any = None, channels: dict[str, bool] | None = None) -> dict[str, Any]:
@@ -480,10 +491,11 @@ class TopicsBackend:
             if kept_condition is not None:
                 item["condition"] = clone(kept_condition)
             item["channels"] = current["channels"] | dict(channels or {})
-            # an item naming only this workflow is replaced; group filters keep applying to the others
-            subscription.preferences = [
+            # an item naming only this workflow is replaced, and the new one comes first (the first
+            # defining item wins); group filters keep applying to the other workflows
+            subscription.preferences = [item] + [
                 existing for existing in subscription.preferences if not self._names_only(existing, workflow)
-            ] + [item]
+            ]
             subscription.updated_at = now()
             return self.workflow_preference(subscription, workflow) or {}
 
@@ -624,18 +636,41 @@ class TopicsBackend:
             raise BadRequestResult(result)
         return result
 
-    def _expand(self, item: Any) -> list[tuple[Workflow, bool, Any]]:
+    def _named(self, item: Any) -> list[Workflow]:
+        """The workflows one preference item names: by id or identifier, or (a filter) also every
+        active workflow carrying one of its tags (Novu's validateAndFetchWorkflows)."""
         workflows = self._workflows.list()
         if isinstance(item, str):
-            return [(w, True, None) for w in workflows if item in (w.identifier, w.id)]
-        enabled = item.get("enabled", True)
-        condition = item.get("condition")
+            return [w for w in workflows if item in (w.identifier, w.id)]
         if "workflowId" in item:
-            return [(w, enabled, condition) for w in workflows if item["workflowId"] in (w.identifier, w.id)]
+            return [w for w in workflows if item["workflowId"] in (w.identifier, w.id)]
         wanted = item.get("filter") or {}
         ids, tags = set(wanted.get("workflowIds") or []), set(wanted.get("tags") or [])
-        return [(w, enabled, condition) for w in workflows
-                if w.identifier in ids or w.id in ids or tags.intersection(w.tags)]  # fmt: skip
+        return [w for w in workflows
+                if w.identifier in ids or w.id in ids or (w.active and tags.intersection(w.tags))]  # fmt: skip
+
+
+def _defines(item: Any, workflow: Workflow) -> bool:
+    """Novu's findPreferenceFilterDefinition: whether ``item`` gives ``workflow`` its setting. A
+    filter with tags defines only the workflows carrying one of them, whatever its workflowIds."""
+    names = (workflow.identifier, workflow.id)
+    if isinstance(item, str):
+        return item in names
+    if "workflowId" in item:
+        return item["workflowId"] in names
+    wanted = item.get("filter") or {}
+    if wanted.get("tags"):
+        return bool(set(wanted["tags"]).intersection(workflow.tags))
+    return any(workflow_id in names for workflow_id in wanted.get("workflowIds") or [])
+
+
+def _setting(item: Any) -> tuple[bool, Any]:
+    """(enabled, condition) of a defining item: enabled unless it says otherwise; none defines
+    the workflow: enabled, no condition (the workflow's default)."""
+    if not isinstance(item, dict):
+        return True, None
+    enabled = item.get("enabled")
+    return (True if enabled is None else bool(enabled)), item.get("condition")
 
 
 def _not_found(subscriber_id: str) -> dict[str, Any]:
