@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.errors import BadRequest, BadRequestResult, Conflict, NotFound
+from mock_server.store import topic_preferences
 from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.subscribers import Subscriber, SubscribersBackend
@@ -258,9 +259,7 @@ class TopicsBackend:
                     continue
                 held = sum(s.subscriber_record_id == subscriber.id for s in by_identifier.values())
                 if held >= MAX_PER_SUBSCRIBER:
-                    errors.append({"subscriberId": subscriber_id, "code": "SUBSCRIPTION_LIMIT_EXCEEDED",
-                                   "message": f"Subscriber {subscriber_id} has reached the maximum allowed of "
-                                              f'{MAX_PER_SUBSCRIBER} subscriptions for topic "{topic.key}"'})  # fmt: skip
+                    errors.append(_limit_exceeded(subscriber_id, topic.key))
                     continue
                 identifier, subscription_name = wanted[subscriber_id]
                 moment = created_at or now()
@@ -282,7 +281,7 @@ class TopicsBackend:
                 made.append(subscription)
             answered = self.named_workflows(preferences)
             return self._outcome(topic, made, errors, len(items),
-                                 lambda subscription: self.subscription_dto(subscription, answered=answered))  # fmt: skip
+                                 lambda made_one: self.subscription_dto(made_one, answered=answered))  # fmt: skip
 
     def named_workflows(self, preferences: list[Any] | None) -> set[str] | None:
         """The ids of the workflows a request's preference items name (by id, identifier or tag):
@@ -290,7 +289,8 @@ class TopicsBackend:
         request names no preference at all."""
         if not preferences:
             return None
-        return {workflow.id for item in preferences for workflow in self._named(item)}
+        workflows = self._workflows.list()
+        return {workflow.id for item in preferences for workflow in topic_preferences.named(workflows, item)}
 
     def unsubscribe(self, topic_key: str, items: list[Any]) -> dict[str, Any]:
         """Remove subscriptions: a subscriberId (or ``{subscriberId}``) removes all of that
@@ -434,48 +434,13 @@ class TopicsBackend:
         return dto
 
     def preference_dtos(self, subscription: Subscription) -> list[dict[str, Any]]:
-        """One preference per workflow of the environment the stored items name (by id, identifier
-        or tag), in the order they are first named; items naming no known workflow give nothing.
-        What a workflow's preference says comes from the first item that defines it (see
-        ``_resolve``)."""
-        answers: list[dict[str, Any]] = []
-        for workflow, item in self._resolve(subscription).values():
-            enabled, condition = _setting(item)
-            # Novu's mapping names the subscription by its identifier, not its _id
-            answer: dict[str, Any] = {"subscriptionId": subscription.identifier,
-                                      "workflow": _workflow_dto(workflow), "enabled": enabled}  # fmt: skip
-            if condition is not None:
-                answer["condition"] = clone(condition)
-            answers.append(answer)
-        return answers
+        """One preference per workflow the stored items name (see ``topic_preferences``)."""
+        return topic_preferences.answers(self._workflows.list(), subscription.preferences, subscription.identifier)
 
     def workflow_preference(self, subscription: Subscription, workflow: Workflow) -> dict[str, Any] | None:
-        """What the subscription's items say of ``workflow``: ``{enabled, condition?, channels}``
-        (from the first item defining it), or None when no item names it."""
-        resolved = self._resolve(subscription).get(workflow.id)
-        if resolved is None:
-            return None
-        item = resolved[1]
-        enabled, condition = _setting(item)
-        channels = item.get("channels") if isinstance(item, dict) else None
-        found: dict[str, Any] = {"enabled": enabled, "channels": dict(channels or {})}
-        if condition is not None:
-            found["condition"] = clone(condition)
-        return found
-
-    def _resolve(self, subscription: Subscription) -> dict[str, tuple[Workflow, Any]]:
-        """Novu's CreateSubscriptionPreferences: the workflows the items name (every item's ids,
-        identifiers and tags together), each with the FIRST item that defines it (a string or
-        ``{workflowId}`` by id; a filter by its tags when it has tags, else by its workflowIds),
-        or None when only a filter whose tags miss it named it (then it keeps its defaults)."""
-        named: dict[str, Workflow] = {}
-        for item in subscription.preferences:
-            for workflow in self._named(item):
-                named.setdefault(workflow.id, workflow)
-        return {
-            workflow_id: (workflow, next((item for item in subscription.preferences if _defines(item, workflow)), None))
-            for workflow_id, workflow in named.items()
-        }
+        """What the subscription's items say of ``workflow``: ``{enabled, condition?, channels}``,
+        or None when no item names it."""
+        return topic_preferences.of_workflow(self._workflows.list(), subscription.preferences, workflow)
 
     def set_workflow_preference(self, subscription: Subscription, workflow: Workflow, *, enabled: bool | None = None,
                                 condition: Any = None, channels: dict[str, bool] | None = None) -> dict[str, Any]:
@@ -493,9 +458,8 @@ class TopicsBackend:
             item["channels"] = current["channels"] | dict(channels or {})
             # an item naming only this workflow is replaced, and the new one comes first (the first
             # defining item wins); group filters keep applying to the other workflows
-            subscription.preferences = [item] + [
-                existing for existing in subscription.preferences if not self._names_only(existing, workflow)
-            ]
+            kept = [other for other in subscription.preferences if not topic_preferences.names_only(other, workflow)]
+            subscription.preferences = [item, *kept]
             subscription.updated_at = now()
             return self.workflow_preference(subscription, workflow) or {}
 
@@ -507,11 +471,6 @@ class TopicsBackend:
             return next((s for s in every if s.identifier == identifier), None) or next(
                 (s for s in every if s.id == identifier), None
             )
-
-    def _names_only(self, item: Any, workflow: Workflow) -> bool:
-        if isinstance(item, str):
-            return item in (workflow.identifier, workflow.id)
-        return "workflowId" in item and item["workflowId"] in (workflow.identifier, workflow.id)
 
     # -- state export / import ---------------------------------------------------------------
 
@@ -636,47 +595,13 @@ class TopicsBackend:
             raise BadRequestResult(result)
         return result
 
-    def _named(self, item: Any) -> list[Workflow]:
-        """The workflows one preference item names: by id or identifier, or (a filter) also every
-        active workflow carrying one of its tags (Novu's validateAndFetchWorkflows)."""
-        workflows = self._workflows.list()
-        if isinstance(item, str):
-            return [w for w in workflows if item in (w.identifier, w.id)]
-        if "workflowId" in item:
-            return [w for w in workflows if item["workflowId"] in (w.identifier, w.id)]
-        wanted = item.get("filter") or {}
-        ids, tags = set(wanted.get("workflowIds") or []), set(wanted.get("tags") or [])
-        return [w for w in workflows
-                if w.identifier in ids or w.id in ids or (w.active and tags.intersection(w.tags))]  # fmt: skip
-
-
-def _defines(item: Any, workflow: Workflow) -> bool:
-    """Novu's findPreferenceFilterDefinition: whether ``item`` gives ``workflow`` its setting. A
-    filter with tags defines only the workflows carrying one of them, whatever its workflowIds."""
-    names = (workflow.identifier, workflow.id)
-    if isinstance(item, str):
-        return item in names
-    if "workflowId" in item:
-        return item["workflowId"] in names
-    wanted = item.get("filter") or {}
-    if wanted.get("tags"):
-        return bool(set(wanted["tags"]).intersection(workflow.tags))
-    return any(workflow_id in names for workflow_id in wanted.get("workflowIds") or [])
-
-
-def _setting(item: Any) -> tuple[bool, Any]:
-    """(enabled, condition) of a defining item: enabled unless it says otherwise; none defines
-    the workflow: enabled, no condition (the workflow's default)."""
-    if not isinstance(item, dict):
-        return True, None
-    enabled = item.get("enabled")
-    return (True if enabled is None else bool(enabled)), item.get("condition")
-
 
 def _not_found(subscriber_id: str) -> dict[str, Any]:
     return {"subscriberId": subscriber_id, "code": "SUBSCRIBER_NOT_FOUND",
             "message": f"Subscriber with ID '{subscriber_id}' could not be found."}  # fmt: skip
 
 
-def _workflow_dto(workflow: Workflow) -> dict[str, Any]:
-    return workflow.preference_dto()
+def _limit_exceeded(subscriber_id: str, topic_key: str) -> dict[str, Any]:
+    message = (f"Subscriber {subscriber_id} has reached the maximum allowed of {MAX_PER_SUBSCRIBER} "
+               f'subscriptions for topic "{topic_key}"')  # fmt: skip
+    return {"subscriberId": subscriber_id, "code": "SUBSCRIPTION_LIMIT_EXCEEDED", "message": message}
