@@ -98,6 +98,24 @@ def test_fail_if_exists_creates_a_new_key(client, topics) -> None:
     assert response.status_code == 200 and response.json()["data"]["name"] == "New"
 
 
+def test_fail_if_exists_is_only_the_text_true(client, topics) -> None:
+    """topics-v2/topics.controller.ts (@Query('failIfExists') failIfExists?: boolean) under the
+    global ValidationPipe({transform: true}) of apps/api/src/bootstrap.ts: Nest turns a boolean
+    query argument into `value === 'true'`, refusing nothing."""
+    key = topics(name="Kept")["key"]
+    for value in ("false", "1", "True", "yes"):
+        response = client.post("/v2/topics", params={"failIfExists": value}, json={"key": key, "name": value})
+        assert response.status_code == 200, (value, response.text)
+    assert client.post("/v2/topics", params={"failIfExists": "true"}, json={"key": key}).status_code == 409
+
+
+def test_an_empty_name_keeps_the_topic_name(client, topics) -> None:
+    """topics-v2/usecases/upsert-topic/upsert-topic.usecase.ts: an existing topic is renamed only
+    `if (command.name)`, so an empty name changes nothing."""
+    key = topics(name="Kept")["key"]
+    assert client.post("/v2/topics", json={"key": key, "name": ""}).json()["data"]["name"] == "Kept"
+
+
 def test_key_and_name_are_at_most_100_characters(client) -> None:
     """topics-v2/dtos/create-update-topic.dto.ts: key @Length(1, 100), name @Length(0, 100); the
     validation pipe answers 422."""

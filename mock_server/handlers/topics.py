@@ -26,9 +26,10 @@ async def list_topics(
     return page.to_dto(lambda topic: topic.to_dto())
 
 
-async def upsert_topic(backend: Backend, body: dict[str, Any], fail_if_exists: bool = False) -> dict[str, Any]:
-    # Novu answers 200 whether the topic was made or renamed (see openapi.yaml).
-    topic, _ = backend.topics.upsert(body["key"], body.get("name"), fail_if_exists=fail_if_exists)
+async def upsert_topic(backend: Backend, body: dict[str, Any], fail_if_exists: str | None = None) -> dict[str, Any]:
+    # Novu answers 200 whether the topic was made or renamed (see openapi.yaml); its validation
+    # pipe reads the boolean query argument as `value === 'true'`
+    topic, _ = backend.topics.upsert(body["key"], body.get("name"), fail_if_exists=fail_if_exists == "true")
     return topic.to_dto()
 
 
