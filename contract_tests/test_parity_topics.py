@@ -211,7 +211,8 @@ def test_subscriptions_win_over_subscriber_ids(client, topics, people) -> None:
     when both are sent only `subscriptions` is read."""
     key = topics()["key"]
     ignored, kept = people(), people()
-    body = _subscribe(client, key, {"subscriberIds": [ignored], "subscriptions": [kept]}).json()
+    chosen = {"identifier": f"{PREFIX}{uuid.uuid4().hex[:8]}", "subscriberId": kept}
+    body = _subscribe(client, key, {"subscriberIds": [ignored], "subscriptions": [chosen]}).json()
     assert [s["subscriber"]["subscriberId"] for s in body["data"]] == [kept]
     assert body["meta"] == {"totalCount": 1, "successful": 1, "failed": 0}
 
