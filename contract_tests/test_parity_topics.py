@@ -196,6 +196,25 @@ def test_subscriptions_list_items_carry_the_whole_topic_and_a_short_subscriber(c
     assert (item["_id"], item["identifier"], item["createdAt"]) == (made["_id"], made["identifier"], made["createdAt"])
 
 
+def test_subscription_lists_ignore_order_by(client, topics, people) -> None:
+    """topics-v2/usecases/list-topic-subscriptions/list-topic-subscriptions.usecase.ts and
+    list-subscriber-subscriptions.usecase.ts: the repository gets the direction but not `orderBy`,
+    so a subscription renamed last still sorts by `_id`."""
+    key = topics()["key"]
+    made = sorted(_subscribe(client, key, {"subscriberIds": [people(), people()]}).json()["data"],
+                  key=lambda subscription: subscription["_id"])  # fmt: skip
+    ids = [s["_id"] for s in made]
+    for subscription in reversed(made):  # the newer one is touched first: updatedAt order is the reverse
+        client.patch(f"/v2/topics/{key}/subscriptions/{subscription['identifier']}", json={"name": "touched"})
+    for order_by in ("updatedAt", "createdAt", "identifier"):
+        params = {"orderBy": order_by, "orderDirection": "ASC"}
+        listed = client.get(f"/v2/topics/{key}/subscriptions", params=params).json()["data"]
+        assert [s["_id"] for s in listed] == ids, order_by
+        params["orderDirection"] = "DESC"
+        listed = client.get(f"/v2/topics/{key}/subscriptions", params=params).json()["data"]
+        assert [s["_id"] for s in listed] == ids[::-1], order_by
+
+
 def test_subscriptions_of_an_unknown_subscriber_404_message(client) -> None:
     """topics-v2/usecases/list-subscriber-subscriptions/list-subscriber-subscriptions.usecase.ts:
     NotFoundException('Subscriber not found')."""

@@ -90,8 +90,8 @@ class Subscription:
     sequence: int = field(default_factory=lambda: next(_SEQUENCE))
 
     def sort_value(self, order_by: str) -> Any:
-        value = {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.id)
-        return value, self.sequence
+        # Novu's subscription lists take `orderBy` but never hand it to the repository: always _id
+        return self.id, self.sequence
 
 
 def _subscriber_dto(subscriber: Subscriber | None, *, with_dates: bool = False) -> dict[str, Any] | None:
