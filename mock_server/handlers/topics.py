@@ -26,9 +26,10 @@ async def list_topics(
     return page.to_dto(lambda topic: topic.to_dto())
 
 
-async def upsert_topic(backend: Backend, body: dict[str, Any], fail_if_exists: bool = False) -> dict[str, Any]:
-    # Novu answers 200 whether the topic was made or renamed (see openapi.yaml).
-    topic, _ = backend.topics.upsert(body["key"], body.get("name"), fail_if_exists=fail_if_exists)
+async def upsert_topic(backend: Backend, body: dict[str, Any], fail_if_exists: str | None = None) -> dict[str, Any]:
+    # Novu answers 200 whether the topic was made or renamed (see openapi.yaml); its validation
+    # pipe reads the boolean query argument as `value === 'true'`
+    topic, _ = backend.topics.upsert(body["key"], body.get("name"), fail_if_exists=fail_if_exists == "true")
     return topic.to_dto()
 
 
@@ -68,8 +69,31 @@ async def list_topic_subscriptions(
 
 
 def _items(body: dict[str, Any]) -> list[Any]:
-    # `subscriptions` is the current field; `subscriberIds` the deprecated one (both: both count)
-    return list(body.get("subscriberIds") or []) + list(body.get("subscriptions") or [])
+    # Novu's controller takes `subscriptions`, else the deprecated `subscriberIds`, else nothing
+    for field in ("subscriptions", "subscriberIds"):
+        if body.get(field) is not None:
+            return list(body[field])
+    return []
+
+
+def _preference_filters(preferences: list[Any] | None) -> list[Any] | None:
+    """The preference items as Novu's topics controller hands them on: every item becomes a group
+    filter; a workflow id names that workflow, and `{workflowId, condition}` keeps its condition
+    but not its `enabled` (the controller does not copy it, so the workflow's default applies)."""
+    if preferences is None:
+        return None
+    filters: list[Any] = []
+    for item in preferences:
+        if isinstance(item, str):
+            filters.append({"filter": {"workflowIds": [item]}})
+        elif "filter" in item:
+            filters.append(item)
+        else:
+            converted: dict[str, Any] = {"filter": {"workflowIds": [item["workflowId"]]}}
+            if item.get("condition") is not None:
+                converted["condition"] = item["condition"]
+            filters.append(converted)
+    return filters
 
 
 async def create_topic_subscriptions(backend: Backend, topic_key: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +102,7 @@ async def create_topic_subscriptions(backend: Backend, topic_key: str, body: dic
         _items(body),
         name=body.get("name"),
         context=body.get("context"),
-        preferences=body.get("preferences"),
+        preferences=_preference_filters(body.get("preferences")),
     )
 
 
@@ -88,10 +112,11 @@ async def delete_topic_subscriptions(backend: Backend, topic_key: str, body: dic
 
 async def get_topic_subscription(backend: Backend, topic_key: str, identifier: str) -> Any:
     topics = backend.topics
-    topics.get(topic_key)  # an unknown topic is 404, as for the update
+    # Novu's GetSubscription looks the subscription up by topic key and identifier alone: an
+    # unknown topic is, like an unknown subscription, answered "nothing" (204), not 404
     subscription = topics.find_subscription(topic_key, identifier)
     if subscription is None:
-        return wire.Answer(204)  # Novu answers "nothing" rather than 404 here
+        return wire.Answer(204)
     return topics.details_dto(subscription)
 
 
@@ -99,7 +124,11 @@ async def update_topic_subscription(
     backend: Backend, topic_key: str, identifier: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     topics = backend.topics
-    return topics.subscription_dto(topics.update_subscription(topic_key, identifier, body))
+    changes = dict(body)
+    if "preferences" in changes:
+        changes["preferences"] = _preference_filters(changes["preferences"])
+    subscription = topics.update_subscription(topic_key, identifier, changes)
+    return topics.subscription_dto(subscription, answered=topics.named_workflows(changes.get("preferences")))
 
 
 async def list_subscriber_topics(

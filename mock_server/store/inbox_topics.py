@@ -67,7 +67,7 @@ def get_own(
                 if not (wanted_ids & {workflow.id, workflow.identifier} or wanted_tags.intersection(workflow.tags)):
                     continue
                 held = backend.topics.workflow_preference(subscription, workflow) or {"enabled": True}
-                preference = {"subscriptionId": subscription.id, "workflow": workflow.preference_dto(),
+                preference = {"subscriptionId": subscription.identifier, "workflow": workflow.preference_dto(),
                               "enabled": held["enabled"]}  # fmt: skip
                 if "condition" in held:
                     preference["condition"] = held["condition"]

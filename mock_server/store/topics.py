@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.errors import BadRequest, BadRequestResult, Conflict, NotFound
+from mock_server.store import topic_preferences
 from mock_server.store.cursor import CursorQuery, Page, context_keys, paginate
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.subscriber_records import Subscriber
@@ -90,21 +91,25 @@ class Subscription:
     sequence: int = field(default_factory=lambda: next(_SEQUENCE))
 
     def sort_value(self, order_by: str) -> Any:
-        value = {"createdAt": self.created_at, "updatedAt": self.updated_at}.get(order_by, self.id)
-        return value, self.sequence
+        # Novu's subscription lists take `orderBy` but never hand it to the repository: always _id
+        return self.id, self.sequence
 
 
-def _subscriber_dto(subscriber: Subscriber | None) -> dict[str, Any] | None:
+def _subscriber_dto(subscriber: Subscriber | None, *, with_dates: bool = False) -> dict[str, Any] | None:
+    """The subscriber summary of a subscription: profile fields never given are left out (Novu
+    copies the stored fields, an unset one stays undefined); the create, update and delete
+    answers also carry the subscriber's own ``createdAt`` / ``updatedAt``, the lists do not."""
     if subscriber is None:
         return None
-    return {
-        "_id": subscriber.id,
-        "subscriberId": subscriber.subscriber_id,
-        "avatar": subscriber.avatar,
-        "firstName": subscriber.first_name,
-        "lastName": subscriber.last_name,
-        "email": subscriber.email,
-    }
+    dto: dict[str, Any] = {"_id": subscriber.id, "subscriberId": subscriber.subscriber_id}
+    for name, value in (("avatar", subscriber.avatar), ("firstName", subscriber.first_name),
+                        ("lastName", subscriber.last_name), ("email", subscriber.email)):  # fmt: skip
+        if name not in subscriber.unset:
+            dto[name] = value
+    if with_dates:
+        dto["createdAt"] = iso(subscriber.created_at)
+        dto["updatedAt"] = iso(subscriber.updated_at)
+    return dto
 
 
 class TopicsBackend:
@@ -232,32 +237,50 @@ class TopicsBackend:
     ) -> dict[str, Any]:
         """Subscribe each item (a subscriberId, or ``{identifier, subscriberId, name}``) to the topic,
         creating the topic when missing (``name`` is the topic's, set as topic creation sets it).
-        Existing subscriptions are answered, not duplicated.
-        The answer is ``{data, meta, errors?}``; a 400 carrying it when every item failed."""
+
+        As Novu's CreateSubscriptions: unknown subscriberIds are errors first (one per item naming
+        them); each known subscriber counts once, with the identifier and name of the first item
+        naming it; a subscription already holding that identifier is answered as it is (before
+        the new ones), a subscriber already at the per-topic limit is an error. The answer is
+        ``{data, meta, errors?}``; a 400 carrying it when items were named and none succeeded."""
         with self._lock:
             topic, _ = self.upsert(topic_key, name, created_at=created_at, rng=rng)
-            errors: list[dict[str, Any]] = []
-            made: list[Subscription] = []
             by_identifier = self._subscriptions[topic.key]
-            for item in items:
-                subscriber_id = item if isinstance(item, str) else item["subscriberId"]
-                subscriber = self._find_subscriber(subscriber_id)
+            normalized = [{"subscriberId": item} if isinstance(item, str) else item for item in items]
+            errors: list[dict[str, Any]] = []
+            found: dict[str, Subscriber] = {}
+            for item in normalized:
+                subscriber_id = item["subscriberId"]
+                subscriber = found.get(subscriber_id) or self._find_subscriber(subscriber_id)
                 if subscriber is None:
                     errors.append(_not_found(subscriber_id))
+                else:
+                    found.setdefault(subscriber_id, subscriber)
+            if not found:
+                result: dict[str, Any] = {
+                    "data": [],
+                    "meta": {"totalCount": len(items), "successful": 0, "failed": len(items)},
+                    "errors": errors,
+                }
+                if items:
+                    raise BadRequestResult(result)
+                return result
+            wanted: dict[str, tuple[str, str | None]] = {}
+            for subscriber_id, subscriber in found.items():
+                first = next(item for item in normalized if item["subscriberId"] == subscriber_id)
+                identifier = first.get("identifier") or default_identifier(topic.key, subscriber.subscriber_id)
+                wanted[subscriber_id] = (identifier, first.get("name"))
+            existing = [by_identifier[identifier] for identifier, _ in wanted.values() if identifier in by_identifier]
+            holders = {subscription.subscriber_record_id for subscription in existing}
+            made: list[Subscription] = list({subscription.id: subscription for subscription in existing}.values())
+            for subscriber_id, subscriber in found.items():
+                if subscriber.id in holders:
                     continue
-                identifier = (None if isinstance(item, str) else item.get("identifier")) or default_identifier(
-                    topic.key, subscriber_id
-                )
-                existing = by_identifier.get(identifier)
-                if existing is not None:
-                    if existing not in made:
-                        made.append(existing)
+                held = sum(s.subscriber_record_id == subscriber.id for s in by_identifier.values())
+                if held >= MAX_PER_SUBSCRIBER:
+                    errors.append(_limit_exceeded(subscriber_id, topic.key))
                     continue
-                if sum(s.subscriber_record_id == subscriber.id for s in by_identifier.values()) >= MAX_PER_SUBSCRIBER:
-                    errors.append({"subscriberId": subscriber_id, "code": "SUBSCRIPTION_LIMIT_EXCEEDED",
-                                   "message": f"Subscriber {subscriber_id} has reached the maximum allowed of "
-                                              f'{MAX_PER_SUBSCRIBER} subscriptions for topic "{topic.key}"'})  # fmt: skip
-                    continue
+                identifier, subscription_name = wanted[subscriber_id]
                 moment = created_at or now()
                 subscription = Subscription(
                     id=object_id(moment, rng),
@@ -266,7 +289,7 @@ class TopicsBackend:
                     topic_key=topic.key,
                     subscriber_id=subscriber.subscriber_id,
                     subscriber_record_id=subscriber.id,
-                    name=None if isinstance(item, str) else item.get("name"),
+                    name=subscription_name,
                     context=clone(context or {}),
                     context_keys=context_keys(context),
                     preferences=clone(preferences or []),
@@ -275,7 +298,18 @@ class TopicsBackend:
                 )
                 by_identifier[identifier] = subscription
                 made.append(subscription)
-            return self._outcome(topic, made, errors, len(items), self.subscription_dto)
+            answered = self.named_workflows(preferences)
+            return self._outcome(topic, made, errors, len(items),
+                                 lambda made_one: self.subscription_dto(made_one, answered=answered))  # fmt: skip
+
+    def named_workflows(self, preferences: list[Any] | None) -> set[str] | None:
+        """The ids of the workflows a request's preference items name (by id, identifier or tag):
+        the workflows whose preferences Novu's create and update answers carry. None when the
+        request names no preference at all."""
+        if not preferences:
+            return None
+        workflows = self._workflows.list()
+        return {workflow.id for item in preferences for workflow in topic_preferences.named(workflows, item)}
 
     def unsubscribe(self, topic_key: str, items: list[Any]) -> dict[str, Any]:
         """Remove subscriptions: a subscriberId (or ``{subscriberId}``) removes all of that
@@ -348,7 +382,8 @@ class TopicsBackend:
             return subscription
 
     def topic_subscriber(self, topic_key: str, subscriber_id: str) -> dict[str, Any]:
-        """The v1 answer to "is this subscriber in this topic?"."""
+        """The v1 answer to "is this subscriber in this topic?": the subscription record (Novu's
+        use case spreads the stored entity, its ``_id`` included)."""
         with self._lock:
             topic = self._by_key.get(topic_key)
             found = [s for s in self._subscriptions.get(topic_key, {}).values() if s.subscriber_id == subscriber_id]
@@ -358,8 +393,9 @@ class TopicsBackend:
                     f"in the environment {self.environment_id}"
                 )
             return {
-                "_organizationId": self.organization_id,
+                "_id": found[0].id,
                 "_environmentId": self.environment_id,
+                "_organizationId": self.organization_id,
                 "_subscriberId": found[0].subscriber_record_id,
                 "_topicId": topic.id,
                 "topicKey": topic.key,
@@ -368,16 +404,19 @@ class TopicsBackend:
 
     # -- answers -----------------------------------------------------------------------------
 
-    def subscription_dto(self, subscription: Subscription) -> dict[str, Any]:
-        """SubscriptionResponseDto: the create and update answers."""
+    def subscription_dto(self, subscription: Subscription, *, answered: set[str] | None = None) -> dict[str, Any]:
+        """SubscriptionResponseDto: the create and update answers. ``preferences`` holds those of
+        the workflows in ``answered`` (what the request named), and is left out when there are none."""
         topic = self._by_key.get(subscription.topic_key)
         dto: dict[str, Any] = {"_id": subscription.id, "identifier": subscription.identifier}
         if subscription.name is not None:
             dto["name"] = subscription.name
+        dto["topic"] = topic.short_dto() if topic else {"_id": subscription.topic_id, "key": subscription.topic_key}
+        dto["subscriber"] = _subscriber_dto(self._subscriber_record(subscription), with_dates=True)
+        preferences = [p for p in self.preference_dtos(subscription) if answered and p["workflow"]["id"] in answered]
+        if preferences:
+            dto["preferences"] = preferences
         dto |= {
-            "topic": topic.short_dto() if topic else {"_id": subscription.topic_id, "key": subscription.topic_key},
-            "subscriber": _subscriber_dto(self._subscriber_record(subscription)),
-            "preferences": self.preference_dtos(subscription),
             "contextKeys": list(subscription.context_keys),
             "createdAt": iso(subscription.created_at),
             "updatedAt": iso(subscription.updated_at),
@@ -387,7 +426,6 @@ class TopicsBackend:
     def deleted_dto(self, subscription: Subscription) -> dict[str, Any]:
         """SubscriptionDto: what the delete answer says of each removed subscription."""
         dto = self.subscription_dto(subscription)
-        del dto["preferences"]
         dto.pop("name", None)
         return dto
 
@@ -408,41 +446,20 @@ class TopicsBackend:
         dto: dict[str, Any] = {"id": subscription.id, "identifier": subscription.identifier}
         if subscription.name is not None:
             dto["name"] = subscription.name
-        dto["preferences"] = self.preference_dtos(subscription)
+        preferences = self.preference_dtos(subscription)
+        if preferences:  # Novu's mapTopicSubscriptionToDto leaves an empty list out
+            dto["preferences"] = preferences
         dto["contextKeys"] = list(subscription.context_keys)
         return dto
 
     def preference_dtos(self, subscription: Subscription) -> list[dict[str, Any]]:
-        """The stored preference items, one per workflow of the environment they name (by id or by
-        tag). Items naming no known workflow give nothing. Novu keeps one preference per
-        subscription and workflow (a later write replaces it): a workflow named by several items
-        is answered once, where it first appears, with what the last item says."""
-        answers: dict[str, dict[str, Any]] = {}
-        for item in subscription.preferences:
-            for workflow, enabled, condition in self._expand(item):
-                answer: dict[str, Any] = {"subscriptionId": subscription.id, "workflow": _workflow_dto(workflow),
-                                          "enabled": enabled}  # fmt: skip
-                if condition is not None:
-                    answer["condition"] = clone(condition)
-                if workflow.id in answers:
-                    answers[workflow.id].clear()
-                    answers[workflow.id].update(answer)
-                else:
-                    answers[workflow.id] = answer
-        return list(answers.values())
+        """One preference per workflow the stored items name (see ``topic_preferences``)."""
+        return topic_preferences.answers(self._workflows.list(), subscription.preferences, subscription.identifier)
 
     def workflow_preference(self, subscription: Subscription, workflow: Workflow) -> dict[str, Any] | None:
-        """What the subscription's items say of ``workflow``: ``{enabled, condition?, channels}``
-        (the last item naming it wins), or None when none names it."""
-        found: dict[str, Any] | None = None
-        for item in subscription.preferences:
-            for named, enabled, condition in self._expand(item):
-                if named.id == workflow.id:
-                    channels = item.get("channels") if isinstance(item, dict) else None
-                    found = {"enabled": enabled, "channels": dict(channels or {})}
-                    if condition is not None:
-                        found["condition"] = clone(condition)
-        return found
+        """What the subscription's items say of ``workflow``: ``{enabled, condition?, channels}``,
+        or None when no item names it."""
+        return topic_preferences.of_workflow(self._workflows.list(), subscription.preferences, workflow)
 
     def set_workflow_preference(self, subscription: Subscription, workflow: Workflow, *, enabled: bool | None = None,
                                 condition: Any = None, channels: dict[str, bool] | None = None) -> dict[str, Any]:
@@ -458,10 +475,10 @@ class TopicsBackend:
             if kept_condition is not None:
                 item["condition"] = clone(kept_condition)
             item["channels"] = current["channels"] | dict(channels or {})
-            # an item naming only this workflow is replaced; group filters keep applying to the others
-            subscription.preferences = [
-                existing for existing in subscription.preferences if not self._names_only(existing, workflow)
-            ] + [item]
+            # an item naming only this workflow is replaced, and the new one comes first (the first
+            # defining item wins); group filters keep applying to the other workflows
+            kept = [other for other in subscription.preferences if not topic_preferences.names_only(other, workflow)]
+            subscription.preferences = [item, *kept]
             subscription.updated_at = now()
             return self.workflow_preference(subscription, workflow) or {}
 
@@ -473,11 +490,6 @@ class TopicsBackend:
             return next((s for s in every if s.identifier == identifier), None) or next(
                 (s for s in every if s.id == identifier), None
             )
-
-    def _names_only(self, item: Any, workflow: Workflow) -> bool:
-        if isinstance(item, str):
-            return item in (workflow.identifier, workflow.id)
-        return "workflowId" in item and item["workflowId"] in (workflow.identifier, workflow.id)
 
     # -- state export / import ---------------------------------------------------------------
 
@@ -602,24 +614,13 @@ class TopicsBackend:
             raise BadRequestResult(result)
         return result
 
-    def _expand(self, item: Any) -> list[tuple[Workflow, bool, Any]]:
-        workflows = self._workflows.list()
-        if isinstance(item, str):
-            return [(w, True, None) for w in workflows if item in (w.identifier, w.id)]
-        enabled = item.get("enabled", True)
-        condition = item.get("condition")
-        if "workflowId" in item:
-            return [(w, enabled, condition) for w in workflows if item["workflowId"] in (w.identifier, w.id)]
-        wanted = item.get("filter") or {}
-        ids, tags = set(wanted.get("workflowIds") or []), set(wanted.get("tags") or [])
-        return [(w, enabled, condition) for w in workflows
-                if w.identifier in ids or w.id in ids or tags.intersection(w.tags)]  # fmt: skip
-
 
 def _not_found(subscriber_id: str) -> dict[str, Any]:
     return {"subscriberId": subscriber_id, "code": "SUBSCRIBER_NOT_FOUND",
             "message": f"Subscriber with ID '{subscriber_id}' could not be found."}  # fmt: skip
 
 
-def _workflow_dto(workflow: Workflow) -> dict[str, Any]:
-    return workflow.preference_dto()
+def _limit_exceeded(subscriber_id: str, topic_key: str) -> dict[str, Any]:
+    message = (f"Subscriber {subscriber_id} has reached the maximum allowed of {MAX_PER_SUBSCRIBER} "
+               f'subscriptions for topic "{topic_key}"')  # fmt: skip
+    return {"subscriberId": subscriber_id, "code": "SUBSCRIPTION_LIMIT_EXCEEDED", "message": message}
