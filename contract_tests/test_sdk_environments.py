@@ -19,7 +19,7 @@ import pytest
 from novu_py import Novu
 from novu_py.utils import BackoffStrategy, RetryConfig
 
-from contract_tests.test_environments import PREFIX, SECRET_MASK, _key_of
+from contract_tests.test_environments import PREFIX, SECRET_MASK, _key_of, make_room
 
 NO_RETRIES = RetryConfig("backoff", BackoffStrategy(1, 1, 1.0, 1), False)
 
@@ -43,6 +43,7 @@ def novu(target):
 @pytest.fixture
 def made_environment(target, client, novu):
     """An environment made through the SDK, an SDK client on its key; deleted afterwards."""
+    make_room(target, client)
     created = novu.environments.create(
         create_environment_request_dto={"name": f"{PREFIX}sdk-{uuid.uuid4().hex[:8]}", "color": "#b15353"}
     ).result
