@@ -22,7 +22,6 @@ built-in's own rules (405 and ``Allow``) when it does not, as for the mock's con
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,20 +29,16 @@ import schemathesis
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 
 EXTENSION = "x-unrouted-method"
-_routes_by_document: dict[int, list[tuple[re.Pattern[str], set[str]]]] = {}
+_specs: dict[int, Any] = {}
 
 
-def _routes(document: dict[str, Any]) -> list[tuple[re.Pattern[str], set[str]]]:
-    """Each documented path as a pattern (a template slot takes any one segment) and its methods."""
-    key = id(document)
-    if key not in _routes_by_document:
-        routes = []
-        for path, item in (document.get("paths") or {}).items():
-            methods = {name.upper() for name in item if name.lower() in ("get", "put", "post", "delete", "patch", "head", "options", "trace")}
-            regex = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(path))
-            routes.append((re.compile(f"^{regex}$"), methods))
-        _routes_by_document[key] = routes
-    return _routes_by_document[key]
+def _spec_of(document: dict[str, Any]):
+    """The document under test as the mock reads a spec (its routing rules among the rest)."""
+    from mock_server.spec import Spec
+
+    if id(document) not in _specs:
+        _specs[id(document)] = Spec(document)
+    return _specs[id(document)]
 
 
 def _unspecified_method(case: Any) -> bool:
@@ -53,7 +48,7 @@ def _unspecified_method(case: Any) -> bool:
     return meta.phase.data.scenario == CoverageScenario.UNSPECIFIED_HTTP_METHOD
 
 
-def _relative(url: str, document: dict[str, Any], base_url: str | None) -> tuple[str, str]:
+def _relative(url: str, base_url: str | None) -> tuple[str, str]:
     """The request's path as the document names it (without the base URL's own path), and the
     ``path?query`` as sent (what Novu prints in ``path`` and in its message)."""
     parts = urlsplit(url)
@@ -78,8 +73,8 @@ def novu_unsupported_method(ctx: Any, response: Any, case: Any) -> bool | None:
         from schemathesis.specs.openapi.checks import unsupported_method
 
         return unsupported_method(ctx, response, case)
-    path, sent = _relative(str(response.request.url), document, schema.get_base_url())
-    if any(method in methods and regex.match(path) for regex, methods in _routes(document)):
+    path, sent = _relative(str(response.request.url), schema.get_base_url())
+    if _spec_of(document).routes(method, path):
         return None  # another operation's request: the other checks judge its answer
     if response.status_code == 429:
         return None  # the rate limiter answered first (load, not routing)

@@ -13,42 +13,14 @@ import uuid
 
 import pytest
 
+from contract_tests.test_topics import subscribers, topics  # noqa: F401 - the fixtures, shared
+
 PREFIX = "contract-ptopic-"
 IN_APP = {"name": "Bell", "type": "in_app", "controlValues": {"body": "Hello"}}
 
 
 def _key() -> str:
     return f"{PREFIX}{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def topics(client):
-    """``topics(key=None, name=None)`` creates a topic and answers it; ``topics.forget(key)``
-    deletes one made another way (by subscribing) too."""
-    keys: list[str] = []
-
-    def create(key: str | None = None, name: str | None = None) -> dict:
-        key = key or _key()
-        keys.append(key)
-        response = client.post("/v2/topics", json={"key": key, **({"name": name} if name is not None else {})})
-        assert response.status_code in (200, 201), response.text
-        return response.json()["data"]
-
-    create.forget = keys.append
-    yield create
-    for key in keys:
-        client.delete(f"/v2/topics/{key}")
-
-
-@pytest.fixture
-def people(created_at):
-    """``people(**profile)`` creates a subscriber and answers its subscriberId."""
-    made = created_at("/v2/subscribers", "subscriberId")
-
-    def create(**profile) -> str:
-        return made.create({"subscriberId": f"{PREFIX}{uuid.uuid4().hex[:12]}", **profile})["subscriberId"]
-
-    return create
 
 
 @pytest.fixture
@@ -166,10 +138,10 @@ def test_list_cursors_previous_null_first_next_null_last(client, topics) -> None
 # -- listing subscriptions ---------------------------------------------------------------------
 
 
-def test_subscriptions_list_pages_with_cursors(client, topics, people) -> None:
+def test_subscriptions_list_pages_with_cursors(client, topics, subscribers) -> None:
     """e2e/list-topic-subscriptions.e2e.ts ('should list topic subscriptions with pagination')."""
     key = topics()["key"]
-    _subscribe(client, key, {"subscriberIds": [people(), people(), people()]})
+    _subscribe(client, key, {"subscriberIds": [subscribers(), subscribers(), subscribers()]})
     first = client.get(f"/v2/topics/{key}/subscriptions", params={"limit": 2}).json()
     assert len(first["data"]) == 2 and isinstance(first["next"], str) and first["previous"] is None
     second = client.get(f"/v2/topics/{key}/subscriptions", params={"limit": 2, "after": first["next"]}).json()
@@ -182,12 +154,12 @@ def test_subscriptions_list_of_an_empty_topic(client, topics) -> None:
     assert page["data"] == [] and page["next"] is None and page["previous"] is None
 
 
-def test_subscriptions_list_items_carry_the_whole_topic_and_a_short_subscriber(client, topics, people) -> None:
+def test_subscriptions_list_items_carry_the_whole_topic_and_a_short_subscriber(client, topics, subscribers) -> None:
     """topics-v2/usecases/list-topics/map-topic-entity-to.dto.ts (mapTopicSubscriptionsToDto): the
     topic as a topic answer, the subscriber as _id, subscriberId, firstName, lastName, email and
     avatar only (fields it never had left out, no dates)."""
     topic = topics(name="Listed")
-    sid = people(firstName="Ada")
+    sid = subscribers(firstName="Ada")
     made = _subscribe(client, topic["key"], {"subscriberIds": [sid]}).json()["data"][0]
     item = client.get(f"/v2/topics/{topic['key']}/subscriptions").json()["data"][0]
     assert item["topic"]["_id"] == topic["_id"] and item["topic"]["name"] == "Listed"
@@ -196,12 +168,12 @@ def test_subscriptions_list_items_carry_the_whole_topic_and_a_short_subscriber(c
     assert (item["_id"], item["identifier"], item["createdAt"]) == (made["_id"], made["identifier"], made["createdAt"])
 
 
-def test_subscription_lists_ignore_order_by(client, topics, people) -> None:
+def test_subscription_lists_ignore_order_by(client, topics, subscribers) -> None:
     """topics-v2/usecases/list-topic-subscriptions/list-topic-subscriptions.usecase.ts and
     list-subscriber-subscriptions.usecase.ts: the repository gets the direction but not `orderBy`,
     so a subscription renamed last still sorts by `_id`."""
     key = topics()["key"]
-    made = sorted(_subscribe(client, key, {"subscriberIds": [people(), people()]}).json()["data"],
+    made = sorted(_subscribe(client, key, {"subscriberIds": [subscribers(), subscribers()]}).json()["data"],
                   key=lambda subscription: subscription["_id"])  # fmt: skip
     ids = [s["_id"] for s in made]
     for subscription in reversed(made):  # the newer one is touched first: updatedAt order is the reverse
@@ -225,11 +197,11 @@ def test_subscriptions_of_an_unknown_subscriber_404_message(client) -> None:
 # -- subscribing -------------------------------------------------------------------------------
 
 
-def test_subscriptions_win_over_subscriber_ids(client, topics, people) -> None:
+def test_subscriptions_win_over_subscriber_ids(client, topics, subscribers) -> None:
     """topics-v2/topics.controller.ts (commit d4a353e2): `body.subscriptions || body.subscriberIds`:
     when both are sent only `subscriptions` is read."""
     key = topics()["key"]
-    ignored, kept = people(), people()
+    ignored, kept = subscribers(), subscribers()
     chosen = {"identifier": f"{PREFIX}{uuid.uuid4().hex[:8]}", "subscriberId": kept}
     body = _subscribe(client, key, {"subscriberIds": [ignored], "subscriptions": [chosen]}).json()
     assert [s["subscriber"]["subscriberId"] for s in body["data"]] == [kept]
@@ -255,28 +227,28 @@ def test_unsubscribing_nobody_is_200_with_zero_counts(client, topics) -> None:
     assert response.json() == {"data": [], "meta": {"totalCount": 0, "successful": 0, "failed": 0}}
 
 
-def test_subscribing_to_a_new_key_checks_the_key_rule(client, people) -> None:
+def test_subscribing_to_a_new_key_checks_the_key_rule(client, subscribers) -> None:
     """subscriptions/usecases/create-subscriptions/create-subscriptions.usecase.ts (validateTopicKey
     before creating the topic): 400 with the upsert's message."""
     key = f"{_key()} spaced"
-    response = _subscribe(client, key, {"subscriberIds": [people()]})
+    response = _subscribe(client, key, {"subscriberIds": [subscribers()]})
     assert response.status_code == 400
     assert response.json()["message"].startswith(f'Invalid topic key: "{key}".')
 
 
-def test_subscribing_with_a_name_renames_the_topic(client, topics, people) -> None:
+def test_subscribing_with_a_name_renames_the_topic(client, topics, subscribers) -> None:
     """subscriptions/usecases/create-subscriptions/create-subscriptions.usecase.ts (upsertTopic: an
     existing topic gets `name` when one is given)."""
     key = topics(name="Old name")["key"]
-    made = _subscribe(client, key, {"subscriberIds": [people()], "name": "New name"}).json()["data"][0]
+    made = _subscribe(client, key, {"subscriberIds": [subscribers()], "name": "New name"}).json()["data"][0]
     assert made["topic"]["name"] == "New name"
     assert client.get(f"/v2/topics/{key}").json()["data"]["name"] == "New name"
 
 
-def test_a_subscriber_named_twice_counts_once_with_its_first_item(client, topics, people) -> None:
+def test_a_subscriber_named_twice_counts_once_with_its_first_item(client, topics, subscribers) -> None:
     """subscriptions/usecases/create-subscriptions/create-subscriptions.usecase.ts: each found
     subscriber takes the identifier and name of the first item naming it; totalCount counts items."""
-    key, sid = topics()["key"], people()
+    key, sid = topics()["key"], subscribers()
     items = [{"identifier": f"{PREFIX}first", "subscriberId": sid, "name": "First"},
              {"identifier": f"{PREFIX}second", "subscriberId": sid, "name": "Second"}]  # fmt: skip
     body = _subscribe(client, key, {"subscriptions": items}).json()
@@ -285,20 +257,20 @@ def test_a_subscriber_named_twice_counts_once_with_its_first_item(client, topics
     assert client.get(f"/v2/topics/{key}/subscriptions/{PREFIX}second").status_code == 204
 
 
-def test_existing_subscriptions_are_answered_before_new_ones(client, topics, people) -> None:
+def test_existing_subscriptions_are_answered_before_new_ones(client, topics, subscribers) -> None:
     """subscriptions/usecases/create-subscriptions/create-subscriptions.usecase.ts: the data lists
     the subscriptions found by identifier first, then those it created."""
     key = topics()["key"]
-    old, new = people(), people()
+    old, new = subscribers(), subscribers()
     _subscribe(client, key, {"subscriberIds": [old]})
     body = _subscribe(client, key, {"subscriberIds": [new, old]}).json()
     assert [s["subscriber"]["subscriberId"] for s in body["data"]] == [old, new]
 
 
-def test_an_eleventh_subscription_of_a_subscriber_is_refused(client, topics, people) -> None:
+def test_an_eleventh_subscription_of_a_subscriber_is_refused(client, topics, subscribers) -> None:
     """subscriptions/usecases/create-subscriptions/create-subscriptions.usecase.ts
     (validateSubscriptionLimit: MAX_SUBSCRIPTIONS_PER_SUBSCRIBER = 10 per topic)."""
-    key, sid = topics()["key"], people()
+    key, sid = topics()["key"], subscribers()
     for index in range(10):
         made = _subscribe(client, key, {"subscriptions": [{"identifier": f"{PREFIX}n{index}", "subscriberId": sid}]})
         assert made.status_code == 201, made.text
@@ -311,11 +283,11 @@ def test_an_eleventh_subscription_of_a_subscriber_is_refused(client, topics, peo
     assert again.status_code == 201, "an identifier it already holds is answered, not counted"
 
 
-def test_create_answers_carry_the_subscriber_dates(client, topics, people) -> None:
+def test_create_answers_carry_the_subscriber_dates(client, topics, subscribers) -> None:
     """subscriptions/usecases/create-subscriptions/create-subscriptions.usecase.ts and
     topics-v2/usecases/delete-topic-subscriptions (commit 0bb6dd8a): the subscriber summary
     copies the subscriber's createdAt and updatedAt; fields it never had are left out."""
-    key, sid = topics()["key"], people(lastName="Lovelace")
+    key, sid = topics()["key"], subscribers(lastName="Lovelace")
     stored = client.get(f"/v2/subscribers/{sid}").json()["data"]
     made = _subscribe(client, key, {"subscriberIds": [sid]}).json()["data"][0]["subscriber"]
     assert made == {"_id": stored["_id"], "subscriberId": sid, "lastName": "Lovelace",
@@ -324,12 +296,12 @@ def test_create_answers_carry_the_subscriber_dates(client, topics, people) -> No
     assert (removed["createdAt"], removed["updatedAt"]) == (stored["createdAt"], stored["updatedAt"])
 
 
-def test_answers_leave_preferences_out_when_none_were_named(client, topics, people) -> None:
+def test_answers_leave_preferences_out_when_none_were_named(client, topics, subscribers) -> None:
     """create-subscriptions.usecase.ts (preferences undefined without request preferences),
     update-subscription.usecase.ts (none without workflows), subscriptions/utils/subscriptions.ts
     (mapTopicSubscriptionToDto: an empty list becomes undefined)."""
     key = topics()["key"]
-    made = _subscribe(client, key, {"subscriberIds": [people()]}).json()["data"][0]
+    made = _subscribe(client, key, {"subscriberIds": [subscribers()]}).json()["data"][0]
     assert "preferences" not in made
     identifier = made["identifier"]
     assert "preferences" not in client.get(f"/v2/topics/{key}/subscriptions/{identifier}").json()["data"]
@@ -359,12 +331,12 @@ def test_update_404_messages(client, topics) -> None:
 # -- subscription preferences ------------------------------------------------------------------
 
 
-def test_preferences_are_answered_and_named_by_identifier(client, topics, people, workflows) -> None:
+def test_preferences_are_answered_and_named_by_identifier(client, topics, subscribers, workflows) -> None:
     """e2e/get-topic-subscription.e2e.ts (commit e5e334d3: a filter with enabled false is read back
     disabled); create-subscription-preferences.usecase.ts and subscriptions/utils/subscriptions.ts
     name the subscription of a preference by its identifier."""
     key, workflow = topics()["key"], workflows()
-    body = {"subscriberIds": [people()], "preferences": [{"filter": {"workflowIds": [workflow]}, "enabled": False}]}
+    body = {"subscriberIds": [subscribers()], "preferences": [{"filter": {"workflowIds": [workflow]}, "enabled": False}]}
     made = _subscribe(client, key, body).json()["data"][0]
     assert [(p["workflow"]["identifier"], p["enabled"]) for p in made["preferences"]] == [(workflow, False)]
     assert made["preferences"][0]["subscriptionId"] == made["identifier"]
@@ -373,12 +345,12 @@ def test_preferences_are_answered_and_named_by_identifier(client, topics, people
         (workflow, False, made["identifier"])]
 
 
-def test_update_replaces_preferences_and_answers_the_named_ones(client, topics, people, workflows) -> None:
+def test_update_replaces_preferences_and_answers_the_named_ones(client, topics, subscribers, workflows) -> None:
     """subscriptions/usecases/update-subscription/update-subscription.usecase.ts (commit f1899355):
     the stored preferences are deleted, the new ones created; the answer lists the named workflows;
     e2e/update-topic-subscription.e2e.ts (condition kept)."""
     key, first, second = topics()["key"], workflows(), workflows()
-    made = _subscribe(client, key, {"subscriberIds": [people()], "preferences": [first]}).json()["data"][0]
+    made = _subscribe(client, key, {"subscriberIds": [subscribers()], "preferences": [first]}).json()["data"][0]
     condition = {"==": [{"var": "payload.priority"}, "high"]}
     replacement = {"preferences": [{"filter": {"workflowIds": [second]}, "condition": condition}]}
     changed = client.patch(f"/v2/topics/{key}/subscriptions/{made['identifier']}", json=replacement)
@@ -389,17 +361,17 @@ def test_update_replaces_preferences_and_answers_the_named_ones(client, topics, 
     assert [p["workflow"]["identifier"] for p in read] == [second], "the first workflow's preference is gone"
 
 
-def test_a_workflow_id_object_keeps_the_workflow_enabled(client, topics, people, workflows) -> None:
+def test_a_workflow_id_object_keeps_the_workflow_enabled(client, topics, subscribers, workflows) -> None:
     """topics-v2/topics.controller.ts (commit d4a353e2, convertPreferencesToGroupFilters): a
     `{workflowId, enabled, condition}` item becomes a filter with its condition only, so its
     `enabled` is not applied."""
     key, workflow = topics()["key"], workflows()
-    body = {"subscriberIds": [people()], "preferences": [{"workflowId": workflow, "enabled": False}]}
+    body = {"subscriberIds": [subscribers()], "preferences": [{"workflowId": workflow, "enabled": False}]}
     made = _subscribe(client, key, body).json()["data"][0]
     assert [(p["workflow"]["identifier"], p["enabled"]) for p in made["preferences"]] == [(workflow, True)]
 
 
-def test_the_first_item_defining_a_workflow_wins(client, topics, people, workflows) -> None:
+def test_the_first_item_defining_a_workflow_wins(client, topics, subscribers, workflows) -> None:
     """subscriptions/usecases/create-subscription-preferences (findPreferenceFilterDefinition: the
     first matching item; a filter with tags matches by its tags only)."""
     key, tag = topics()["key"], f"{PREFIX}{uuid.uuid4().hex[:6]}"
@@ -408,7 +380,7 @@ def test_the_first_item_defining_a_workflow_wins(client, topics, people, workflo
         {"filter": {"workflowIds": [plain], "tags": [tag]}, "enabled": False},
         {"filter": {"workflowIds": [tagged]}, "enabled": True},
     ]
-    made = _subscribe(client, key, {"subscriberIds": [people()], "preferences": preferences}).json()["data"][0]
+    made = _subscribe(client, key, {"subscriberIds": [subscribers()], "preferences": preferences}).json()["data"][0]
     enabled = {p["workflow"]["identifier"]: p["enabled"] for p in made["preferences"]}
     assert enabled == {tagged: False, plain: True}, "tagged: first item; plain: named but defined by none"
 
@@ -416,10 +388,10 @@ def test_the_first_item_defining_a_workflow_wins(client, topics, people, workflo
 # -- v1 -----------------------------------------------------------------------------------------
 
 
-def test_v1_topic_subscriber_is_the_stored_subscription(client, topics, people) -> None:
+def test_v1_topic_subscriber_is_the_stored_subscription(client, topics, subscribers) -> None:
     """topics/e2e/get-topic-subscriber.e2e.ts and its use case (mapFromEntity spreads the stored
     record): `_id`, the ids of environment, organization, subscriber and topic, key and subscriberId."""
-    topic, sid = topics(), people()
+    topic, sid = topics(), subscribers()
     made = _subscribe(client, topic["key"], {"subscriberIds": [sid]}).json()["data"][0]
     link = client.get(f"/v1/topics/{topic['key']}/subscribers/{sid}").json()["data"]
     assert link["_id"] == made["_id"] and link["_topicId"] == topic["_id"]

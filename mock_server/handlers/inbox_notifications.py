@@ -8,13 +8,12 @@ Each handler gets the environment's backend and Connexion's ``token_info``, in w
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
 from connexion.context import request
 
-from mock_server.handlers.inbox_v2 import _bulk_filter, _clean, _filter, _json, with_any_context
+from mock_server.handlers.inbox_v2 import _bulk_body, _bulk_where, _clean, _filter, _json
 from mock_server.store import Backend
 from mock_server.store.ids import parse_moment
 from mock_server.store.inbox import InboxFilter
@@ -36,8 +35,7 @@ def _contexts(token_info: dict[str, Any]) -> list[str] | None:
 def _bulk(token_info: dict[str, Any], body: Any, *, ids: bool = False) -> InboxFilter:
     """A bulk filter of the session's inbox: the body's tags and data, and the session's contexts
     as Novu's bulk updates read them (any of them)."""
-    where = dataclasses.replace(_bulk_filter(body, ids=ids), any_context=None)
-    return with_any_context(where, _contexts(token_info))
+    return _bulk_where(_bulk_body(body), ids=ids, context_keys=_contexts(token_info))
 
 
 def _query_tags() -> Any:

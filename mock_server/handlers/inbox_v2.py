@@ -174,22 +174,28 @@ async def revert_notification_action(
     return _update(backend, subscriber_id, notification_id, "revert", context_keys, action_type=action_type)
 
 
-def _bulk_filter(body: Any, *, ids: bool = False) -> InboxFilter:
+def _bulk_body(body: Any) -> dict[str, Any]:
     # Without a body (and so without a content type) Connexion hands over the raw default.
     if isinstance(body, (bytes, str)):
         body = json.loads(body or b"{}")
-    body = body or {}
+    return body or {}
+
+
+def _bulk_where(body: dict[str, Any], *, ids: bool, context_keys: Any) -> InboxFilter:
+    """A bulk filter: the body's tags, data and (``ids``) notification ids, and ``context_keys``
+    as Novu's bulk updates and deletes take them: "any of these contexts" (a Mongo ``$in``), no
+    filter at all when there are none (message.repository.ts, updateMessagesFromToStatus and
+    deleteMessagesWithFilters)."""
     values = {"tags": body.get("tags"), "data": _json("data", body.get("data"))}
     where = _filter(values, ids=body.get("notificationIds") if ids else None)
-    return with_any_context(where, body.get("contextKeys"))
-
-
-def with_any_context(where: InboxFilter, context_keys: Any) -> InboxFilter:
-    """Novu's bulk updates and deletes take ``contextKeys`` as "any of these contexts" (a Mongo
-    ``$in``), and no filter at all when there are none (message.repository.ts,
-    updateMessagesFromToStatus and deleteMessagesWithFilters)."""
     keys = tuple(key for key in context_keys or () if key)
     return dataclasses.replace(where, any_context=keys) if keys else where
+
+
+def _bulk_filter(body: Any, *, ids: bool = False) -> InboxFilter:
+    """The bulk filter of the secret-key routes: the contexts come in the body."""
+    body = _bulk_body(body)
+    return _bulk_where(body, ids=ids, context_keys=body.get("contextKeys"))
 
 
 async def mark_notifications_as_seen(backend: Backend, subscriber_id: str, body: dict[str, Any] | None = None) -> None:

@@ -133,9 +133,8 @@ class InboxIndexes:
         with self._lock:
             subscriber = self._subscriber(subscriber_id)
             message = self._messages.get(message_id)
-            if message is None or message.subscriber.id != subscriber.id:
-                raise NotFound(f"Notification with id: {message_id} is not found.")
-            if not context_matches(message.context_keys, context_keys):
+            mine = message is not None and message.subscriber.id == subscriber.id
+            if not mine or not context_matches(message.context_keys, context_keys):
                 raise NotFound(f"Notification with id: {message_id} is not found.")
             return message
 
