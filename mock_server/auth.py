@@ -12,7 +12,7 @@ from typing import Any
 
 from mock_server import inbox_session
 from mock_server.inbox_session import Session
-from mock_server.store import Backends, Environment
+from mock_server.store import Backend, Backends, Environment
 
 _SCHEME = "apikey"
 # the security schemes of openapi.yaml
@@ -20,14 +20,20 @@ API_KEY_SCHEME = "ApiKey"
 SESSION_SCHEME = "SubscriberSession"
 
 
-def environment_for(authorization: str | None, backends: Backends) -> Environment | None:
-    """The environment an ``Authorization: ApiKey <key>`` header names, or None."""
+def backend_for(authorization: str | None, backends: Backends) -> Backend | None:
+    """The Backend of the environment an ``Authorization: ApiKey <key>`` header names, or None."""
     if not authorization:
         return None
     scheme, _, key = authorization.strip().partition(" ")
     if scheme.lower() != _SCHEME:
         return None
-    return backends.environment_for_key(key.strip())
+    return backends.backend_for_key(key.strip())
+
+
+def environment_for(authorization: str | None, backends: Backends) -> Environment | None:
+    """The environment an ``Authorization: ApiKey <key>`` header names, or None."""
+    backend = backend_for(authorization, backends)
+    return backend.environment if backend is not None else None
 
 
 def session_for(authorization: str | None, backends: Backends) -> Session | None:
@@ -40,7 +46,8 @@ def session_for(authorization: str | None, backends: Backends) -> Session | None
     session = inbox_session.verify(token, backends)
     if session is None:
         return None
-    subscriber = backends[session.environment.id].subscribers.find(session.subscriber_id)
+    backend = backends.get(session.environment.id)
+    subscriber = backend.subscribers.find(session.subscriber_id) if backend is not None else None
     if subscriber is None or subscriber.id != session.subscriber_object_id:
         return None
     return session
@@ -55,13 +62,20 @@ def _authorization(scope: Any) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def key_environment_of(scope: Any, backends: Backends) -> Environment | None:
-    """The environment of an ASGI request's secret key, worked out once per request and kept in
-    its scope. Only this opens a route secured by the secret key."""
+def key_backend_of(scope: Any, backends: Backends) -> Backend | None:
+    """The Backend of an ASGI request's secret key, worked out once per request and kept in its
+    scope, so the request holds it to its end even if the environment is removed meanwhile."""
     extensions = scope.setdefault("extensions", {})
     if _KEY_SCOPE not in extensions:
-        extensions[_KEY_SCOPE] = environment_for(_authorization(scope), backends)
+        extensions[_KEY_SCOPE] = backend_for(_authorization(scope), backends)
     return extensions[_KEY_SCOPE]
+
+
+def key_environment_of(scope: Any, backends: Backends) -> Environment | None:
+    """The environment of an ASGI request's secret key. Only this opens a route secured by the
+    secret key."""
+    backend = key_backend_of(scope, backends)
+    return backend.environment if backend is not None else None
 
 
 def session_of(scope: Any, backends: Backends) -> Session | None:
@@ -89,16 +103,18 @@ def _backends_of(request: Any) -> Backends:
 
 def api_key_info(authorization: str, request: Any = None) -> dict[str, Any] | None:
     """Connexion's ``x-apikeyInfoFunc``: token info for a known key, None (401) otherwise."""
-    environment = key_environment_of(request.scope, _backends_of(request))
-    if environment is None:
+    backend = key_backend_of(request.scope, _backends_of(request))
+    if backend is None:
         return None
-    return {"sub": environment.id, "environment": environment}
+    return {"sub": backend.environment.id, "environment": backend.environment, "backend": backend}
 
 
 def session_info(token: str, request: Any = None) -> dict[str, Any] | None:
     """Connexion's ``x-bearerInfoFunc``: token info (with the ``session``) for a valid inbox
     session token, None (401) otherwise."""
-    session = session_of(request.scope, _backends_of(request))
-    if session is None:
+    backends = _backends_of(request)
+    session = session_of(request.scope, backends)
+    backend = backends.get(session.environment.id) if session is not None else None
+    if session is None or backend is None:
         return None
-    return {"sub": session.environment.id, "environment": session.environment, "session": session}
+    return {"sub": session.environment.id, "environment": session.environment, "session": session, "backend": backend}

@@ -339,15 +339,17 @@ class FastPath:
         self, scope: Scope, operation: CompiledOperation, path_args: dict[str, str], headers: dict[str, str]
     ) -> tuple[dict[str, t.Any], Environment | None, t.Any, dict[str, t.Any] | None]:
         # only a secret key opens what the compiled path answers (a bearer token never does)
-        environment = auth.key_environment_of(scope, self.backends)
-        backend = token_info = None
+        backend = auth.key_backend_of(scope, self.backends)
+        environment = backend.environment if backend is not None else None
+        token_info = None
         if operation.secured:
-            if environment is None:
+            if backend is None:
                 raise Decline
-            backend = self.backends[environment.id]
-            token_info = {"sub": environment.id, "environment": environment}
+            token_info = {"sub": environment.id, "environment": environment, "backend": backend}
         elif operation.wants_backend:
             raise Decline
+        else:
+            backend = None
         if self.faults.config_for(environment.id if environment else None).active:
             raise Decline
         kwargs: dict[str, t.Any] = {}

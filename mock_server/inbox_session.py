@@ -169,9 +169,9 @@ def open_session(backends: Backends, body: dict[str, Any], *, require_hmac: bool
     if wanted is None:
         raise UnprocessableEntity("Subscriber ID is required")
     environment = backends.environment_for_identifier(identifier)
-    if environment is None:
+    backend = backends.get(environment.id) if environment is not None else None
+    if backend is None:
         raise BadRequest("Please provide a valid application identifier")
-    backend = backends[environment.id]
     in_app = next(
         (i for i in backend.integrations.active() if i.channel == "in_app" and i.provider_id == "novu"), None
     )

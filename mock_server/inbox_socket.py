@@ -153,7 +153,10 @@ class InboxSockets:
         ``lastOnlineAt`` stamped. A subscriber gone meanwhile is left alone (an update matching nothing)."""
         key = (member.environment_id, member.object_id)
         is_online = connected or self._online.get(key, 0) > 1
-        subscribers = self.backends[member.environment_id].subscribers
+        backend = self.backends.get(member.environment_id)
+        if backend is None:  # the environment was removed
+            return
+        subscribers = backend.subscribers
         try:
             if subscribers.get(member.subscriber_id).id == member.object_id:
                 subscribers.set_online(member.subscriber_id, is_online, stamp=not connected)
@@ -232,7 +235,9 @@ class InboxSockets:
         if subscriber_id is None:  # every socket of the room left meanwhile
             return []
         environment_id, object_id = key
-        backend = self.backends[environment_id]
+        backend = self.backends.get(environment_id)
+        if backend is None:  # the environment was removed
+            return []
         events: list[tuple[str, dict[str, Any]]] = []
         unseen = unread = bool(what.received) or EVERYTHING in what.kinds
         unseen = unseen or UNSEEN in what.kinds

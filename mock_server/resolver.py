@@ -80,7 +80,7 @@ class NovuResolver(Resolver):
             if chosen is not None:
                 return chosen.body, chosen.status, chosen.headers
             if wants_backend:
-                result = handler(backends[context["token_info"]["sub"]], **kwargs)
+                result = handler(context["token_info"]["backend"], **kwargs)
             else:
                 result = handler(**kwargs)
             if inspect.isawaitable(result):

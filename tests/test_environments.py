@@ -3,7 +3,9 @@ environments added and removed at run time (auth, journal, reset, state file).""
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -264,13 +266,21 @@ def test_backends_add_and_remove_while_keys_are_read():
     development = backends.environment_for_key("k1")
     stop = threading.Event()
     failures: list[BaseException] = []
+    latest: list[str] = []
 
     def read() -> None:
         try:
             while not stop.is_set():
                 assert backends.environment_for_key("k1") is development
-                for environment in backends.environments():
-                    backends[environment.id]
+                for backend in backends:  # one map, whatever comes or goes meanwhile
+                    assert backend.environment.id
+                assert backends.backends_of(development.organization_id)[0].environment is development
+                # a request: its key opens a Backend it holds; the environment may go meanwhile
+                key = latest[-1] if latest else "k1"
+                held = backends.backend_for_key(key)
+                if held is not None:
+                    time.sleep(0)
+                    assert backends[held.environment.id] is held
         except BaseException as error:  # noqa: BLE001
             failures.append(error)
 
@@ -279,16 +289,21 @@ def test_backends_add_and_remove_while_keys_are_read():
         reader.start()
     for index in range(300):
         made = development.replace(id=f"{index:024x}", api_key=f"key-{index}", name=f"E{index}", configured=False)
-        backends.add(made)
+        added = backends.add(made)
+        latest.append(made.api_key)
         assert backends.environment_for_key(f"key-{index}") == made
         backends.remove(made.id)
         assert backends.environment_for_key(f"key-{index}") is None
-        assert backends[made.id].environment == made  # a request already past auth still ends
+        assert backends[made.id] is added  # a request already past auth still ends
     stop.set()
     for reader in readers:
         reader.join()
     assert failures == []
     assert [environment.id for environment in backends.environments()] == [development.id]
+    # nothing holds the removed ones now: none is kept
+    del added
+    gc.collect()
+    assert all(backends.get(f"{index:024x}") is None for index in range(300))
 
 
 @pytest.fixture

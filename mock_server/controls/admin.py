@@ -142,7 +142,7 @@ def _current() -> tuple[Controls, Backend]:
     from mock_server.wire import services
 
     shared = services()
-    return shared["controls"], shared["backends"][context["token_info"]["sub"]]
+    return shared["controls"], context["token_info"]["backend"]
 
 
 async def reset(empty: bool = False):

@@ -416,7 +416,8 @@ class StateFile:
     def commit(self, environment_ids: Iterable[str] | None = None) -> int:
         """Append what changed in these environments (None: all) to the log; lines written."""
         with self._lock:
-            environments = {environment.id: environment for environment in self.backends.environments()}
+            held = self.backends.snapshot()  # keeps each Backend reachable while it is exported
+            environments = {environment_id: backend.environment for environment_id, backend in held.items()}
             wanted = list(environments)
             touched = set(self._touched)
             self._touched.difference_update(touched)
@@ -501,7 +502,8 @@ class StateFile:
 
     def _compact(self) -> None:
         # what the log holds is what was written; an environment not written yet is exported now
-        current = {environment.id: environment for environment in self.backends.environments()}
+        held = self.backends.snapshot()  # keeps each Backend reachable while it is exported
+        current = {environment_id: backend.environment for environment_id, backend in held.items()}
         for environment in current.values():
             if environment.id not in self._written or self._watch(environment.id):
                 self._written[environment.id] = self._export(environment.id)

@@ -41,8 +41,8 @@ async def get_environment_variable_usage(backend: Backend, variable_key: str) ->
     record's ``steps`` when it has them, else what it renders (its templates and data)."""
     backends = wire.services()["backends"]
     workflows = []
-    for environment in backends.of_organization(backend.environment.organization_id):
-        for record in backends[environment.id].workflows.snapshot():
+    for environment_backend in backends.backends_of(backend.environment.organization_id):
+        for record in environment_backend.workflows.snapshot():
             if "steps" in record:
                 controls = record["steps"]
             else:

@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import hashlib
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -192,8 +193,6 @@ class Backend:
 
 
 # removed environments whose Backend stays reachable by id for the requests still running on it
-GONE_KEPT = 64
-
 # Novu's colours of the two environments every organization starts with
 PROTECTED_COLORS = {"Development": "#ff8547", "Production": "#7e52f4"}
 
@@ -205,8 +204,10 @@ class Backends:
     (``DELETE /v1/environments/{id}``) while requests run. The maps are never changed in place
     when an environment comes or goes: a new map replaces the old one (under ``_change_lock``),
     so the compiled path, ``auth`` and every iteration read a consistent map without a lock. A
-    removed environment's key stops authenticating at once; its ``Backend`` stays reachable by
-    id (``_gone``) so a request already past ``auth`` ends normally instead of failing.
+    removed environment's key stops authenticating at once. A request holds the ``Backend`` its
+    credentials named (``auth`` hands it over), so one already past ``auth`` ends normally; while
+    anything holds a removed ``Backend`` it is still found by id (``_gone``, a weak map: no bound
+    to outgrow, nothing kept once the last request lets go).
     """
 
     def __init__(self, api_keys: dict[str, str], *, organization: str = "novu-mock") -> None:
@@ -216,7 +217,7 @@ class Backends:
         self.user_id = _stable_id(f"user:{organization}")
         self._by_key: dict[str, Backend] = {}
         self._by_id: dict[str, Backend] = {}
-        self._gone: dict[str, Backend] = {}
+        self._gone: weakref.WeakValueDictionary[str, Backend] = weakref.WeakValueDictionary()
         self._variables: dict[str, OrganizationVariables] = {}
         self._change_lock = threading.RLock()
         # objects told when an environment comes or goes: ``environment_added(environment)`` /
@@ -293,8 +294,6 @@ class Backends:
             self._by_id = {key: value for key, value in self._by_id.items() if key != environment_id}
             self._by_key = {key: value for key, value in self._by_key.items() if value is not backend}
             self._gone[environment_id] = backend
-            while len(self._gone) > GONE_KEPT:  # only requests in flight need them
-                del self._gone[next(iter(self._gone))]
             self._unfilled.pop(environment_id, None)
             self.variables_of(environment.organization_id).drop_environment(environment_id)
             listeners = list(self.listeners)
@@ -342,6 +341,19 @@ class Backends:
         """Every environment, without filling any."""
         return [backend.environment for backend in self._by_id.values()]
 
+    def snapshot(self) -> dict[str, Backend]:
+        """Every environment's Backend by id, as one map had them (none filled here). Holding it
+        keeps each of them reachable by id, one removed meanwhile included."""
+        return dict(self._by_id)
+
+    def backends_of(self, organization_id: str) -> list[Backend]:
+        """The Backends of one organization's environments, oldest first, from one map."""
+        return [
+            self._filled(backend) if self._unfilled else backend
+            for backend in self._by_id.values()
+            if backend.environment.organization_id == organization_id
+        ]
+
     def of_organization(self, organization_id: str) -> list[Environment]:
         """The environments of one organization, oldest first."""
         return [environment for environment in self.environments() if environment.organization_id == organization_id]
@@ -371,9 +383,23 @@ class Backends:
         finally:
             backend.inbox.listeners = listeners
 
+    def backend_for_key(self, key: str) -> Backend | None:
+        """The Backend a secret key opens, or None: what a request holds until it ends."""
+        backend = self._by_key.get(key)
+        if backend is None:
+            return None
+        return self._filled(backend) if self._unfilled else backend
+
     def environment_for_key(self, key: str):
         backend = self._by_key.get(key)
         return backend.environment if backend else None
+
+    def get(self, environment_id: str) -> Backend | None:
+        """The Backend of ``environment_id``, a removed one still held by a request included, or None."""
+        backend = self._by_id.get(environment_id) or self._gone.get(environment_id)
+        if backend is None:
+            return None
+        return self._filled(backend) if self._unfilled else backend
 
     def environment_for_id(self, environment_id: str):
         backend = self._by_id.get(environment_id)
@@ -387,8 +413,11 @@ class Backends:
         return None
 
     def __getitem__(self, environment_id: str) -> Backend:
-        backend = self._by_id.get(environment_id) or self._gone[environment_id]
-        return self._filled(backend) if self._unfilled else backend
+        backend = self.get(environment_id)
+        if backend is None:
+            raise KeyError(environment_id)
+        return backend
 
     def __iter__(self):
-        return iter([self[environment_id] for environment_id in list(self._by_id)])
+        backends = list(self._by_id.values())  # one map, whatever comes or goes meanwhile
+        return iter([self._filled(backend) for backend in backends] if self._unfilled else backends)

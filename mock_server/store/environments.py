@@ -244,8 +244,11 @@ def resolve(backends: Backends, caller: Environment, environment_id_or_identifie
 def tags(backends: Backends, caller: Environment, environment_id_or_identifier: str) -> list[dict[str, str]]:
     """The distinct non-empty tags of the environment's workflows, in the order first seen."""
     environment = resolve(backends, caller, environment_id_or_identifier)
+    backend = backends.get(environment.id)
+    if backend is None:  # removed since
+        raise NotFound(f"Environment {environment_id_or_identifier} not found")
     seen: dict[str, None] = {}
-    for record in backends[environment.id].workflows.snapshot():
+    for record in backend.workflows.snapshot():
         for tag in record.get("tags") or []:
             if tag:
                 seen.setdefault(tag, None)
@@ -272,10 +275,10 @@ def publish_pair(
         raise BadRequest("Source and target environments cannot be the same")
     if not _OBJECT_ID.match(source_id):
         raise BadRequest("Invalid environment ID format")
-    source = backends.environment_for_id(source_id)
-    if source is None or source.organization_id != caller.organization_id:
+    source = backends.get(source_id)
+    if source is None or source.environment.organization_id != caller.organization_id:
         raise BadRequest("Source environment not found")
-    target = backends.environment_for_id(target_id)
-    if target is None or target.organization_id != caller.organization_id:
+    target = backends.get(target_id)
+    if target is None or target.environment.organization_id != caller.organization_id:
         raise BadRequest("Target environment not found")
-    return backends[source.id], backends[target.id]
+    return source, target
