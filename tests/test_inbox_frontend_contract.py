@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import tomllib
 
-from contract_tests.runner import ContractOptions, inbox_session, session_config, session_operations
+from contract_tests.inbox_session import inbox_session, session_config
+from contract_tests.runner import ContractOptions, session_operations
 from mock_server.serving import running
 from mock_server.settings import Settings
 from mock_server.store import application_identifier
