@@ -99,22 +99,40 @@ class TopicSubscriptions:
             subscriptions = sorted(self._subscriptions.get(topic_key, {}).values(), key=lambda s: s.sequence)
             return list(dict.fromkeys(subscription.subscriber_id for subscription in subscriptions))
 
-    def reached_through(self, topic_keys: list[str]) -> dict[str, list[dict[str, str]]]:
-        """For a trigger to these topics: each subscribed subscriberId -> the topics it is reached
-        through, as Novu's multicast records them on the notification (``_topicId``, ``topicKey``,
-        and the ``subscriptionIdentifier`` of the first subscription met), each topic once, in
-        the order the subscriptions were made. Unknown topics reach nobody."""
+    def reach(self, topic_keys: list[str], workflow: Workflow, payload: dict[str, Any], *,
+              leave_out: set[str] = frozenset()) -> dict[str, list[dict[str, str]]]:  # fmt: skip
+        """Who a trigger of ``workflow`` to these topics reaches: subscriberId -> the subscriptions
+        it is reached through (``_topicId``, ``topicKey``, ``subscriptionIdentifier``), in the order
+        the subscriptions were made. Unknown topics reach nobody.
+
+        As Novu's TriggerMulticast gathers them: every subscription of the topics whose subscriber
+        is not in ``leave_out`` (the trigger's direct recipients, its topics' ``exclude`` lists and
+        the actor), each subscriber with its subscriptions, an identifier once. Then, as its worker's
+        SubscriberJobBound decides for each subscriber: a subscription whose preference for the
+        workflow says no (``topic_preferences.lets_through``) is dropped, and a subscriber left with
+        none is not reached at all (no notification, nothing in the activity)."""
         with self._lock:
             subscriptions = sorted(
                 (s for key in dict.fromkeys(topic_keys) for s in self._subscriptions.get(key, {}).values()),
                 key=lambda s: s.sequence,
             )
-            reached: dict[str, list[dict[str, str]]] = {}
+            gathered: dict[str, list[Subscription]] = {}
             for subscription in subscriptions:
-                topics = reached.setdefault(subscription.subscriber_id, [])
-                if all(topic["_topicId"] != subscription.topic_id for topic in topics):
-                    topics.append({"_topicId": subscription.topic_id, "topicKey": subscription.topic_key,
-                                   "subscriptionIdentifier": subscription.identifier})  # fmt: skip
+                if subscription.subscriber_id in leave_out:
+                    continue
+                held = gathered.setdefault(subscription.subscriber_id, [])
+                if all(other.identifier != subscription.identifier for other in held):
+                    held.append(subscription)
+            workflows = self._workflows.list()
+            reached: dict[str, list[dict[str, str]]] = {}
+            for subscriber_id, held in gathered.items():
+                passing = [
+                    {"_topicId": s.topic_id, "topicKey": s.topic_key, "subscriptionIdentifier": s.identifier}
+                    for s in held
+                    if topic_preferences.lets_through(workflows, s.preferences, workflow, payload)
+                ]
+                if passing:
+                    reached[subscriber_id] = passing
             return reached
 
     # -- subscriptions -----------------------------------------------------------------------
