@@ -93,8 +93,8 @@ class TopicSubscriptions:
     # -- triggers ----------------------------------------------------------------------------
 
     def subscriber_ids(self, topic_key: str) -> list[str]:
-        """The subscriberIds subscribed to the topic, each once, in subscription order (for triggers).
-        An unknown topic has none."""
+        """The subscriberIds subscribed to the topic, each once, in subscription order, whatever
+        their preferences (a trigger's fan-out is ``reach``). An unknown topic has none."""
         with self._lock:
             subscriptions = sorted(self._subscriptions.get(topic_key, {}).values(), key=lambda s: s.sequence)
             return list(dict.fromkeys(subscription.subscriber_id for subscription in subscriptions))
