@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+from contract_tests.test_parity_inbox import eventually
 from contract_tests.test_topics import subscribers, topics  # noqa: F401 - the fixtures, shared
 
 PREFIX = "contract-ptopic-"
@@ -383,6 +384,55 @@ def test_the_first_item_defining_a_workflow_wins(client, topics, subscribers, wo
     made = _subscribe(client, key, {"subscriberIds": [subscribers()], "preferences": preferences}).json()["data"][0]
     enabled = {p["workflow"]["identifier"]: p["enabled"] for p in made["preferences"]}
     assert enabled == {tagged: False, plain: True}, "tagged: first item; plain: named but defined by none"
+
+
+# -- subscription preferences at trigger time ---------------------------------------------------
+
+
+def _reached(client, key: str, workflow: str, payload: dict, expected: int) -> set[str]:
+    """The subscriberIds a trigger of ``workflow`` to the topic notified (once ``expected`` are)."""
+    answer = client.post("/v1/events/trigger", json={"name": workflow, "to": [{"type": "Topic", "topicKey": key}],
+                                                     "payload": payload})  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    transaction_id = answer.json()["data"]["transactionId"]
+
+    def read() -> set[str]:
+        activity = client.get("/v1/notifications", params={"transactionId": transaction_id})
+        assert activity.status_code == 200, activity.text
+        return {item["subscriber"]["subscriberId"] for item in activity.json()["data"]}
+
+    return eventually(read, lambda found: len(found) >= expected)
+
+
+def test_a_subscription_condition_over_the_payload_filters_the_topic_fan_out(client, topics, subscribers,
+                                                                             workflows) -> None:  # fmt: skip
+    """trigger-multicast.usecase.ts (libs/application-generic: every subscription of the topics
+    with its identifier) and apps/worker/.../subscriber-job-bound/subscriber-job-bound.usecase.ts
+    (evaluateTopicPreferences: the subscription's preference for the workflow; its condition is
+    jsonLogic.apply over {payload}, only the boolean true passing; a subscriber left with no
+    subscription gets no jobs); e2e/update-topic-subscription.e2e.ts (the condition's form)."""
+    key, workflow = topics()["key"], workflows()
+    picky, plain = subscribers(), subscribers()
+    condition = {"==": [{"var": "payload.priority"}, "high"]}
+    body = {"subscriptions": [picky], "preferences": [{"workflowId": workflow, "condition": condition}]}
+    assert _subscribe(client, key, body).status_code == 201
+    assert _subscribe(client, key, {"subscriptions": [plain]}).status_code == 201
+    assert _reached(client, key, workflow, {"priority": "low"}, 1) == {plain}
+    assert _reached(client, key, workflow, {"priority": "high"}, 2) == {picky, plain}
+
+
+def test_a_tag_filter_turned_off_keeps_out_only_tagged_workflows(client, topics, subscribers, workflows) -> None:
+    """subscriber-job-bound.usecase.ts (evaluatePreferenceCondition: without a condition, the
+    stored `enabled` decides) and create-subscription-preferences.usecase.ts (a filter with tags
+    defines the workflows carrying one of them; a preference is stored only for those named)."""
+    key, tag = topics()["key"], f"{PREFIX}{uuid.uuid4().hex[:6]}"
+    tagged, other = workflows(tags=[tag]), workflows()
+    quiet, plain = subscribers(), subscribers()
+    body = {"subscriptions": [quiet], "preferences": [{"filter": {"tags": [tag]}, "enabled": False}]}
+    assert _subscribe(client, key, body).status_code == 201
+    assert _subscribe(client, key, {"subscriptions": [plain]}).status_code == 201
+    assert _reached(client, key, tagged, {}, 1) == {plain}
+    assert _reached(client, key, other, {}, 2) == {quiet, plain}
 
 
 # -- v1 -----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_server.errors import BadRequest, BadRequestResult, NotFound
 from mock_server.store.cursor import CursorQuery
-from mock_server.store.topics import Subscription
+from mock_server.store.topic_subscriptions import Subscription
 
 if TYPE_CHECKING:
     from mock_server.store import Backend

@@ -6,13 +6,18 @@ workflows (by id, identifier or the tags of active workflows), and each named wo
 setting from the FIRST item that defines it (Novu's CreateSubscriptionPreferences and its
 findPreferenceFilterDefinition): a string or ``{workflowId}`` by id, a filter by its tags when it
 has tags, else by its workflowIds. A workflow named only by a filter whose tags miss it keeps its
-defaults (enabled, no condition).
+defaults (no condition; enabled as the workflow's own preferences say, by default yes).
+
+At trigger time (``lets_through``) a subscription's setting for the workflow decides whether the
+trigger reaches its subscriber through it: a condition, when there is one, decides alone (JSONLogic
+over ``{payload}``); otherwise ``enabled``. A workflow the items do not name is let through.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mock_server.store import json_logic
 from mock_server.store.values import clone
 from mock_server.store.workflows import Workflow
 
@@ -49,13 +54,16 @@ def names_only(item: Any, workflow: Workflow) -> bool:
     return "workflowId" in item and item["workflowId"] in (workflow.identifier, workflow.id)
 
 
-def setting(item: Any) -> tuple[bool, Any]:
-    """(enabled, condition) of a defining item; None (no item defines the workflow): enabled and
-    no condition, the workflow's default."""
-    if not isinstance(item, dict):
-        return True, None
-    enabled = item.get("enabled")
-    return (True if enabled is None else bool(enabled)), item.get("condition")
+def setting(item: Any, workflow: Workflow) -> tuple[bool, Any]:
+    """(enabled, condition) of the workflow's defining item (None: no item defines it). An item
+    that does not say ``enabled`` (a plain workflow id included) takes the workflow's own: Novu's
+    CreateSubscriptionPreferences reads it from the workflow's preferences (GetPreferences without
+    the subscriber's), where ``all.enabled`` is true unless the workflow turned it off."""
+    enabled = item.get("enabled") if isinstance(item, dict) else None
+    if enabled is None:
+        own = workflow.user_preferences or workflow.default_preferences
+        enabled = (own.get("all") or {}).get("enabled", True)
+    return bool(enabled), item.get("condition") if isinstance(item, dict) else None
 
 
 def resolve(workflows: list[Workflow], items: list[Any]) -> dict[str, tuple[Workflow, Any]]:
@@ -75,7 +83,7 @@ def answers(workflows: list[Workflow], items: list[Any], subscription_identifier
     subscription of a preference by its identifier, not its ``_id``."""
     dtos: list[dict[str, Any]] = []
     for workflow, item in resolve(workflows, items).values():
-        enabled, condition = setting(item)
+        enabled, condition = setting(item, workflow)
         dto: dict[str, Any] = {"subscriptionId": subscription_identifier, "workflow": workflow.preference_dto(),
                                "enabled": enabled}  # fmt: skip
         if condition is not None:
@@ -91,9 +99,24 @@ def of_workflow(workflows: list[Workflow], items: list[Any], workflow: Workflow)
     if resolved is None:
         return None
     item = resolved[1]
-    enabled, condition = setting(item)
+    enabled, condition = setting(item, workflow)
     channels = item.get("channels") if isinstance(item, dict) else None
     found: dict[str, Any] = {"enabled": enabled, "channels": dict(channels or {})}
     if condition is not None:
         found["condition"] = clone(condition)
     return found
+
+
+def lets_through(workflows: list[Workflow], items: list[Any], workflow: Workflow, payload: dict[str, Any]) -> bool:
+    """Whether a trigger of ``workflow`` with ``payload`` reaches the subscriber through a
+    subscription holding ``items``, as Novu's worker decides it (SubscriberJobBound's
+    evaluateSubscriptionPreferences): no preference for the workflow lets it through; a condition
+    (any value but null) decides alone, evaluated over ``{"payload": payload}`` and holding only
+    when it gives ``true``; without one, ``enabled`` decides."""
+    resolved = resolve(workflows, items).get(workflow.id)
+    if resolved is None:
+        return True
+    enabled, condition = setting(resolved[1], workflow)
+    if condition is not None:
+        return json_logic.holds(condition, {"payload": payload})
+    return enabled

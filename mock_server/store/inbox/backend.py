@@ -78,7 +78,8 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                         return {"acknowledged": True, "status": "processed", "transactionId": transaction_id}
                 topics: dict[str, list[dict[str, str]]] = {}
                 if recipients is None:
-                    recipients, topics = self.recipients_of(to, actor_define)
+                    recipients, topics = self.recipients_of(to, actor_define, workflow_id=workflow_id,
+                                                            payload=payload or {})  # fmt: skip
                 self.trigger(
                     workflow_id=workflow_id,
                     recipients=recipients,
@@ -90,13 +91,15 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
             return {"acknowledged": True, "status": "processed", "transactionId": transaction_id}
 
     def recipients_of(
-        self, to: Any, actor: dict[str, Any] | None = None
+        self, to: Any, actor: dict[str, Any] | None = None, *, workflow_id: str, payload: dict[str, Any]
     ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, str]]]]:
         """Who a trigger's ``to`` reaches, as Novu's TriggerMulticast splits it: subscribers named
-        directly (each once, the last mention's profile kept), then every subscriber of each topic
-        named, each once, leaving out those named directly, those in any topic's ``exclude`` and
-        the actor. A topic that does not exist reaches nobody (Novu logs a warning). Also, for
-        each subscriber reached through topics, those topics (``TopicsBackend.reached_through``)."""
+        directly (each once, the last mention's profile kept), then the subscribers of the topics
+        named (``TopicsBackend.reach``), each once, leaving out those named directly, those in any
+        topic's ``exclude`` and the actor, and those whose every subscription's preferences turn
+        the workflow down for this payload. A topic that does not exist reaches nobody (Novu logs
+        a warning). Also, for each subscriber reached through topics, the subscriptions it was
+        reached through."""
         items = to if isinstance(to, list) else [to]
         singles: dict[str, dict[str, Any]] = {}
         topic_keys: dict[str, None] = {}
@@ -118,14 +121,9 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
             excluded.update(singles)
             if actor is not None:
                 excluded.add(actor["subscriberId"])
-            seen: set[str] = set()
-            for key in topic_keys:
-                for subscriber_id in self._topics.subscriber_ids(key):
-                    if subscriber_id not in excluded and subscriber_id not in seen:
-                        seen.add(subscriber_id)
-                        recipients.append({"subscriberId": subscriber_id})
-            reached = self._topics.reached_through(list(topic_keys))
-            topics = {subscriber_id: reached[subscriber_id] for subscriber_id in seen}
+            workflow = self._workflow_of(workflow_id)
+            topics = self._topics.reach(list(topic_keys), workflow, payload, leave_out=excluded)
+            recipients.extend({"subscriberId": subscriber_id} for subscriber_id in topics)
         return recipients, topics
 
     def broadcast(

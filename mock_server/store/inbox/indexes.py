@@ -67,7 +67,7 @@ class InboxIndexes:
         listeners: list[InboxListener] | None = None,
     ) -> None:
         self.environment_id = environment_id
-        # the topics (``subscriber_ids(key)``, ``_by_key``) a trigger fans out to, and the contexts
+        # the topics (``reach(keys, ...)``, ``_by_key``) a trigger fans out to, and the contexts
         # a trigger's ``context`` names (``find_or_create``); either may be absent in unit tests
         self._topics = topics
         self._contexts = contexts
