@@ -17,7 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
-from mock_server.controls import statefile
+from mock_server.controls import durable, statefile
 from mock_server.controls.statefile import StateFileError
 from mock_server.serving import free_port
 from mock_server.settings import Settings
@@ -176,16 +176,16 @@ def test_a_value_orjson_refuses_is_written_escaped_and_later_writes_go_on(tmp_pa
 def test_a_failed_write_is_logged_loudly_and_the_next_commit_writes_it(tmp_path, monkeypatch, caplog) -> None:
     path = tmp_path / "state.json"
     app = create_app(_settings(path))
-    real_write = statefile.os.write
+    real_write = durable.os.write
     with _client(app) as http:
         monkeypatch.setattr(
-            statefile.os, "write", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device"))
+            durable.os, "write", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device"))
         )
         answer = http.post("/v1/integrations", json={**NEW, "identifier": "during-the-full-disk"})
         assert answer.status_code == 201
         assert "STATE NOT WRITTEN" in caplog.text and "No space left" in caplog.text
         assert app.controls.state_file.failures == 1
-        monkeypatch.setattr(statefile.os, "write", real_write)
+        monkeypatch.setattr(durable.os, "write", real_write)
         http.post("/v1/integrations", json={**NEW, "identifier": "after-the-full-disk"})
         assert {"during-the-full-disk", "after-the-full-disk"} <= _identifiers_in(path)
 
@@ -197,9 +197,9 @@ def test_a_failed_write_leaves_the_previous_file_whole(tmp_path, monkeypatch) ->
     def crash(*args, **kwargs):
         raise OSError("disk full halfway through")
 
-    monkeypatch.setattr(statefile.os, "fsync", crash)
+    monkeypatch.setattr(durable.os, "fsync", crash)
     with pytest.raises(OSError):
-        statefile.atomic_write(path, b'{"new": "content that never fully arrived"')
+        durable.atomic_write(path, b'{"new": "content that never fully arrived"')
     assert path.read_text() == '{"previous": true}'
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"], "no temporary file left behind"
 

@@ -41,10 +41,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -55,6 +53,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.auth import environment_of
+from mock_server.controls.durable import atomic_write, dumps, loads, write_all
 from mock_server.errors import utc_now_iso
 from mock_server.store import Backends, Environment
 
@@ -98,72 +97,6 @@ def environment_from(definition: dict[str, Any]) -> Environment:
         if not isinstance(values[attribute], str) or not values[attribute]:
             raise StateFileError(f"an environment's definition has no {attribute}")
     return Environment(**{key: value for key, value in values.items() if value is not None})
-
-
-def _sync_directory(directory: Path) -> None:
-    with _suppress():  # make a rename durable
-        handle = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(handle)
-        finally:
-            os.close(handle)
-
-
-def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is always either the old or the new content."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            if sync:
-                os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with _suppress():
-            os.unlink(temporary)
-        raise
-    if sync:
-        _sync_directory(path.parent)
-
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return isinstance(exc[0], type) and issubclass(exc[0], OSError)
-
-
-_warned: set[tuple[str, str]] = set()
-
-
-def dumps(value: Any, where: str) -> bytes:
-    """JSON of ``value``. What orjson refuses (a lone surrogate, an integer beyond 64 bits) is
-    written by the json module instead (escaped), with a warning once per place and reason."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError as error:
-        if (where, str(error)) not in _warned:
-            _warned.add((where, str(error)))
-            logger.warning(
-                "state file: %s holds a value orjson cannot write (%s); written by json instead", where, error
-            )
-        return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode()
-
-
-def loads(data: bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)  # escaped lone surrogates (see dumps); raises ValueError when broken
-
-
-def _write_all(handle: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(handle, view)
-        view = view[written:]
 
 
 class StateFile:
@@ -466,7 +399,7 @@ class StateFile:
                     return 0
                 handle = self._open_log()
                 data = b"".join(lines)
-                _write_all(handle, data)
+                write_all(handle, data)
             except BaseException:
                 self._touched.update(touched)  # the next commit tries these again
                 self._full_at.clear()
