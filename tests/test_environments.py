@@ -376,3 +376,16 @@ def test_usage_reads_the_steps_controls_of_v2_records():
     assert found == {
         "workflows": [{"name": "Uses it", "workflowId": "uses-it"}, {"name": "Maily", "workflowId": "maily"}]
     }
+
+
+def test_api_keys_answers_the_keys_of_the_callers_environment_only(client, other_client) -> None:
+    # Novu's listOrganizationApiKeys (ExternalApiAccessible): the environment's keys, decrypted
+    mine = client.get("/v1/environments/api-keys")
+    assert mine.status_code == 200
+    keys = mine.json()["data"]
+    assert [key["key"] for key in keys] == [KEY]
+    assert set(keys[0]) == {"key", "_userId"}
+    theirs = other_client.get("/v1/environments/api-keys").json()["data"]
+    assert [key["key"] for key in theirs] == [OTHER_KEY]
+    assert theirs[0]["_userId"] == keys[0]["_userId"]  # one user per organization
+    assert client.get("/v1/environments/api-keys", headers={"Authorization": "ApiKey nope"}).status_code == 401

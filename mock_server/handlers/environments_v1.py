@@ -12,6 +12,10 @@ async def get_current_environment(backend: Backend) -> dict[str, Any]:
     return environments.current(backend.environment)
 
 
+async def list_organization_api_keys(backend: Backend) -> list[dict[str, Any]]:
+    return environments.api_keys(wire.services()["backends"], backend.environment)
+
+
 async def list_my_environments(backend: Backend) -> list[dict[str, Any]]:
     return environments.list_environments(wire.services()["backends"], backend.environment)
 

@@ -77,6 +77,11 @@ def slug(environment: Environment) -> str:
     return f"{slugify(short)}_env_{base62(environment.id)}"
 
 
+def api_keys(backends: Backends, caller: Environment) -> list[dict[str, Any]]:
+    """``GET /v1/environments/api-keys``: the key's environment's keys, decrypted, without their hash."""
+    return [{"key": caller.api_key, "_userId": backends.user_id}]
+
+
 def current(caller: Environment) -> dict[str, Any]:
     """``GET /v1/environments/me``: the key's environment, without its keys."""
     return entity(caller)
