@@ -190,6 +190,25 @@ def test_a_cursor_in_capitals_names_the_same_subscriber(client, subscribers) -> 
     assert [item["_id"] for item in page["data"]] == [ids["b"]]
 
 
+def test_only_the_exact_desc_descends(client, subscribers) -> None:
+    """subscribers-v2/dtos/cursor-pagination-query.dto.ts checks nothing on orderDirection; the
+    controller defaults an empty one to DESC; base-repository.ts findWithCursorBasedPagination
+    descends only when it equals DirectionEnum.DESC."""
+    token, ids = _named_set(subscribers, ["a", "b"])
+    ascending, descending = [ids["a"], ids["b"]], [ids["b"], ids["a"]]
+    order = lambda direction: [item["_id"] for item in _search(client, email=token, orderDirection=direction)["data"]]  # noqa: E731
+    assert order("DESC") == order("") == descending
+    assert order("ASC") == order("desc") == order("sideways") == ascending
+
+
+def test_include_cursor_is_only_the_text_true(client, subscribers) -> None:
+    """subscribers-v2/dtos/cursor-pagination-query.dto.ts: `@Transform(({ value }) => value === 'true')`."""
+    token, ids = _named_set(subscribers, ["a", "b"])
+    page = lambda flag: [i["_id"] for i in _search(client, email=token, orderDirection="ASC", after=ids["a"], includeCursor=flag)["data"]]  # noqa: E731
+    assert page("true") == [ids["a"], ids["b"]]
+    assert page("false") == page("True") == page("1") == page("yes") == [ids["b"]]
+
+
 @pytest.mark.parametrize(
     ("limit", "messages"),
     [
