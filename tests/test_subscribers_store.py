@@ -101,7 +101,7 @@ def test_indexes_after_many_changes_equal_indexes_built_from_scratch(backend) ->
         backend.subscribers.patch(subscriber_id, change)
     store = backend.subscribers
     kept_order = {name: list(order) for name, order in store._order.items()}
-    kept_text = {name: dict(index) for name, index in store._text.items()}
+    kept_text = {name: dict(index.items()) for name, index in store._text.items()}
     # what the indexes would hold if built from the records as they are now
     rebuilt_order = {name: sorted(_sort_key(s, name) for s in store._by_id.values()) for name in store._order}
     rebuilt_text = {

@@ -4,11 +4,12 @@ Search and paging never scan every subscriber: sorted indexes live beside the re
 
 - ``_order[order_by]``: every subscriber's sort key, ascending: ``(_id,)`` for creation order,
   ``(updatedAt, _id)`` for ``updatedAt``. A cursor page is two bisections and a slice.
-- ``_text[field]``: ``{_id: lower-cased value}`` for ``email``, ``phone`` and ``name`` (the
-  trimmed "first last"). Novu's filters on these find the text anywhere in the value, ignoring
-  case (an escaped, unanchored regular expression), so a filter reads one of these maps (a
-  substring test per subscriber, no index can narrow it) and checks the others on its matches
-  only. ``subscriberId`` must be equal (case and all): one dictionary look-up.
+- ``_text[field]``: a ``TextColumn`` (``text_search.py``) of the lower-cased ``email``,
+  ``phone`` and ``name`` (the trimmed "first last"). Novu's filters on these find the text
+  anywhere in the value, ignoring case (an escaped, unanchored regular expression), so no sorted
+  index narrows them: one column is searched whole (``str.find`` over its joined values) and the
+  other filters are checked on its matches only. ``subscriberId`` must be equal (case and all):
+  one dictionary look-up.
 - ``_retired``: the ``_id``s of deleted subscribers, never given out again.
 
 A cursor (``after`` / ``before``) that names no subscriber of the environment (deleted, of
@@ -35,6 +36,7 @@ from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store.ids import now, object_id, parse_time
 from mock_server.store import subscriber_order
 from mock_server.store.integrations import Integration, IntegrationsBackend
+from mock_server.store.text_search import TextColumn
 from mock_server.store.values import clone
 from mock_server.store.subscriber_records import (
     PROFILE_FIELDS,
@@ -121,7 +123,7 @@ class SubscribersBackend:
         self._by_subscriber_id: dict[str, Subscriber] = {}
         self._by_id: dict[str, Subscriber] = {}
         self._order: dict[str, SortedList] = {name: SortedList() for name in ORDER_FIELDS}
-        self._text: dict[str, dict[str, str]] = {name: {} for name in TEXT_FIELDS}
+        self._text: dict[str, TextColumn] = {name: TextColumn() for name in TEXT_FIELDS}
         self._retired: set[str] = set()
         # Called with each deleted subscriber, under the lock: what hangs off it goes too.
         self.removal_listeners: list[Callable[[Subscriber], None]] = []
@@ -531,7 +533,7 @@ class SubscribersBackend:
         with self._lock:
             self._by_id, self._by_subscriber_id = by_id, by_subscriber_id
             self._order = {name: SortedList() for name in ORDER_FIELDS}
-            self._text = {name: {} for name in TEXT_FIELDS}
+            self._text = {name: TextColumn() for name in TEXT_FIELDS}
             self._retired = set()
             for subscriber in by_id.values():
                 self._index(subscriber)
@@ -611,13 +613,10 @@ class SubscribersBackend:
         for name, order in self._order.items():
             order.discard(_sort_key(subscriber, name))
         for name in TEXT_FIELDS:
-            self._text[name].pop(subscriber.id, None)
+            self._text[name].set(subscriber.id, None)
 
     def _set_text(self, name: str, record_id: str, value: str | None) -> None:
-        if value is None:
-            self._text[name].pop(record_id, None)
-        else:
-            self._text[name][record_id] = value
+        self._text[name].set(record_id, value)
 
     def _matching_keys(self, filters: dict[str, str], order_by: str) -> list[tuple]:
         """Sort keys of the subscribers matching every filter, ascending: ``subscriberId`` equal,
@@ -627,9 +626,11 @@ class SubscribersBackend:
             found = self._by_subscriber_id.get(filters["subscriberId"])
             ids: Iterable[str] = [found.id] if found is not None else []
         else:
-            # one map read whole (the first filter's), the other filters checked on its matches
-            name, needle = texts.pop(0)
-            ids = [record_id for record_id, value in self._text[name].items() if needle in value]
+            # one field read whole (the longest text's: likely the fewest matches), the other
+            # filters checked on its matches only
+            texts.sort(key=lambda pair: len(pair[1]))
+            name, needle = texts.pop()
+            ids = self._text[name].find(needle)
         keys = []
         for record_id in ids:
             if all(needle in self._text[name].get(record_id, "") for name, needle in texts):
