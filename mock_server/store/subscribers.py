@@ -631,10 +631,11 @@ class SubscribersBackend:
             texts.sort(key=lambda pair: len(pair[1]))
             name, needle = texts.pop()
             ids = self._text[name].find(needle)
-        keys = []
-        for record_id in ids:
-            if all(needle in self._text[name].get(record_id, "") for name, needle in texts):
-                keys.append(_sort_key(self._by_id[record_id], order_by))
+        for name, needle in texts:
+            column = self._text[name]
+            ids = [record_id for record_id in ids if needle in column.get(record_id)]
+        by_id = self._by_id
+        keys = [(record_id,) for record_id in ids] if order_by == "_id" else [_sort_key(by_id[i], order_by) for i in ids]
         keys.sort()
         return keys
 

@@ -65,6 +65,9 @@ class TextColumn:
             lengths = (len(value) + 1 for value in self._values.values())
             self._starts = list(itertools.accumulate(lengths, initial=0))[:-1]
         joined, starts, ids, found = self._joined, self._starts, self._ids, []
+        if joined.count(needle) * 8 > len(ids):
+            # matches everywhere: one test per value beats one find and bisection per match
+            return [record_id for record_id, value in self._values.items() if needle in value]
         last = len(starts) - 1
         at = joined.find(needle)
         while at != -1:
