@@ -183,6 +183,21 @@ def test_a_cursor_naming_no_subscriber_is_an_empty_page(client, subscribers, sid
         assert page["totalCount"] == 0
 
 
+def test_an_empty_cursor_is_no_cursor(client, subscribers) -> None:
+    """listSubscribers: `const id = query.before || query.after` (an empty text is falsy)."""
+    token, ids = _named_set(subscribers, ["a", "b"])
+    for side in ("after", "before"):
+        page = _search(client, email=token, orderDirection="ASC", **{side: ""})
+        assert [item["_id"] for item in page["data"]] == [ids["a"], ids["b"]], side
+
+
+def test_filters_take_text_of_any_length(client, subscribers) -> None:
+    """subscribers-v2/dtos/list-subscribers-query.dto.ts: the filters are IsString only."""
+    subscribers()
+    for name in ("email", "phone", "name", "subscriberId"):
+        assert _search(client, **{name: "x" * 300})["data"] == [], name
+
+
 def test_a_cursor_in_capitals_names_the_same_subscriber(client, subscribers) -> None:
     """listSubscribers looks the cursor up as `_id`, an ObjectId: its hex digits read in any case."""
     token, ids = _named_set(subscribers, ["a", "b"])

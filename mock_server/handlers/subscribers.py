@@ -33,8 +33,8 @@ async def search_subscribers(
         name=name,
         phone=phone,
         subscriber_id=subscriber_id,
-        after=after,
-        before=before,
+        after=after or None,  # Novu: an empty cursor is none
+        before=before or None,
         limit=int(limit),
         order_by=order_by or "_id",  # Novu's controller: an empty orderBy is `_id`
         # Novu checks neither: an empty direction is DESC, and only the exact DESC descends
