@@ -142,6 +142,106 @@ def test_an_empty_order_is_the_id_order(client, subscribers) -> None:
     assert [item["_id"] for item in page] == [ids["b"], ids["a"]]
 
 
+# The list's filters and cursors: libs/dal/src/repositories/subscriber/subscriber.repository.ts
+# (listSubscribers, search index novuhq/novu file id 52744839988, the version with includeCursor
+# and totalCount) and libs/application-generic/src/commands/project.command.ts
+# (CursorBasedPaginatedCommand, novuhq/novu@1045e1e2).
+LIST_SOURCE = "libs/dal/src/repositories/subscriber/subscriber.repository.ts (listSubscribers)"
+
+
+def test_email_phone_and_name_find_the_text_anywhere_ignoring_case(client, subscribers) -> None:
+    """listSubscribers: email and phone are `{$regex: escaped text, $options: 'i'}`, name a
+    case-insensitive $regexMatch over the trimmed `firstName + ' ' + lastName`."""
+    token = uuid.uuid4().hex[:10]
+    made = subscribers(email=f"Mid.{token}@Example.com", phone=f"+1{token[:6]}99", firstName="Ada", lastName=f"L{token}")
+    found = lambda **params: [item["_id"] for item in _search(client, limit=100, **params)["data"]]  # noqa: E731
+    assert found(email=f"D.{token.upper()}@exa") == [made["_id"]], LIST_SOURCE
+    assert found(phone=f"{token[:6]}9") == [made["_id"]], LIST_SOURCE
+    assert found(name=f"da l{token}") == [made["_id"]], LIST_SOURCE
+    assert found(email=f"mid.{token}@example.co*") == [], "the text is escaped: no pattern"
+
+
+def test_subscriber_id_filter_is_an_exact_match(client, subscribers) -> None:
+    """listSubscribers: `subscriberId: query.subscriberId`, an equality."""
+    made = subscribers()
+    sid = made["subscriberId"]
+    assert [item["_id"] for item in _search(client, subscriberId=sid)["data"]] == [made["_id"]]
+    assert _search(client, subscriberId=sid[:-1])["data"] == [], LIST_SOURCE
+    assert _search(client, subscriberId=sid.upper())["data"] == [], LIST_SOURCE
+
+
+@pytest.mark.parametrize("side", ["after", "before"])
+def test_a_cursor_naming_no_subscriber_is_an_empty_page(client, subscribers, side) -> None:
+    """listSubscribers: the cursor's subscriber is looked up first (environment and organization
+    included); none found answers `{subscribers: [], next: null, previous: null, totalCount: 0}`."""
+    subscribers()
+    gone = subscribers()
+    client.delete(f"/v2/subscribers/{gone['subscriberId']}")
+    for cursor in ("f" * 24, gone["_id"]):
+        page = _search(client, **{side: cursor})
+        assert page["data"] == [] and page["next"] is None and page["previous"] is None, LIST_SOURCE
+        assert page["totalCount"] == 0
+
+
+def test_an_empty_cursor_is_no_cursor(client, subscribers) -> None:
+    """listSubscribers: `const id = query.before || query.after` (an empty text is falsy)."""
+    token, ids = _named_set(subscribers, ["a", "b"])
+    for side in ("after", "before"):
+        page = _search(client, email=token, orderDirection="ASC", **{side: ""})
+        assert [item["_id"] for item in page["data"]] == [ids["a"], ids["b"]], side
+
+
+def test_filters_take_text_of_any_length(client, subscribers) -> None:
+    """subscribers-v2/dtos/list-subscribers-query.dto.ts: the filters are IsString only."""
+    subscribers()
+    for name in ("email", "phone", "name", "subscriberId"):
+        assert _search(client, **{name: "x" * 300})["data"] == [], name
+
+
+def test_a_cursor_in_capitals_names_the_same_subscriber(client, subscribers) -> None:
+    """listSubscribers looks the cursor up as `_id`, an ObjectId: its hex digits read in any case."""
+    token, ids = _named_set(subscribers, ["a", "b"])
+    page = _search(client, email=token, orderDirection="ASC", after=ids["a"].upper())
+    assert [item["_id"] for item in page["data"]] == [ids["b"]]
+
+
+def test_only_the_exact_desc_descends(client, subscribers) -> None:
+    """subscribers-v2/dtos/cursor-pagination-query.dto.ts checks nothing on orderDirection; the
+    controller defaults an empty one to DESC; base-repository.ts findWithCursorBasedPagination
+    descends only when it equals DirectionEnum.DESC."""
+    token, ids = _named_set(subscribers, ["a", "b"])
+    ascending, descending = [ids["a"], ids["b"]], [ids["b"], ids["a"]]
+    order = lambda direction: [item["_id"] for item in _search(client, email=token, orderDirection=direction)["data"]]  # noqa: E731
+    assert order("DESC") == order("") == descending
+    assert order("ASC") == order("desc") == order("sideways") == ascending
+
+
+def test_include_cursor_is_only_the_text_true(client, subscribers) -> None:
+    """subscribers-v2/dtos/cursor-pagination-query.dto.ts: `@Transform(({ value }) => value === 'true')`."""
+    token, ids = _named_set(subscribers, ["a", "b"])
+    page = lambda flag: [i["_id"] for i in _search(client, email=token, orderDirection="ASC", after=ids["a"], includeCursor=flag)["data"]]  # noqa: E731
+    assert page("true") == [ids["a"], ids["b"]]
+    assert page("false") == page("True") == page("1") == page("yes") == [ids["b"]]
+
+
+@pytest.mark.parametrize(
+    ("limit", "messages"),
+    [
+        ("0", ["limit must not be less than 1"]),
+        ("101", ["limit must not be greater than 100"]),
+        ("many", ["limit must not be greater than 100", "limit must not be less than 1",
+                  "limit must be a number conforming to the specified constraints"]),
+    ],
+)  # fmt: skip
+def test_a_limit_out_of_bounds_is_the_commands_400(client, limit, messages) -> None:
+    """subscribers-v2/subscribers.controller.ts passes `Number(query.limit || '10')` to
+    CursorBasedPaginatedCommand (libs/application-generic/src/commands/project.command.ts:
+    IsNumber, Min(1), Max(100)); BaseCommand.create throws BadRequestException(messages)."""
+    response = client.get("/v2/subscribers", params={"limit": limit})
+    assert response.status_code == 400
+    assert response.json()["message"] == messages
+
+
 def test_create_with_fail_if_exists_is_409_with_novus_message(client, subscribers) -> None:
     """libs/application-generic/src/usecases/create-or-update-subscriber/create-or-update-subscriber.usecase.ts:
     failIfExists and a stored subscriber throw ConflictException('Subscriber with id "<id>" already exists')."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 import typing as t
 
 import jsonschema_rs
@@ -40,6 +42,43 @@ _MAPS_OF_SCHEMAS = frozenset({"properties", "patternProperties", "definitions"})
 # On a request body schema: Novu checks this body in the use case's command, not in its validation
 # pipe, so a body that fails the schema is a 400 listing the failures rather than a 422.
 REFUSED_AS_BAD_REQUEST = "x-refused-as-bad-request"
+# On a number query parameter: Novu's controller turns it into a number with JavaScript's
+# Number() and its use case's command checks it (class-validator's IsNumber, Min, Max): a value
+# out of the schema's bounds, or no number, is a 400 with class-validator's messages rather than
+# the pipe's 422. (An empty value, Novu's default, stays refused here: the mock cannot give the
+# handler a default for a value that was sent.)
+CHECKED_BY_COMMAND = "x-checked-by-command"
+_JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Infinity")
+_JS_RADIX = {"0x": 16, "0o": 8, "0b": 2}
+
+
+def js_number(text: str) -> float:
+    """JavaScript's ``Number(text)`` of a string: NaN when it is not a number."""
+    stripped = text.strip()
+    if not stripped:
+        return 0.0
+    if _JS_DECIMAL.fullmatch(stripped):
+        return float(stripped.replace("Infinity", "inf"))
+    radix = _JS_RADIX.get(stripped[:2].lower())
+    if radix:
+        try:
+            return float(int(stripped[2:], radix))
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def command_number_messages(name: str, value: float, schema: dict) -> list[str]:
+    """What class-validator says of ``value`` under ``@IsNumber() @Min(minimum) @Max(maximum)``,
+    in its order (the decorators are applied bottom up)."""
+    messages = []
+    if "maximum" in schema and not value <= schema["maximum"]:
+        messages.append(f"{name} must not be greater than {schema['maximum']:g}")
+    if "minimum" in schema and not value >= schema["minimum"]:
+        messages.append(f"{name} must not be less than {schema['minimum']:g}")
+    if not math.isfinite(value):
+        messages.append(f"{name} must be a number conforming to the specified constraints")
+    return messages
 
 
 def to_json_schema(node: t.Any) -> t.Any:
@@ -380,9 +419,15 @@ class NovuParameterValidator(ParameterValidator):
         errors: dict[str, dict[str, t.Any]] = {}
         for location, get in getters.items():
             for param in self.parameters.get(location, []):
-                message = self.validate_parameter(location, get(param["name"]), param)
+                value = get(param["name"])
+                if param.get(CHECKED_BY_COMMAND) and value not in (None, ""):
+                    number = js_number(value) if isinstance(value, str) else float(value)
+                    refused = command_number_messages(param["name"], number, param.get("schema", {}))
+                    if refused:
+                        raise BadRequest(refused, extra={"error": "Bad Request"})
+                message = self.validate_parameter(location, value, param)
                 if message:
-                    errors[param["name"]] = {"messages": [message], "value": get(param["name"])}
+                    errors[param["name"]] = {"messages": [message], "value": value}
         if errors:
             raise ValidationFailed(errors)
 

@@ -9,7 +9,7 @@ import pytest
 
 from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store import Backend, Environment
-from mock_server.store.subscribers import SubscribersBackend, _field_values, _sort_key
+from mock_server.store.subscribers import SubscribersBackend, _searched_value, _sort_key
 
 CHANNELS = ["in_app", "email", "sms", "chat", "push"]
 
@@ -101,30 +101,43 @@ def test_indexes_after_many_changes_equal_indexes_built_from_scratch(backend) ->
         backend.subscribers.patch(subscriber_id, change)
     store = backend.subscribers
     kept_order = {name: list(order) for name, order in store._order.items()}
-    kept_text = {name: list(index) for name, index in store._text.items()}
+    kept_text = {name: dict(index.items()) for name, index in store._text.items()}
     # what the indexes would hold if built from the records as they are now
     rebuilt_order = {name: sorted(_sort_key(s, name) for s in store._by_id.values()) for name in store._order}
     rebuilt_text = {
-        name: sorted((value, s.id) for s in store._by_id.values() for value in _field_values(s, name))
+        name: {s.id: _searched_value(s, name) for s in store._by_id.values() if _searched_value(s, name) is not None}
         for name in store._text
     }
     assert kept_order == rebuilt_order
     assert kept_text == rebuilt_text
 
 
-def test_search_filters_are_case_insensitive_prefixes_and_combine(backend) -> None:
+def test_text_filters_find_the_text_anywhere_ignoring_case_and_subscriber_id_is_exact(backend) -> None:
+    # Novu's listSubscribers: email, phone and name are escaped, unanchored, case-insensitive
+    # regular expressions (name over the trimmed "first last"); subscriberId is an equality.
     backend.subscribers.create(subscriber_id="u1", profile={"firstName": "Jane", "lastName": "Doe", "email": "jane@acme.io", "phone": "+14155550100"})
     backend.subscribers.create(subscriber_id="u2", profile={"firstName": "Janet", "lastName": "Dale", "email": "janet@acme.io"})
-    backend.subscribers.create(subscriber_id="u3", profile={"firstName": "John", "lastName": "Doe", "email": "john@other.io"})
+    backend.subscribers.create(subscriber_id="U3", profile={"firstName": "John", "lastName": "Doe", "email": "john@other.io"})
+    backend.subscribers.create(subscriber_id="u4", profile={"lastName": "Solo", "email": "a.b+c@x.io", "phone": "(555) 0100"})
     ids = lambda **f: sorted(s.subscriber_id for s in backend.subscribers.search(limit=100, **f).items)  # noqa: E731
     assert ids(name="jan") == ["u1", "u2"]
-    assert ids(name="doe") == ["u1", "u3"], "last name alone matches"
+    assert ids(name="OE") == ["U3", "u1"], "inside the last name"
     assert ids(name="jane doe") == ["u1"]
-    assert ids(email="JANE") == ["u1", "u2"]
-    assert ids(email="jan", name="janet") == ["u2"]
-    assert ids(phone="+1415") == ["u1"]
-    assert ids(subscriber_id="u") == ["u1", "u2", "u3"]
+    assert ids(name="e d") == ["u1"], "across the space between the names"
+    assert ids(name="solo") == ids(name="Solo") == ["u4"], "no first name: the last name, trimmed"
+    assert ids(name=" solo") == [], "the full name is trimmed before the search"
+    assert ids(email="ACME") == ["u1", "u2"], "inside the address, any case"
+    assert ids(email="@acme.io", name="janet") == ["u2"], "several filters must all match"
+    assert ids(email="b+c") == ["u4"] and ids(email="a.b") == ["u4"] and ids(email="a*b") == [], "plain text, not a pattern"
+    assert ids(phone="5550100") == ["u1"], "inside the number"
+    assert ids(phone="(555)") == ["u4"]
+    assert ids(subscriber_id="u") == [], "subscriberId is not searched as text"
+    assert ids(subscriber_id="u3") == [] and ids(subscriber_id="U3") == ["U3"], "nor in another case"
+    assert ids(subscriber_id="U3", name="john") == ["U3"] and ids(subscriber_id="U3", name="jane") == []
     assert ids(email="nobody") == []
+    assert ids(email="", name="") == ["U3", "u1", "u2", "u4"], "an empty filter filters nothing"
+    backend.subscribers.patch("u1", {"email": None, "firstName": "Ann"})
+    assert ids(email="jane@") == [] and ids(name="ann doe") == ["u1"], "changes reach the search"
 
 
 def test_cursor_walk_visits_everyone_once_forward_and_backward(backend) -> None:
@@ -156,14 +169,22 @@ def test_cursor_walk_is_exact_while_subscribers_are_added(backend) -> None:
         assert len(back) == len(set(back)) and originals <= set(back)
 
 
-def test_cursor_of_a_deleted_subscriber_still_marks_its_place(backend) -> None:
+def test_a_cursor_naming_no_subscriber_answers_an_empty_page(backend) -> None:
+    # Novu's listSubscribers looks the cursor up first and, when nothing is found, answers an
+    # empty page counted 0: for a deleted subscriber, another environment's, or an unknown id.
     _fill(backend, 10)
     first = backend.subscribers.search(limit=4, order_direction="ASC")
     backend.subscribers.remove(first.items[-1].subscriber_id)
-    rest = backend.subscribers.search(limit=100, after=first.next, order_direction="ASC")
-    assert [s.subscriber_id for s in rest.items] == [f"s{n:05d}" for n in range(4, 10)]
-    with pytest.raises(NotFound):
-        backend.subscribers.search(after="0" * 24)
+    for options in ({}, {"order_by": "updatedAt"}, {"order_by": "email"}, {"email": "s"}):
+        for side in ("after", "before"):
+            for cursor in (first.next, "0" * 24):
+                page = backend.subscribers.search(limit=100, **{side: cursor}, **options)
+                assert (page.items, page.next, page.previous) == ([], None, None), (side, options)
+                assert (page.total_count, page.total_count_capped) == (0, False)
+    kept = first.items[0].id
+    assert backend.subscribers.search(after=kept.upper(), order_direction="ASC").items[0].id == first.items[1].id, (
+        "an ObjectId's hex digits in capitals name the same subscriber"
+    )
 
 
 def test_page_between_two_cursors_and_include_cursor(backend) -> None:
@@ -384,4 +405,4 @@ def test_any_field_orders_the_list_and_cursors_page_through_it(backend) -> None:
     assert order(order_by="noSuchField") == order(order_by="_id") == ["s0", "s1", "s2", "s3", "s4"]
     assert order(order_by="noSuchField", after=made[1].id, limit=2) == ["s2", "s3"]
     subscribers.remove("s1")
-    assert order(order_by="createdAt", after=made[1].id) == ["s2", "s3", "s4"], "a deleted one still marks a place"
+    assert order(order_by="createdAt", after=made[1].id) == [], "a deleted one names nothing: an empty page"

@@ -22,7 +22,7 @@ async def search_subscribers(
     limit: float = 10,
     order_direction: str = "DESC",
     order_by: str = "_id",
-    include_cursor: bool = False,
+    include_cursor: str = "false",
     email: str | None = None,
     name: str | None = None,
     phone: str | None = None,
@@ -33,12 +33,14 @@ async def search_subscribers(
         name=name,
         phone=phone,
         subscriber_id=subscriber_id,
-        after=after,
-        before=before,
+        after=after or None,  # Novu: an empty cursor is none
+        before=before or None,
         limit=int(limit),
         order_by=order_by or "_id",  # Novu's controller: an empty orderBy is `_id`
-        order_direction=order_direction,
-        include_cursor=include_cursor,
+        # Novu checks neither: an empty direction is DESC, and only the exact DESC descends
+        # (the store sorts ascending for anything else); only the exact text "true" includes.
+        order_direction=order_direction or "DESC",
+        include_cursor=include_cursor == "true",
     ).to_dto()
 
 

@@ -4,11 +4,17 @@ Search and paging never scan every subscriber: sorted indexes live beside the re
 
 - ``_order[order_by]``: every subscriber's sort key, ascending: ``(_id,)`` for creation order,
   ``(updatedAt, _id)`` for ``updatedAt``. A cursor page is two bisections and a slice.
-- ``_text[field]``: ``(lower-cased value, _id)`` for ``email``, ``phone``, ``subscriberId`` and
-  ``name`` (the full name and the last name). A prefix filter is a bisected range; with several
-  filters the smallest range is read and the rest checked on its members only.
-- ``_retired``: the sort keys (and the record) of deleted subscribers, so a cursor naming one
-  still marks a place.
+- ``_text[field]``: a ``TextColumn`` (``text_search.py``) of the lower-cased ``email``,
+  ``phone`` and ``name`` (the trimmed "first last"). Novu's filters on these find the text
+  anywhere in the value, ignoring case (an escaped, unanchored regular expression), so no sorted
+  index narrows them: one column is searched whole (``str.find`` over its joined values) and the
+  other filters are checked on its matches only. ``subscriberId`` must be equal (case and all):
+  one dictionary look-up.
+- ``_retired``: the ``_id``s of deleted subscribers, never given out again.
+
+A cursor (``after`` / ``before``) that names no subscriber of the environment (deleted, of
+another environment, never made) answers an empty page counted 0, as Novu's ``listSubscribers``
+does when its look-up of the cursor finds nothing.
 
 Any other ``orderBy`` (Novu takes any field name) sorts the matching subscribers' documents on
 each request, as ``subscriber_order.py`` describes.
@@ -30,6 +36,7 @@ from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.store.ids import now, object_id, parse_time
 from mock_server.store import subscriber_order
 from mock_server.store.integrations import Integration, IntegrationsBackend
+from mock_server.store.text_search import TextColumn
 from mock_server.store.values import clone
 from mock_server.store.subscriber_records import (
     PROFILE_FIELDS,
@@ -42,31 +49,31 @@ from mock_server.store.subscriber_records import (
     check_device_tokens,
 )
 SEARCH_FIELDS = ("email", "phone", "subscriberId", "name")
+# The filters Novu matches as text anywhere in the value, ignoring case; subscriberId is exact.
+TEXT_FIELDS = ("email", "phone", "name")
 ORDER_FIELDS = ("_id", "updatedAt")
 # The real API stops counting matches somewhere; so does the mock, and says so.
 DEFAULT_TOTAL_COUNT_CAP = 50_000
-# Sorts after every character a prefix can be followed by.
-_PREFIX_END = "\U0010ffff"
+# What MongoDB's $trim removes by default from both ends (Novu trims the joined full name).
+_MONGO_WHITESPACE = "\u0000 \t\n\u000b\u000c\r\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 
 def _sort_key(subscriber: Subscriber, order_by: str) -> tuple:
     return (subscriber.updated_at, subscriber.id) if order_by == "updatedAt" else (subscriber.id,)
 
 
-def _field_values(subscriber: Subscriber, name: str) -> list[str]:
-    """The lower-cased values a search filter on ``name`` looks at, sorted, without repeats."""
+def _searched_value(subscriber: Subscriber, name: str) -> str | None:
+    """The lower-cased text a filter on ``name`` (``email``, ``phone`` or ``name``) looks in, or
+    None when there is none (nothing is found in it). ``name`` is Novu's full name: first name,
+    a space, last name (a missing part as empty), trimmed."""
     if name == "name":
-        full_name = subscriber.full_name
-        if not full_name:
-            return []
-        if subscriber.last_name and subscriber.first_name:  # a search by last name finds them too
-            return sorted({full_name.lower(), subscriber.last_name.lower()})
-        return [full_name.lower()]
-    value = subscriber.subscriber_id if name == "subscriberId" else getattr(subscriber, name)
-    return [value.lower()] if value else []
+        value = f"{subscriber.first_name or ''} {subscriber.last_name or ''}".strip(_MONGO_WHITESPACE)
+    else:
+        value = getattr(subscriber, name)
+    return value.lower() if isinstance(value, str) and value else None
 
 
-# The profile fields (API names) each search field's values are made of; subscriberId never changes.
+# The profile fields (API names) each text filter's value is made of; subscriberId never changes.
 _SEARCHED_IN = {"email": frozenset({"email"}), "phone": frozenset({"phone"}), "name": frozenset({"firstName", "lastName"})}
 
 
@@ -82,8 +89,8 @@ def _pair_sorted(keys: list[tuple]) -> list[tuple]:
     return keys
 
 
-def _text_values(subscriber: Subscriber) -> dict[str, list[str]]:
-    return {name: _field_values(subscriber, name) for name in SEARCH_FIELDS}
+def _text_values(subscriber: Subscriber) -> dict[str, str | None]:
+    return {name: _searched_value(subscriber, name) for name in TEXT_FIELDS}
 
 
 def _bisect_left(sequence: Sequence, key: tuple) -> int:
@@ -116,8 +123,8 @@ class SubscribersBackend:
         self._by_subscriber_id: dict[str, Subscriber] = {}
         self._by_id: dict[str, Subscriber] = {}
         self._order: dict[str, SortedList] = {name: SortedList() for name in ORDER_FIELDS}
-        self._text: dict[str, SortedList] = {name: SortedList() for name in SEARCH_FIELDS}
-        self._retired: dict[str, dict[str, Any]] = {}
+        self._text: dict[str, TextColumn] = {name: TextColumn() for name in TEXT_FIELDS}
+        self._retired: set[str] = set()
         # Called with each deleted subscriber, under the lock: what hangs off it goes too.
         self.removal_listeners: list[Callable[[Subscriber], None]] = []
 
@@ -162,16 +169,23 @@ class SubscribersBackend:
         order_direction: str = "DESC",
         include_cursor: bool = False,
     ) -> CursorPage:
+        # An empty filter filters nothing (Novu skips a falsy one).
         filters = {
-            field_name: value.lower()
+            field_name: value if field_name == "subscriberId" else value.lower()
             for field_name, value in (("email", email), ("name", name), ("phone", phone), ("subscriberId", subscriber_id))
             if value
         }
         with self._lock:
+            after_record = self._cursor_record(after) if after else None
+            before_record = self._cursor_record(before) if before else None
+            if (after and after_record is None) or (before and before_record is None):
+                return CursorPage(items=[], next=None, previous=None, total_count=0, total_count_capped=False)
             if order_by not in self._order:
-                return self._search_by_field(filters, order_by, after, before, limit, order_direction, include_cursor)
-            after_key = self._cursor_key(after, order_by) if after else None
-            before_key = self._cursor_key(before, order_by) if before else None
+                return self._search_by_field(
+                    filters, order_by, after_record, before_record, limit, order_direction, include_cursor
+                )
+            after_key = _sort_key(after_record, order_by) if after_record else None
+            before_key = _sort_key(before_record, order_by) if before_record else None
             keys = self._order[order_by] if not filters else self._matching_keys(filters, order_by)
             total = len(keys)
             descending = order_direction == "DESC"
@@ -206,8 +220,8 @@ class SubscribersBackend:
         self,
         filters: dict[str, str],
         field: str,
-        after: str | None,
-        before: str | None,
+        after: Subscriber | None,
+        before: Subscriber | None,
         limit: int,
         order_direction: str,
         include_cursor: bool,
@@ -220,8 +234,8 @@ class SubscribersBackend:
         found = subscriber_order.page(
             matching,
             field=field,
-            after=self._cursor_record(after) if after else None,
-            before=self._cursor_record(before) if before else None,
+            after=after,
+            before=before,
             limit=limit,
             descending=order_direction == "DESC",
             include_cursor=include_cursor,
@@ -234,14 +248,10 @@ class SubscribersBackend:
             total_count_capped=found.total > self.total_count_cap,
         )
 
-    def _cursor_record(self, cursor: str) -> Subscriber:
-        subscriber = self._by_id.get(cursor)
-        if subscriber is not None:
-            return subscriber
-        retired = self._retired.get(cursor)
-        if retired is not None:
-            return retired["record"]
-        raise NotFound(f"Cursor {cursor} names no subscriber of this environment")
+    def _cursor_record(self, cursor: str) -> Subscriber | None:
+        """The live subscriber a cursor names. Novu reads the cursor as an ObjectId, whose hex
+        digits may come in either case."""
+        return self._by_id.get(cursor.lower())
 
     # -- writes --------------------------------------------------------------------------
 
@@ -294,9 +304,7 @@ class SubscribersBackend:
             self._unindex(subscriber)
             del self._by_subscriber_id[subscriber_id]
             del self._by_id[subscriber.id]
-            self._retired[subscriber.id] = {name: _sort_key(subscriber, name) for name in ORDER_FIELDS}
-            # (any other order reads the deleted subscriber's fields)
-            self._retired[subscriber.id]["record"] = subscriber
+            self._retired.add(subscriber.id)
             for listener in self.removal_listeners:
                 listener(subscriber)
 
@@ -326,10 +334,10 @@ class SubscribersBackend:
         added: dict[str, Subscriber] = {}
         by_subscriber_id: dict[str, Subscriber] = {}
         lowered: dict[str, str] = {}  # one lower-cased string per distinct name (names repeat)
-        text: dict[str, list[tuple[str, str]]] = {name: [] for name in SEARCH_FIELDS}
+        text: dict[str, dict[str, str]] = {name: {} for name in TEXT_FIELDS}
         order: dict[str, list[tuple]] = {"_id": [], "updatedAt": []}
         id_keys, updated_keys = order["_id"], order["updatedAt"]
-        subscriber_id_keys, name_keys = text["subscriberId"], text["name"]
+        name_texts = text["name"]
         with self._lock:
             for subscriber in records:
                 if subscriber.environment_id != self.environment_id or subscriber.organization_id != self.organization_id:
@@ -350,34 +358,26 @@ class SubscribersBackend:
                 record_id = subscriber.id
                 id_keys.append((record_id,))
                 updated_keys.append((subscriber.updated_at, record_id))
-                # the values _field_values gives, without its per-call cost
+                # the values _searched_value gives, without its per-call cost
                 for name, value in (("email", subscriber.email), ("phone", subscriber.phone)):
-                    if value:
-                        low = value.lower()
-                        text[name].append((value if low == value else low, record_id))
-                low = subscriber.subscriber_id.lower()
-                subscriber_id_keys.append((subscriber.subscriber_id if low == subscriber.subscriber_id else low, record_id))
+                    if isinstance(value, str) and value:
+                        text[name][record_id] = value.lower()
                 first, last = subscriber.first_name, subscriber.last_name
                 if first or last:
-                    full = f"{first} {last}" if first and last else (first or last)
+                    full = f"{first or ''} {last or ''}"
                     low = lowered.get(full)
                     if low is None:
-                        low = lowered[full] = full.lower()
-                    name_keys.append((low, record_id))
-                    if first and last:
-                        low_last = lowered.get(last)
-                        if low_last is None:
-                            low_last = lowered[last] = last.lower()
-                        if low_last != low:
-                            name_keys.append((low_last, record_id))
+                        low = lowered[full] = _searched_value(subscriber, "name") or ""
+                    if low:
+                        name_texts[record_id] = low
             if not added:
                 return 0
             self._by_id.update(added)
             self._by_subscriber_id.update(by_subscriber_id)
             for name, keys in order.items():
                 self._order[name] = SortedList(_pair_sorted([*self._order[name], *keys]))
-            for name, keys in text.items():
-                self._text[name] = SortedList(_pair_sorted([*self._text[name], *keys]))
+            for name, values in text.items():
+                self._text[name].update(values)
             return len(added)
 
     def set_credentials(
@@ -533,8 +533,8 @@ class SubscribersBackend:
         with self._lock:
             self._by_id, self._by_subscriber_id = by_id, by_subscriber_id
             self._order = {name: SortedList() for name in ORDER_FIELDS}
-            self._text = {name: SortedList() for name in SEARCH_FIELDS}
-            self._retired = {}
+            self._text = {name: TextColumn() for name in TEXT_FIELDS}
+            self._retired = set()
             for subscriber in by_id.values():
                 self._index(subscriber)
 
@@ -582,7 +582,6 @@ class SubscribersBackend:
             return subscriber
         order_before = {name: _sort_key(subscriber, name) for name in self._order}
         moved = [name for name, inputs in _SEARCHED_IN.items() if not inputs.isdisjoint(changes)]
-        text_before = {name: _field_values(subscriber, name) for name in moved}
         self._apply_profile(subscriber, changes)
         if not subscriber.unset.isdisjoint(changes):
             subscriber.unset = unset_fields((set(PROFILE_FIELDS) - subscriber.unset) | set(changes))
@@ -594,12 +593,7 @@ class SubscribersBackend:
                 order.discard(order_before[name])
                 order.add(key)
         for name in moved:
-            values = _field_values(subscriber, name)
-            if values != text_before[name]:
-                for value in text_before[name]:
-                    self._text[name].discard((value, subscriber.id))
-                for value in values:
-                    self._text[name].add((value, subscriber.id))
+            self._set_text(name, subscriber.id, _searched_value(subscriber, name))
         return subscriber
 
     @staticmethod
@@ -612,46 +606,36 @@ class SubscribersBackend:
     def _index(self, subscriber: Subscriber) -> None:
         for name, order in self._order.items():
             order.add(_sort_key(subscriber, name))
-        for name, values in _text_values(subscriber).items():
-            for value in values:
-                self._text[name].add((value, subscriber.id))
+        for name, value in _text_values(subscriber).items():
+            self._set_text(name, subscriber.id, value)
 
     def _unindex(self, subscriber: Subscriber) -> None:
         for name, order in self._order.items():
             order.discard(_sort_key(subscriber, name))
-        for name, values in _text_values(subscriber).items():
-            for value in values:
-                self._text[name].discard((value, subscriber.id))
+        for name in TEXT_FIELDS:
+            self._text[name].set(subscriber.id, None)
 
-    def _cursor_key(self, cursor: str, order_by: str) -> tuple:
-        subscriber = self._by_id.get(cursor)
-        if subscriber is not None:
-            return _sort_key(subscriber, order_by)
-        retired = self._retired.get(cursor)
-        if retired is not None:
-            return retired[order_by]
-        raise NotFound(f"Cursor {cursor} names no subscriber of this environment")
+    def _set_text(self, name: str, record_id: str, value: str | None) -> None:
+        self._text[name].set(record_id, value)
 
     def _matching_keys(self, filters: dict[str, str], order_by: str) -> list[tuple]:
-        """Sort keys of the subscribers matching every prefix filter, ascending."""
-        ranges = []
-        for name, prefix in filters.items():
-            index = self._text[name]
-            lo = index.bisect_left((prefix,))
-            hi = index.bisect_left((prefix + _PREFIX_END,))
-            ranges.append((hi - lo, name, lo, hi))
-        _, narrowest, lo, hi = min(ranges)
-        ids = {record_id for _, record_id in self._text[narrowest].islice(lo, hi)}
-        others = {name: prefix for name, prefix in filters.items() if name != narrowest}
-        keys = []
-        for record_id in ids:
-            subscriber = self._by_id[record_id]
-            if others and not all(
-                any(value.startswith(prefix) for value in _field_values(subscriber, name))
-                for name, prefix in others.items()
-            ):
-                continue
-            keys.append(_sort_key(subscriber, order_by))
+        """Sort keys of the subscribers matching every filter, ascending: ``subscriberId`` equal,
+        the lower-cased text of the others found anywhere in the subscriber's lower-cased value."""
+        texts = [(name, needle) for name, needle in filters.items() if name != "subscriberId"]
+        if "subscriberId" in filters:
+            found = self._by_subscriber_id.get(filters["subscriberId"])
+            ids: Iterable[str] = [found.id] if found is not None else []
+        else:
+            # one field read whole (the longest text's: likely the fewest matches), the other
+            # filters checked on its matches only
+            texts.sort(key=lambda pair: len(pair[1]))
+            name, needle = texts.pop()
+            ids = self._text[name].find(needle)
+        for name, needle in texts:
+            column = self._text[name]
+            ids = [record_id for record_id in ids if needle in column.get(record_id)]
+        by_id = self._by_id
+        keys = [(record_id,) for record_id in ids] if order_by == "_id" else [_sort_key(by_id[i], order_by) for i in ids]
         keys.sort()
         return keys
 
