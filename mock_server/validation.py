@@ -442,16 +442,19 @@ class NovuParameterValidator(ParameterValidator):
             "cookie": lambda name: request.cookies.get(name),
         }
         control = request.url.path.startswith(CONTROL_PREFIX)
+        keyed: dict[str, dict[str, t.Any]] = {}
         for location, get in getters.items():
-            refused = {
-                param["name"]: (messages, get(param["name"]))
-                for param in self.parameters.get(location, [])
-                if (messages := parameter_messages(param, get(param["name"])))
-            }
-            if refused and control:  # the mock's own surface: keyed by parameter, as it documents
-                raise ValidationFailed({name: {"messages": said, "value": value} for name, (said, value) in refused.items()})
-            if refused:
-                raise ParametersRefused([message for said, _ in refused.values() for message in said])
+            said = []
+            # Connexion may list a path-level parameter more than once: each name is checked once
+            for param in {param["name"]: param for param in self.parameters.get(location, [])}.values():
+                value = get(param["name"])
+                if messages := parameter_messages(param, value):
+                    said += messages
+                    keyed[param["name"]] = {"messages": messages, "value": value}
+            if said and not control:
+                raise ParametersRefused(said)
+        if keyed:  # the mock's own control surface: every parameter keyed by name, as it documents
+            raise ValidationFailed(keyed)
 
 
 def validator_map() -> dict:

@@ -12,7 +12,8 @@ def test_long_but_valid_request_is_414(client) -> None:
 def test_long_and_invalid_request_is_422(client) -> None:
     response = client.get("/v2/subscribers", params={"limit": ["x"] * 2000})
     assert response.status_code == 422
-    assert response.json()["errors"]["general"]["messages"] == ["limit must be a number conforming to the specified constraints"]
+    [message] = response.json()["errors"]["general"]["messages"]
+    assert message == "limit must be a number conforming to the specified constraints"
 
 
 def test_long_request_without_key_is_401(app) -> None:

@@ -109,6 +109,14 @@ def test_a_path_argument_is_refused_like_a_query_one(client) -> None:
     assert body["errors"] == {"general": {"messages": ["messageId must be a mongodb id"]}}
 
 
+def test_every_path_failure_is_listed_once_in_the_order_of_the_path(client) -> None:
+    refused = client.post("/v1/subscribers/someone/messages/not-an-id/actions/tertiary", json={"status": "done"})
+    assert _error(refused, 422)["errors"]["general"]["messages"] == [
+        "messageId must be a mongodb id",
+        "type must be one of the following values: primary, secondary",
+    ]
+
+
 def test_the_body_keeps_its_failures_keyed_by_field(client) -> None:
     body = _error(client.post("/v1/integrations", json={"providerId": 42, "channel": "email"}), 422)
     assert set(body["errors"]) == {"providerId"} and body["errors"]["providerId"]["value"] == 42
