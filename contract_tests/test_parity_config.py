@@ -422,9 +422,12 @@ def made_layouts(client) -> Iterator:
 
 
 def test_layout_list_refuses_a_limit_over_100(client) -> None:
-    """layouts-v2/e2e/list-layouts.e2e.ts: 'should reject limit values above 100' (422 'Validation Error')."""
+    """layouts-v2/e2e/list-layouts.e2e.ts: 'should reject limit values above 100' (422 'Validation Error',
+    the sentence under errors.general, not under the parameter's name)."""
     response = client.get("/v2/layouts", params={"limit": 101})
     assert response.status_code == 422 and response.json()["message"] == "Validation Error"
+    assert "limit must not be greater than 100" in response.json()["errors"]["general"]["messages"]
+    assert "limit" not in response.json()["errors"]
 
 
 def test_layout_list_sorts_only_by_created_updated_or_name(client) -> None:

@@ -57,6 +57,17 @@ def test_schema_violations_are_422_keyed_by_field(client) -> None:
     assert set(_assert_error(missing, 422, "/v1/integrations")["errors"]) == {"providerId"}
 
 
+def test_query_violations_are_422_under_errors_general(client) -> None:
+    """A query argument Novu's validation pipe refuses: 422 'Validation Error' with the class-validator
+    sentences under errors.general (inbox/e2e/get-notifications.e2e.ts 'offset must not be less than
+    0', layouts-v2/e2e/list-layouts.e2e.ts), where a body's failures are keyed by field."""
+    response = client.get("/v2/layouts", params={"limit": 101})
+    body = _assert_error(response, 422, "/v2/layouts?limit=101")
+    assert body["message"] == "Validation Error"
+    assert set(body["errors"]) == {"general"}
+    assert "limit must not be greater than 100" in body["errors"]["general"]["messages"]
+
+
 def test_malformed_and_non_json_bodies(client) -> None:
     broken = client.post("/v1/integrations", content=b'{"providerId": ', headers={"Content-Type": "application/json"})
     _assert_error(broken, 400, "/v1/integrations")

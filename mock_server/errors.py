@@ -128,6 +128,14 @@ class ValidationFailed(NovuError):
         return {**super().body(path), "errors": self.errors}
 
 
+class ParametersRefused(ValidationFailed):
+    """422 of Novu's validation pipe for a query or path argument: unlike a body's failures, keyed
+    by field, every sentence goes under the one key ``general`` (``{"messages": [...]}``)."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__({"general": {"messages": messages}})
+
+
 class InternalServerError(NovuError):
     status = 500
 

@@ -20,6 +20,7 @@ import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import NonConformingResponseBody
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.utils import is_null, is_nullable
 from connexion.validators import (
     VALIDATOR_MAP,
     JSONRequestBodyValidator,
@@ -34,7 +35,7 @@ from starlette.types import Receive, Scope
 
 from mock_server import jsoncodec
 from mock_server.controls import CONTROL_PREFIX
-from mock_server.errors import BadRequest, ValidationFailed
+from mock_server.errors import BadRequest, ParametersRefused, ValidationFailed
 
 # Keywords of OpenAPI 3.0 schema objects that are not JSON Schema (draft 4) validation keywords.
 _OPENAPI_ONLY = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly"})
@@ -142,19 +143,60 @@ class _Compiled:
         return entry[1]
 
 
+# How class-validator words a failure of the decorator that each schema keyword stands for (Novu's
+# DTOs are checked by class-validator, and its sentences are what the answers carry).
+_TYPE_WORDS = {
+    "string": "must be a string",
+    "number": "must be a number conforming to the specified constraints",
+    "integer": "must be an integer number",
+    "boolean": "must be a boolean value",
+    "array": "must be an array",
+    "object": "must be an object",
+}
+_FORMAT_WORDS = {
+    "date-time": "must be a valid ISO 8601 date string",
+    "date": "must be a valid ISO 8601 date string",
+    "email": "must be an email",
+    "uri": "must be a URL address",
+    "uuid": "must be a UUID",
+}
+_BOUND_WORDS = {
+    "minimum": "must not be less than {}",
+    "maximum": "must not be greater than {}",
+    "minLength": "must be longer than or equal to {} characters",
+    "maxLength": "must be shorter than or equal to {} characters",
+    "minItems": "must contain at least {} elements",
+    "maxItems": "must contain no more than {} elements",
+}
+
+
+def _number(value: t.Any) -> t.Any:
+    """A bound as JavaScript prints it (100, not 100.0)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _message(error: ValidationError, field: str) -> str:
     options = [value for sub in error.schema.get("anyOf", []) for value in sub.get("enum", [])]
     if error.validator == "anyOf" and options:
         return f"{field} must be one of the following values: {', '.join(options)}"
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return f"{field} must be of type {' or '.join(expected)}"
+        words = [_TYPE_WORDS[kind] for kind in expected if kind in _TYPE_WORDS]
+        return f"{field} {words[0]}" if words else f"{field} must be of type {' or '.join(expected)}"
     if error.validator == "format":
-        return f"{field} must be a valid {error.validator_value}"
-    if error.validator == "pattern" and isinstance(error.schema, dict) and error.schema.get("x-pattern-message"):
-        return error.schema["x-pattern-message"]  # the DTO's own message (class-validator's Matches)
+        words = _FORMAT_WORDS.get(error.validator_value, f"must be a valid {error.validator_value}")
+        return f"{field} {words}"
+    if error.validator == "pattern":
+        own = error.schema.get("x-pattern-message") if isinstance(error.schema, dict) else None
+        if own:  # the DTO's own message (class-validator's Matches), $property as class-validator fills it
+            return own.replace("$property", field)
+        return f"{field} must match /{error.validator_value}/ regular expression"
     if error.validator == "enum":
         return f"{field} must be one of the following values: {', '.join(map(str, error.validator_value))}"
+    if error.validator in _BOUND_WORDS:
+        return f"{field} {_BOUND_WORDS[error.validator].format(_number(error.validator_value))}"
+    if error.validator == "multipleOf" and error.validator_value == 1:
+        return f"{field} must be an integer number"
     return f"{field}: {error.message}" if field != "body" else error.message
 
 
@@ -408,28 +450,59 @@ class NovuResponseValidator(JSONResponseBodyValidator):
             raise NonConformingResponseBody(f"Response body does not conform to the spec at '{where}': {reason}")
 
 
+def parameter_messages(param: dict, value: t.Any) -> list[str]:
+    """What Novu's validation pipe says of one query, path or header argument (nothing when it
+    passes), worded from the parameter's schema. A failure inside an array argument is said of
+    "each value in" it, as class-validator's ``each: true`` decorators word it."""
+    name = param["name"]
+    if value is None:
+        return [f"{name} should not be empty"] if param.get("required") else []
+    schema = param.get("schema", param)
+    if is_nullable(param) and is_null(value):
+        return []
+    messages: list[str] = []
+    for error in _Compiled.of(schema, Draft4Validator).explaining.iter_errors(value):
+        message = _message(error, name)
+        messages.append(f"each value in {message}" if error.absolute_path else message)
+    return messages
+
+
 class NovuParameterValidator(ParameterValidator):
+    """Path, query and header arguments as Novu's validation pipe refuses them: a 422 whose
+    ``errors.general.messages`` lists every failure of the first argument that fails (the pipe
+    validates each handler argument whole, the path's before the query's, and throws at the
+    first refused). The mock's own control surface keys its failures by parameter instead."""
+
     def validate_request(self, request) -> None:
         getters = {
-            "query": lambda name: request.query_params.get(name),
             "path": lambda name: request.path_params.get(name.replace("-", "_")),
+            "query": lambda name: request.query_params.get(name),
             "header": lambda name: request.headers.get(name),
             "cookie": lambda name: request.cookies.get(name),
         }
-        errors: dict[str, dict[str, t.Any]] = {}
+        control = request.url.path.startswith(CONTROL_PREFIX)
+        keyed: dict[str, dict[str, t.Any]] = {}
+        command_refusals: list[str] = []
         for location, get in getters.items():
-            for param in self.parameters.get(location, []):
+            said = []
+            # Connexion may list a path-level parameter more than once: each name is checked once
+            for param in {param["name"]: param for param in self.parameters.get(location, [])}.values():
                 value = get(param["name"])
                 if param.get(CHECKED_BY_COMMAND) and value not in (None, ""):
+                    # read by the controller and checked by Novu's command, after the DTO pipe
                     number = js_number(value) if isinstance(value, str) else float(value)
-                    refused = command_number_messages(param["name"], number, param.get("schema", {}))
-                    if refused:
-                        raise BadRequest(refused, extra={"error": "Bad Request"})
-                message = self.validate_parameter(location, value, param)
-                if message:
-                    errors[param["name"]] = {"messages": [message], "value": value}
-        if errors:
-            raise ValidationFailed(errors)
+                    if refused := command_number_messages(param["name"], number, param.get("schema", {})):
+                        command_refusals += refused
+                        continue
+                if messages := parameter_messages(param, value):
+                    said += messages
+                    keyed[param["name"]] = {"messages": messages, "value": value}
+            if said and not control:
+                raise ParametersRefused(said)
+        if keyed:  # the mock's own control surface: every parameter keyed by name, as it documents
+            raise ValidationFailed(keyed)
+        if command_refusals:
+            raise BadRequest(command_refusals, extra={"error": "Bad Request"})
 
 
 def validator_map() -> dict:

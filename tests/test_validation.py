@@ -37,3 +37,36 @@ def test_a_non_conforming_answer_is_a_500_not_a_lie(client, monkeypatch) -> None
     response = client.get("/v1/integrations")
     assert response.status_code == 500
     assert response.json()["errorId"]
+
+
+def test_parameter_sentences_are_worded_from_the_schema_as_class_validator_words_them() -> None:
+    from mock_server.validation import parameter_messages
+
+    def said(schema: dict, value, **param) -> list[str]:
+        return parameter_messages({"name": "p", "in": "query", "schema": schema, **param}, value)
+
+    assert said({"type": "number", "minimum": 1, "maximum": 100}, 101.0) == ["p must not be greater than 100"]
+    assert said({"type": "number", "minimum": 1, "maximum": 100}, 0.0) == ["p must not be less than 1"]
+    assert said({"type": "number", "multipleOf": 1}, 2.5) == ["p must be an integer number"]
+    assert said({"type": "integer"}, "x") == ["p must be an integer number"]
+    assert said({"type": "string", "maxLength": 3}, "four") == ["p must be shorter than or equal to 3 characters"]
+    assert said({"type": "string", "minLength": 2}, "a") == ["p must be longer than or equal to 2 characters"]
+    assert said({"type": "string", "format": "date-time"}, "garbage") == ["p must be a valid ISO 8601 date string"]
+    assert said({"type": "string", "enum": ["a", "b"]}, "c") == ["p must be one of the following values: a, b"]
+    assert said({"type": "array", "items": {"type": "string", "enum": ["a"]}}, ["z"]) == [
+        "each value in p must be one of the following values: a"
+    ]
+    assert said({"type": "string", "pattern": "^[0-9]+$"}, "x") == ["p must match /^[0-9]+$/ regular expression"]
+    assert said({"type": "string", "pattern": "^[0-9]+$", "x-pattern-message": "$property must be digits"}, "x") == [
+        "p must be digits"
+    ]
+    assert said({"type": "string"}, None, required=True) == ["p should not be empty"]
+    assert said({"type": "string"}, None) == []
+    assert said({"type": "number", "maximum": 100}, 100.0) == []
+
+
+def test_every_failure_of_one_argument_is_listed() -> None:
+    from mock_server.validation import parameter_messages
+
+    param = {"name": "limit", "in": "query", "schema": {"type": "number", "minimum": 5, "multipleOf": 1}}
+    assert parameter_messages(param, 2.5) == ["limit must not be less than 5", "limit must be an integer number"]

@@ -78,9 +78,59 @@ def test_every_format_of_the_spec_has_a_checker_at_run_time() -> None:
     assert used <= set(Draft4Validator.FORMAT_CHECKER.checkers), used - set(Draft4Validator.FORMAT_CHECKER.checkers)
 
 
+def test_query_failures_are_listed_together_under_general(client) -> None:
+    """Novu's validation pipe checks the query as one object and lists every sentence under
+    errors.general (inbox/e2e/get-notifications.e2e.ts, layouts-v2/e2e/list-layouts.e2e.ts)."""
+    body = _error(client.get("/v1/subscribers?page=-1&limit=abc"), 422)
+    assert body["message"] == "Validation Error"
+    assert body["errors"] == {
+        "general": {
+            "messages": [
+                "page must not be less than 0",
+                "limit must be a number conforming to the specified constraints",
+            ]
+        }
+    }
+    refused = _error(client.get("/v2/topics", params={"orderDirection": "sideways"}), 422)
+    assert refused["errors"]["general"]["messages"] == ["orderDirection must be one of the following values: ASC, DESC"]
+
+
+def test_a_list_argument_is_refused_for_each_value(client) -> None:
+    """class-validator's ``each: true`` words an item's failure "each value in <name> ..."."""
+    body = _error(client.get("/v1/notifications", params={"channels": "foo"}), 422)
+    [message] = body["errors"]["general"]["messages"]
+    assert message.startswith("each value in channels must be one of the following values: ") and "in_app" in message
+
+
+def test_a_path_argument_is_refused_like_a_query_one(client) -> None:
+    """DELETE /v1/messages/:messageId takes DeleteMessageParams (@IsMongoId): the pipe refuses
+    a path argument as it refuses a query, every sentence under errors.general."""
+    body = _error(client.delete("/v1/messages/not-an-id"), 422)
+    assert body["errors"] == {"general": {"messages": ["messageId must be a mongodb id"]}}
+
+
+def test_every_path_failure_is_listed_once_in_the_order_of_the_path(client) -> None:
+    refused = client.post("/v1/subscribers/someone/messages/not-an-id/actions/tertiary", json={"status": "done"})
+    assert _error(refused, 422)["errors"]["general"]["messages"] == [
+        "messageId must be a mongodb id",
+        "type must be one of the following values: primary, secondary",
+    ]
+
+
+def test_the_body_keeps_its_failures_keyed_by_field(client) -> None:
+    body = _error(client.post("/v1/integrations", json={"providerId": 42, "channel": "email"}), 422)
+    assert set(body["errors"]) == {"providerId"} and body["errors"]["providerId"]["value"] == 42
+    assert body["errors"]["providerId"]["messages"] == ["providerId must be a string"]
+
+
+def test_the_control_surface_keeps_its_failures_keyed_by_parameter(client) -> None:
+    body = _error(client.get("/_mock/requests", params={"status": "600"}), 422)
+    assert set(body["errors"]) == {"status"} and body["errors"]["status"]["value"] == "600"
+
+
 def test_a_date_time_that_is_not_a_date_is_422(client) -> None:
     body = _error(client.get("/v1/notifications", params={"before": "garbage"}), 422)
-    assert "before" in body["errors"]
+    assert body["errors"] == {"general": {"messages": ["before must be a valid ISO 8601 date string"]}}
 
 
 # -- JSON as Node reads it --------------------------------------------------------------------------
