@@ -11,23 +11,39 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server import inbox_session
+from mock_server.errors import Unauthorized
 from mock_server.inbox_session import Session
 from mock_server.store import Backend, Backends, Environment
 
-_SCHEME = "apikey"
+_SCHEME = "ApiKey"
+_PREFIX = _SCHEME + " "
 # the security schemes of openapi.yaml
 API_KEY_SCHEME = "ApiKey"
 SESSION_SCHEME = "SubscriberSession"
 
 
 def backend_for(authorization: str | None, backends: Backends) -> Backend | None:
-    """The Backend of the environment an ``Authorization: ApiKey <key>`` header names, or None."""
-    if not authorization:
+    """The Backend of the environment an ``Authorization: ApiKey <key>`` header names, or None.
+    The scheme is case-sensitive and the key is what follows ``ApiKey `` (Novu's guard and its
+    passport-headerapikey prefix)."""
+    if not authorization or not authorization.startswith(_PREFIX):
         return None
-    scheme, _, key = authorization.strip().partition(" ")
-    if scheme.lower() != _SCHEME:
-        return None
-    return backends.backend_for_key(key.strip())
+    return backends.backend_for_key(authorization[len(_PREFIX) :])
+
+
+def key_refusal(authorization: str | None) -> Unauthorized:
+    """Novu's 401 for a secret-key route the ``Authorization`` header does not open: its guard
+    reads the scheme (the first word, case-sensitive), then passport checks the key."""
+    scheme = (authorization or "").split(" ")[0]
+    if not scheme:
+        return Unauthorized("Missing authorization header")
+    if scheme == "Bearer":  # Novu's dashboard-user JWT strategy, which no token of the mock passes
+        return Unauthorized("Unauthorized", bare=True)
+    if scheme != _SCHEME:
+        return Unauthorized(f'Invalid authentication scheme: "{scheme}"')
+    if not authorization or not authorization[len(_PREFIX) :] or not authorization.startswith(_PREFIX):
+        return Unauthorized("Unauthorized", bare=True)  # passport finds no key after the prefix
+    return Unauthorized("API Key not found")
 
 
 def environment_for(authorization: str | None, backends: Backends) -> Environment | None:

@@ -13,9 +13,19 @@ def utc_now_iso() -> str:
 
 
 class NovuError(Exception):
-    """A failure the real API answers with an ErrorDto of ``status``."""
+    """A failure the real API answers with an ErrorDto of ``status``.
+
+    Most of Novu's refusals are Nest exceptions thrown with a sentence (``new
+    NotFoundException('...')``): Nest's body for those adds ``error``, the status's name
+    (``"Not Found"``), and Novu's exception filter keeps it. ``nest_error`` is that name; it is
+    left out where Novu throws an object (``extra``), a bare exception (``bare``: Nest's body is
+    then only the status's name as ``message``), or where the refusal is none of Nest's (the
+    wire's and the body parser's, whose classes have no ``nest_error``, and the mock's own
+    refusals, raised ``bare``).
+    """
 
     status = 500
+    nest_error: str | None = None
 
     def __init__(
         self,
@@ -24,9 +34,11 @@ class NovuError(Exception):
         ctx: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        bare: bool = False,
     ) -> None:
         super().__init__(message if isinstance(message, str) else json.dumps(message))
         self.message = message
+        self.bare = bare
         self.ctx = ctx
         self.headers = headers or {}
         # Top-level fields Novu adds beside ``message`` when it throws an object (e.g.
@@ -40,6 +52,8 @@ class NovuError(Exception):
             "path": path,
             "message": self.message,
         }
+        if self.nest_error and not (self.bare or self.extra or self.ctx) and isinstance(self.message, (str, list)):
+            body["error"] = self.nest_error
         if self.ctx:
             body["ctx"] = self.ctx
         for key, value in self.extra.items():
@@ -49,6 +63,7 @@ class NovuError(Exception):
 
 class BadRequest(NovuError):
     status = 400
+    nest_error = "Bad Request"
 
 
 class BadRequestResult(BadRequest):
@@ -65,6 +80,7 @@ class BadRequestResult(BadRequest):
 
 class Unauthorized(NovuError):
     status = 401
+    nest_error = "Unauthorized"
 
 
 class PaymentRequired(NovuError):
@@ -75,24 +91,29 @@ class PaymentRequired(NovuError):
 
 class Forbidden(NovuError):
     status = 403
+    nest_error = "Forbidden"
 
 
 class NotFound(NovuError):
     status = 404
+    nest_error = "Not Found"
 
 
 class MethodNotAllowed(NovuError):
     status = 405
+    nest_error = "Method Not Allowed"
 
 
 class Conflict(NovuError):
     status = 409
+    nest_error = "Conflict"
 
 
 class UnprocessableEntity(NovuError):
     """422 without field errors: a rule of the use case (Nest's UnprocessableEntityException)."""
 
     status = 422
+    nest_error = "Unprocessable Entity"
 
 
 class PayloadTooLarge(NovuError):

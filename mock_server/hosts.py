@@ -114,7 +114,8 @@ class HostGuard:
             host = next((value for name, value in scope["headers"] if name == b"host"), b"").decode("latin-1")
             error = BadRequest(
                 f"Host {host!r} is not served here: start novu-mock with --allowed-host {_name(host) or 'HOST'} "
-                "to answer requests that name it"
+                "to answer requests that name it",
+                bare=True,  # the mock's own refusal, not one of Nest's
             )
             status, body, headers = render(error, scope)
             raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]

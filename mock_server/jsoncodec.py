@@ -56,7 +56,9 @@ def canonical(data: Any) -> bytes:
 
 
 class UnreadableBody(BadRequest):
-    """A request body Novu's JSON body parser refuses (400)."""
+    """A request body Novu's body parser refuses (400), before any of Nest's exceptions."""
+
+    nest_error = None
 
 
 def read_body(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:

@@ -36,7 +36,6 @@ _BY_STATUS: dict[int, type[errors.NovuError]] = {
 }
 
 _MESSAGES = {
-    401: "API Key not found; send Authorization: ApiKey <secret key>",
     404: "Not Found",
     405: "Method Not Allowed",
     415: "Content-Type must be application/json",
@@ -44,7 +43,7 @@ _MESSAGES = {
 
 
 # Novu's subscriberJwt guard (passport) refuses a missing, malformed, expired or forged inbox token
-# with Nest's bare UnauthorizedException
+# with Nest's bare UnauthorizedException (its body: the status's name as ``message``, no ``error``)
 _SESSION_REFUSAL = "Unauthorized"
 
 
@@ -81,8 +80,11 @@ async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResp
     if exc.status >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
     error = _from_status(exc.status, exc.detail, exc.headers)
-    if exc.status == 401 and auth.SESSION_SCHEME in _operation_schemes(request):
-        error.message = _SESSION_REFUSAL
+    if exc.status == 401:
+        if auth.SESSION_SCHEME in _operation_schemes(request):
+            error = errors.Unauthorized(_SESSION_REFUSAL, bare=True, headers=error.headers)
+        else:
+            error = auth.key_refusal(request.headers.get("authorization"))
     return _respond(request, error)
 
 

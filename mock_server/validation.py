@@ -307,7 +307,7 @@ class NovuBodyValidator(JSONRequestBodyValidator):
             try:
                 raw = raw.decode(self._encoding).encode()
             except (UnicodeDecodeError, LookupError) as error:
-                raise BadRequest(f"Request body is not valid {self._encoding}: {error}") from None
+                raise jsoncodec.UnreadableBody(f"Request body is not valid {self._encoding}: {error}") from None
         control = scope["path"].startswith(CONTROL_PREFIX)
         return jsoncodec.read_body(raw, jsoncodec.CONTROL_MAX_DEPTH if control else jsoncodec.MAX_DEPTH)
 
@@ -406,11 +406,11 @@ class NovuMultipartValidator(MultiPartFormDataValidator):
             try:
                 form = await parser.parse()
             except Exception as error:  # noqa: BLE001 - any unreadable body is the client's 400
-                raise BadRequest(f"Multipart body could not be read: {getattr(error, 'message', error)}") from None
+                raise jsoncodec.UnreadableBody(f"Multipart body could not be read: {getattr(error, 'message', error)}") from None
             try:
                 boundary = _boundary(headers.get("content-type", ""))
                 if boundary is None or b"--" + boundary + b"--" not in raw:
-                    raise BadRequest("Multipart body could not be read: Unexpected end of form")
+                    raise jsoncodec.UnreadableBody("Multipart body could not be read: Unexpected end of form")
                 for name, value in form.multi_items():
                     if isinstance(value, UploadFile):
                         uploads.append((name, value.filename or "", await value.read()))
@@ -502,7 +502,7 @@ class NovuParameterValidator(ParameterValidator):
         if keyed:  # the mock's own control surface: every parameter keyed by name, as it documents
             raise ValidationFailed(keyed)
         if command_refusals:
-            raise BadRequest(command_refusals, extra={"error": "Bad Request"})
+            raise BadRequest(command_refusals)
 
 
 def validator_map() -> dict:
