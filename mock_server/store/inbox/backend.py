@@ -153,7 +153,8 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
     def trigger_bulk(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``POST /v1/events/trigger/bulk``: each event as a single trigger, in order; an event
         Novu refuses (an unknown workflow) answers ``status: error`` with the refusal's message
-        in ``error`` instead of failing the request (Novu's ProcessBulkTrigger)."""
+        in ``error`` (and the event's ``transactionId`` when it gave one) instead of failing the
+        request (Novu's ProcessBulkTrigger)."""
         answers = []
         for event in events:
             try:
@@ -164,8 +165,11 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                 ))  # fmt: skip
             except NovuError as error:
                 message = error.message
-                answers.append({"acknowledged": True, "status": "error",
-                                "error": message if isinstance(message, list) else [message]})  # fmt: skip
+                refused = {"acknowledged": True, "status": "error",
+                           "error": message if isinstance(message, list) else [message]}  # fmt: skip
+                if event.get("transactionId") is not None:
+                    refused["transactionId"] = event["transactionId"]  # the event's own, as Novu echoes it
+                answers.append(refused)
         return answers
 
     def cancel(self, transaction_id: str) -> bool:
