@@ -409,3 +409,22 @@ def test_the_activity_page_is_a_whole_number_from_0(client) -> None:
     assert client.get("/v1/notifications", params={"page": 1.5}).status_code == 422
     assert client.get("/v1/notifications", params={"limit": 0}).status_code == 422
     assert client.get("/v1/notifications", params={"page": 2, "limit": 1}).json()["page"] == 2
+
+
+def test_the_activitys_list_filters_have_no_size_limits(client) -> None:
+    """activities-request.dto.ts: templates, emails and subscriberIds are only @IsOptional(), with
+    no ArrayMaxSize or length rule: 25 long subscriberIds are one query."""
+    many = [f"{PREFIX}{'x' * 80}-{n}" for n in range(25)]
+    response = client.get("/v1/notifications", params={"subscriberIds": many, "templates": [UNKNOWN_ID] * 25})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == []
+
+
+def test_an_empty_list_filter_of_the_activity_is_no_filter(client, world) -> None:
+    """apps/api/src/app/notifications/notification.controller.ts maps each list filter only when
+    the query value is truthy, so `subscriberIds=` (an empty text) filters nothing."""
+    transaction_id = world.trigger(world.subscriber())
+    world.activity(1, transactionId=transaction_id)
+    for name in ("subscriberIds", "emails", "templates", "channels", "search"):
+        response = client.get("/v1/notifications", params={"transactionId": transaction_id, name: ""})
+        assert response.status_code == 200 and len(response.json()["data"]) == 1, name

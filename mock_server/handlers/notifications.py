@@ -52,6 +52,11 @@ async def list_notifications(
     after: str | None = None,
     before: str | None = None,
 ) -> dict[str, Any]:
+    # an empty value is no filter (Novu's controller tests each list for truthiness)
+    channels, templates, emails, subscriber_ids = (
+        [value for value in values if value] or None if values else None
+        for values in (channels, templates, emails, subscriber_ids)
+    )
     start, end = _date_range(after, before)
     answer: dict[str, Any] = {"page": int(page), "pageSize": int(limit), "hasMore": False, "data": []}
     if backend.inbox.activity_subscribers(subscriber_ids, emails, search) == []:
