@@ -118,14 +118,18 @@ def test_bulk_events_must_be_a_list(client) -> None:
 # -- broadcast -------------------------------------------------------------------------------------
 
 
-def test_a_broadcast_answers_processed_with_the_transaction_id_it_names(client, world) -> None:
-    """apps/api/src/app/events/usecases/trigger-event-to-all/trigger-event-to-all.usecase.ts:
-    {acknowledged: true, status: processed, transactionId} whatever the parse said."""
+def test_a_broadcast_answers_as_its_parse_with_the_transaction_id_it_names(client, world) -> None:
+    """apps/api/src/app/events/usecases/trigger-event-to-all/trigger-event-to-all.usecase.ts
+    (2025-26, with context): {acknowledged, status, transactionId, activityFeedLink} of the
+    ParseEventRequest result, as the single trigger answers."""
     transaction_id = world.forget(f"{PREFIX}{uuid.uuid4().hex}")
     body = {"name": WORKFLOW, "payload": {}, "transactionId": transaction_id}
     response = client.post("/v1/events/trigger/broadcast", json=body)
     assert response.status_code == 201, response.text
-    assert response.json() == {"data": {"acknowledged": True, "status": "processed", "transactionId": transaction_id}}
+    data = response.json()["data"]
+    assert set(data) == {"acknowledged", "status", "transactionId", "activityFeedLink"}
+    assert data["acknowledged"] is True and data["status"] == "processed" and data["transactionId"] == transaction_id
+    assert data["activityFeedLink"].startswith("https://")
 
 
 def test_a_broadcast_without_a_transaction_id_gets_a_new_one_each_time(client, world) -> None:
