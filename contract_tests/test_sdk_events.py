@@ -71,11 +71,12 @@ def test_sdk_trigger_bulk_answers_each_event(novu, made) -> None:
     assert answers[1].error == ["workflow_not_found"]
 
 
-def test_sdk_broadcast_with_a_missing_tenant_is_processed_and_cancel_says_false(novu, made) -> None:
-    # A tenant nobody has: Novu's TriggerEventToAll still answers processed, and nobody is reached.
+def test_sdk_broadcast_with_a_missing_tenant_is_no_tenant_found_and_cancel_says_false(novu, made) -> None:
+    # A tenant nobody has: Novu's TriggerEventToAll (2025-26) answers what its parse said,
+    # no_tenant_found, and nobody is reached.
     sent = novu.trigger_broadcast(trigger_event_to_all_request_dto={
         "name": WORKFLOW, "payload": {}, "tenant": f"no-tenant-{uuid.uuid4().hex}"}).result  # fmt: skip
-    assert sent.status == "processed" and sent.transaction_id
+    assert sent.status == "no_tenant_found" and sent.transaction_id
     assert novu.cancel(transaction_id=sent.transaction_id).result is False
     assert novu.cancel(transaction_id=f"unknown-{uuid.uuid4().hex}").result is False
     with pytest.raises(novu_py.models.NovuError) as refused:

@@ -38,14 +38,14 @@ async def trigger_bulk(backend: Backend, body: dict[str, Any]) -> list[dict[str,
 
 
 async def broadcast_event_to_all(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    return backend.inbox.broadcast(
+    return _with_link(backend, backend.inbox.broadcast(
         workflow_id=body["name"],
         payload=body.get("payload"),
         transaction_id=body.get("transactionId"),
         tenant=body.get("tenant"),
         actor=body.get("actor"),
         context=body.get("context"),
-    )
+    ))  # fmt: skip
 
 
 async def cancel(backend: Backend, transaction_id: str) -> bool:

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from mock_server.errors import BadRequest
 from mock_server.store import Backend
-from mock_server.store.ids import parse_moment
 from mock_server.store.context_match import present_keys
 from mock_server.store.inbox.records import Notification
 
 
-def _moment(value: str | None) -> datetime | None:
-    return parse_moment(value) if value else None
+def _moment(value: str | None, name: str) -> datetime | None:
+    """``after`` / ``before`` as Novu's GetActivityFeed reads them (``new Date(text)``): an ISO 8601
+    date or date-time, UTC unless it names its offset; anything else is its 400."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(
+            f"Invalid date format for parameter '{name}': {value}. Please provide a valid ISO 8601 date string."
+        ) from None
+    try:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
+
+
+def _date_range(after: str | None, before: str | None) -> tuple[datetime | None, datetime | None]:
+    start, end = _moment(after, "after"), _moment(before, "before")
+    if start and end and start > end:
+        raise BadRequest("Invalid date range: start date (after) must be earlier than end date (before)")
+    return start, end
 
 
 async def list_notifications(
@@ -32,7 +52,15 @@ async def list_notifications(
     after: str | None = None,
     before: str | None = None,
 ) -> dict[str, Any]:
+    # an empty value is no filter (Novu's controller tests each list for truthiness)
+    channels, templates, emails, subscriber_ids = (
+        [value for value in values if value] or None if values else None
+        for values in (channels, templates, emails, subscriber_ids)
+    )
+    start, end = _date_range(after, before)
     answer: dict[str, Any] = {"page": int(page), "pageSize": int(limit), "hasMore": False, "data": []}
+    if backend.inbox.activity_subscribers(subscriber_ids, emails, search) == []:
+        return answer | {"page": 0}  # Novu answers page 0 when the recipient filters name nobody
     found = backend.inbox.notifications(
         page=int(page),
         limit=int(limit),
@@ -45,12 +73,13 @@ async def list_notifications(
         transaction_ids=transaction_id,
         topic_key=topic_key,
         subscription_id=subscription_id,
-        after=_moment(after),
-        before=_moment(before),
+        after=start,
+        before=end,
         context_keys=present_keys(context_keys),
     )
     data = [_activity(backend, notification) for notification in found.items]
-    return answer | {"hasMore": found.has_more, "data": data}
+    # Novu's hasMore: the page came back full (so a last page that is exactly full says true)
+    return answer | {"hasMore": len(found.items) == int(limit), "data": data}
 
 
 async def get_notification(backend: Backend, notification_id: str) -> dict[str, Any]:

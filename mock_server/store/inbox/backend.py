@@ -138,22 +138,23 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
     ) -> dict[str, Any]:
         """``POST /v1/events/trigger/broadcast``: the workflow for every subscriber of the
         environment (the actor included: Novu's TriggerBroadcast leaves no one out). Novu's
-        TriggerEventToAll answers ``processed`` whatever the parse said, so a tenant the mock
-        does not know is acknowledged as processed too, and delivers nothing."""
+        TriggerEventToAll (2025-26) answers what its ParseEventRequest said, as a single trigger
+        does: a tenant (the mock keeps none) is ``no_tenant_found`` and delivers nothing."""
         with self._lock:
             self._workflow_of(workflow_id)
             transaction_id = transaction_id or self.new_transaction_id()
-            if not tenant:
-                subscribers, _, _ = self._subscribers.page(page=0, limit=len(self._subscribers))
-                everyone = [{"subscriberId": subscriber.subscriber_id} for subscriber in subscribers]
-                self.trigger_event(workflow_id=workflow_id, recipients=everyone, payload=payload,
-                                   transaction_id=transaction_id, actor=actor, context=context)  # fmt: skip
-            return {"acknowledged": True, "status": "processed", "transactionId": transaction_id}
+            if tenant:
+                return {"acknowledged": True, "status": "no_tenant_found", "transactionId": transaction_id}
+            subscribers, _, _ = self._subscribers.page(page=0, limit=len(self._subscribers))
+            everyone = [{"subscriberId": subscriber.subscriber_id} for subscriber in subscribers]
+            return self.trigger_event(workflow_id=workflow_id, recipients=everyone, payload=payload,
+                                      transaction_id=transaction_id, actor=actor, context=context)  # fmt: skip
 
     def trigger_bulk(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``POST /v1/events/trigger/bulk``: each event as a single trigger, in order; an event
         Novu refuses (an unknown workflow) answers ``status: error`` with the refusal's message
-        in ``error`` instead of failing the request (Novu's ProcessBulkTrigger)."""
+        in ``error`` (and the event's ``transactionId`` when it gave one) instead of failing the
+        request (Novu's ProcessBulkTrigger)."""
         answers = []
         for event in events:
             try:
@@ -164,8 +165,11 @@ class InboxBackend(InboxQueries, InboxChanges, InboxState):
                 ))  # fmt: skip
             except NovuError as error:
                 message = error.message
-                answers.append({"acknowledged": True, "status": "error",
-                                "error": message if isinstance(message, list) else [message]})  # fmt: skip
+                refused = {"acknowledged": True, "status": "error",
+                           "error": message if isinstance(message, list) else [message]}  # fmt: skip
+                if event.get("transactionId") is not None:
+                    refused["transactionId"] = event["transactionId"]  # the event's own, as Novu echoes it
+                answers.append(refused)
         return answers
 
     def cancel(self, transaction_id: str) -> bool:

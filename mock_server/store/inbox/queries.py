@@ -183,31 +183,32 @@ class InboxQueries(InboxIndexes):
     ) -> Page:
         """The activity list (Novu's NotificationRepository.getFeed): ``topic_key`` keeps the
         notifications sent through that topic, ``subscription_id`` those sent through the topic
-        subscription of that identifier."""
+        subscription of that identifier. ``templates`` are workflow ``_id``s (getFeed matches
+        ``_templateId``). ``subscriber_ids``, ``emails`` and ``search`` name the recipients
+        together, as Novu's searchSubscribers does: a subscriber any of them matches (see
+        :meth:`activity_subscribers`)."""
         with self._lock:
-            if subscriber_ids:
+            recipients = self.activity_subscribers(subscriber_ids, emails, search)
+            if recipients is not None:
                 ids = [
                     notification_id
-                    for subscriber in self._known(subscriber_ids)
-                    for notification_id in self._notifications_by_subscriber.get(subscriber.id, [])
+                    for subscriber_id in recipients
+                    for notification_id in self._notifications_by_subscriber.get(subscriber_id, [])
                 ]
                 candidates = sorted(
                     (self._notifications[i] for i in ids), key=lambda n: (n.created_at, n.id), reverse=True
                 )
-            elif context_keys is None and not any((channels, templates, emails, search, severity, transaction_ids,
+            elif context_keys is None and not any((channels, templates, severity, transaction_ids,
                                                    topic_key, subscription_id, after, before)):
                 return self._newest_page(self._notifications_order, self._notifications, page, limit)
             else:
                 candidates = [self._notifications[key[-1]] for key in self._notifications_order.islice(reverse=True)]
-            needle = search.lower() if search else None
 
             def keep(notification: Notification) -> bool:
                 workflow = notification.workflow
                 if channels and not set(channels) & set(workflow.channels):
                     return False
-                if templates and workflow.id not in templates and workflow.identifier not in templates:
-                    return False
-                if emails and notification.subscriber.email not in emails:
+                if templates and workflow.id not in templates:
                     return False
                 if severity and workflow.severity not in severity:
                     return False
@@ -219,39 +220,41 @@ class InboxQueries(InboxIndexes):
                     topic.get("subscriptionIdentifier") != subscription_id for topic in notification.topics
                 ):
                     return False
-                if after and notification.created_at < after:
-                    return False
-                if before and notification.created_at > before:
-                    return False
-                if not context_matches(notification.context_keys, context_keys):
-                    return False
-                if needle:
-                    haystack = " ".join(
-                        str(value or "")
-                        for value in (
-                            notification.transaction_id,
-                            workflow.name,
-                            workflow.identifier,
-                            notification.subscriber.subscriber_id,
-                            notification.subscriber.email,
-                        )
-                    ).lower()
-                    if needle not in haystack:
+                if after or before:
+                    # createdAt as Novu stores and shows it: a date of whole milliseconds
+                    created = notification.created_at
+                    created = created.replace(microsecond=created.microsecond // 1000 * 1000)
+                    if (after and created < after) or (before and created > before):
                         return False
-                return True
+                return context_matches(notification.context_keys, context_keys)
 
             matching = [n for n in candidates if keep(n)]
             start = page * limit
             return Page(matching[start : start + limit], len(matching), start + limit < len(matching))
 
-    def _known(self, subscriber_ids: list[str]) -> list[Subscriber]:
-        found = []
-        for subscriber_id in dict.fromkeys(subscriber_ids):
-            try:
-                found.append(self._subscribers.get(subscriber_id))
-            except NotFound:
-                continue
-        return found
+    def activity_subscribers(
+        self, subscriber_ids: list[str] | None, emails: list[str] | None, search: str | None
+    ) -> list[str] | None:
+        """The internal ids of the subscribers the activity's recipient filters name (None: no
+        such filter given). As Novu's SubscriberRepository.searchSubscribers: a subscriber whose
+        email is one of ``emails``, whose subscriberId is one of ``subscriber_ids``, whose email
+        contains ``search`` (any case) or whose subscriberId is ``search``."""
+        if not (subscriber_ids or emails or search):
+            return None
+        with self._lock:
+            everyone, _, _ = self._subscribers.page(page=0, limit=len(self._subscribers))
+        wanted_ids, wanted_emails = set(subscriber_ids or ()), set(emails or ())
+        needle = search.lower() if search else None
+
+        def named(subscriber: Subscriber) -> bool:
+            email = subscriber.email or ""
+            return (
+                subscriber.subscriber_id in wanted_ids
+                or (subscriber.email is not None and subscriber.email in wanted_emails)
+                or (needle is not None and (needle in email.lower() or subscriber.subscriber_id == search))
+            )
+
+        return [subscriber.id for subscriber in everyone if named(subscriber)]
 
     def message_by_id(self, message_id: str) -> Message | None:
         """The message ``message_id`` of the environment, whoever it was for (None: no such message)."""
@@ -262,5 +265,5 @@ class InboxQueries(InboxIndexes):
         with self._lock:
             notification = self._notifications.get(notification_id)
         if notification is None:
-            raise NotFound(f"Notification with id {notification_id} not found")
+            raise NotFound("Notification not found")  # Novu's GetActivity; the id goes only to its `cause`
         return notification
