@@ -104,8 +104,9 @@ def test_data_is_bounded_as_novu_bounds_it(backend, data) -> None:
 def test_update_replaces_data_and_without_data_changes_nothing(backend) -> None:
     domain = backend.domains.create("acme.dev", {"a": "1", "b": "2"})
     stamp = domain.updated_at
-    assert backend.domains.update("acme.dev", None).updated_at == stamp
+    assert backend.domains.update("acme.dev").updated_at == stamp
     assert backend.domains.update("acme.dev", {"c": "3"}).data == {"c": "3"}
+    assert backend.domains.update("acme.dev", None).to_dto()["data"] is None
 
 
 def test_delete_takes_the_routes_with_it(backend) -> None:

@@ -35,12 +35,34 @@ DOMAIN_CONNECT_KEY_HOST = "_dck1"
 # The mock cannot sign with Novu's private key; its `sig` is an HMAC-SHA256 with this key instead.
 _SIGNING_KEY = b"novu-mock-domain-connect"
 _NANOID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+# What JavaScript's String.prototype.trim removes (Novu trims a route's address with it).
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+class _Unset:
+    """``data`` that was not sent (Novu keeps the field out of the record); ``None`` is a sent null."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def js_trim_lower(text: str) -> str:
+    """``value.trim().toLowerCase()`` as JavaScript computes it."""
+    return text.strip(_JS_SPACE).lower()
+
+
+def js_text(value: Any) -> str:
+    """A value as a JavaScript template literal writes it (``null`` for None)."""
+    return "null" if value is None else str(value)
 
 
 def check_data(data: Any, field: str = "data") -> None:
     """Novu's IsBoundedRecord: at most 10 string keys, keys and values 500 characters together
     (the schema checks the types and the key count; the total is checked here, 422 as Novu's pipe)."""
-    if data is None:
+    if data is None or data is UNSET:
         return
     total = sum(len(key) + len(value) for key, value in data.items())
     if len(data) > DATA_MAX_KEYS or total > DATA_MAX_TOTAL_CHARS:
@@ -62,7 +84,7 @@ class Domain:
     status: str
     mx_record_configured: bool
     dns_provider: str | None
-    data: dict[str, str] | None
+    data: dict[str, str] | None  # or UNSET: never set
     environment_id: str
     organization_id: str
     created_at: datetime
@@ -81,7 +103,7 @@ class Domain:
         }
         if self.dns_provider is not None:
             dto["dnsProvider"] = self.dns_provider
-        if self.data is not None:
+        if self.data is not UNSET:
             dto["data"] = clone(self.data)
         if records:
             dto["expectedDnsRecords"] = expected_dns_records(self.name)
@@ -95,7 +117,7 @@ class Route:
     address: str
     type: str
     destination: str | None
-    data: dict[str, str] | None
+    data: dict[str, str] | None  # or UNSET: never set
     environment_id: str
     organization_id: str
     created_at: datetime
@@ -114,7 +136,7 @@ class Route:
         }
         if self.destination is not None:
             dto["agentId"] = self.destination
-        if self.data is not None:
+        if self.data is not UNSET:
             dto["data"] = clone(self.data)
         return dto
 
@@ -162,7 +184,7 @@ class DomainsBackend:
     def create(
         self,
         name: str,
-        data: dict[str, str] | None = None,
+        data: dict[str, str] | None = UNSET,
         *,
         at: datetime | None = None,
         rng: random.Random | None = None,
@@ -180,7 +202,7 @@ class DomainsBackend:
                 status="pending",
                 mx_record_configured=False,
                 dns_provider=host.name if host else None,
-                data=clone(data) if data is not None else None,
+                data=_kept(data),
                 environment_id=self.environment_id,
                 organization_id=self.organization_id,
                 created_at=moment,
@@ -190,13 +212,13 @@ class DomainsBackend:
             self._routes[domain.id] = {}
             return domain
 
-    def update(self, name: str, data: dict[str, str] | None) -> Domain:
-        """`data` replaces the metadata; without it nothing changes."""
+    def update(self, name: str, data: dict[str, str] | None = UNSET) -> Domain:
+        """`data` replaces the metadata (a null too: Novu sets it null); without it nothing changes."""
         check_data(data)
         with self._lock:
             domain = self.get(name)
-            if data is not None:
-                domain.data = clone(data)
+            if data is not UNSET:
+                domain.data = _kept(data)
                 domain.updated_at = now()
             return domain
 
@@ -359,7 +381,7 @@ class DomainsBackend:
     @staticmethod
     def _agent(identifier: str) -> str:
         """Novu's resolveAgentIdentifier. The mock keeps no agents, so every identifier is unknown."""
-        raise NotFound(f'Agent with identifier "{identifier}" not found.')
+        raise NotFound(f'Agent with identifier "{js_text(identifier)}" not found.')
 
     def routes(self, name: str, query: CursorQuery, *, agent_id: str | None = None) -> Page[Route]:
         if query.before and query.after:
@@ -382,13 +404,13 @@ class DomainsBackend:
         address: str,
         type: str,
         agent_id: str | None = None,
-        data: dict[str, str] | None = None,
+        data: dict[str, str] | None = UNSET,
         at: datetime | None = None,
         rng: random.Random | None = None,
     ) -> Route:
         """A route for `<address>@<domain>`; the address is trimmed and lower-cased first (Novu's DTO)."""
         check_data(data)
-        address = address.strip().lower()
+        address = js_trim_lower(address)
         with self._lock:
             domain = self.get(name)
             if type == "agent":
@@ -404,7 +426,7 @@ class DomainsBackend:
                 address=address,
                 type=type,
                 destination=None,
-                data=clone(data) if data is not None else None,
+                data=_kept(data),
                 environment_id=self.environment_id,
                 organization_id=self.organization_id,
                 created_at=moment,
@@ -419,28 +441,28 @@ class DomainsBackend:
         address: str,
         *,
         type: str | None = None,
-        agent_id: str | None = None,
-        data: dict[str, str] | None = None,
+        agent_id: Any = UNSET,
+        data: dict[str, str] | None = UNSET,
     ) -> Route:
-        """Novu's UpdateDomainRoute: a new agent is looked up, an agent route needs one, a webhook
-        route drops it; nothing given changes nothing."""
+        """Novu's UpdateDomainRoute: a sent agentId (even null) is looked up, an agent route needs
+        one, a webhook route drops it; nothing given changes nothing; a null `data` is stored."""
         check_data(data)
         with self._lock:
             domain = self.get(name)
             route = self._route(domain, address)
             next_type = type or route.type
-            if agent_id is not None:
+            if agent_id is not UNSET:
                 self._agent(agent_id)
             if next_type == "agent" and not route.destination:
                 raise BadRequest("agentId is required for agent routes.")
-            if type is None and data is None:
+            if type is None and data is UNSET:
                 return route
             if type is not None:
                 route.type = type
             if next_type == "webhook":
                 route.destination = None
-            if data is not None:
-                route.data = clone(data)
+            if data is not UNSET:
+                route.data = _kept(data)
             route.updated_at = now()
             return route
 
@@ -463,7 +485,10 @@ class DomainsBackend:
     ) -> dict[str, Any]:
         """Novu's TestDomainRoute: the route of the address, else the wildcard `*`; a dry run shows
         what would be delivered, a real one delivers it (webhook routes go to the environment's
-        outbound webhooks, which the mock has none of: `skipped`)."""
+        outbound webhooks, which the mock has none of: `skipped`). An empty subject fails Novu's
+        command (IsNotEmpty) before the domain is looked up: 400 with the list of failures."""
+        if subject == "":
+            raise BadRequest(["subject should not be empty"])
         with self._lock:
             domain = self.get(name)
             routes = self._routes.get(domain.id, {})
@@ -480,8 +505,8 @@ class DomainsBackend:
             if dry_run is True:
                 answer["wouldDeliverTo"] = "configured outbound webhooks for this environment"
                 answer["payload"] = {
-                    "domain": {"id": domain.id, "name": domain.name, "data": clone(domain.data or {})},
-                    "route": {"address": route.address, "data": clone(route.data or {})},
+                    "domain": {"id": domain.id, "name": domain.name, "data": _metadata(domain.data)},
+                    "route": {"address": route.address, "data": _metadata(route.data)},
                     "mail": _test_mail(sender, subject, text, html, f"{route.address}@{domain.name}"),
                 }
             else:
@@ -519,7 +544,7 @@ class DomainsBackend:
                 status=record["status"],
                 mx_record_configured=record["mxRecordConfigured"],
                 dns_provider=record.get("dnsProvider"),
-                data=clone(record["data"]) if record.get("data") is not None else None,
+                data=_kept(record["data"]) if "data" in record else UNSET,
                 environment_id=self.environment_id,
                 organization_id=self.organization_id,
                 created_at=created_at,
@@ -540,7 +565,7 @@ class DomainsBackend:
                     address=item["address"],
                     type=item["type"],
                     destination=None,
-                    data=clone(item["data"]) if item.get("data") is not None else None,
+                    data=_kept(item["data"]) if "data" in item else UNSET,
                     environment_id=self.environment_id,
                     organization_id=self.organization_id,
                     created_at=parse_time(item["createdAt"], f"{spot}.createdAt"),
@@ -549,6 +574,16 @@ class DomainsBackend:
         with self._lock:
             self._by_name = by_name
             self._routes = routes
+
+
+def _kept(data: Any) -> Any:
+    """A copy of sent ``data`` to keep (UNSET stays UNSET)."""
+    return data if data is UNSET else clone(data)
+
+
+def _metadata(data: Any) -> dict[str, str]:
+    """Stored ``data`` as the webhook payload carries it (none or null: an empty object)."""
+    return {} if data is UNSET or data is None else clone(data)
 
 
 def _form(params: list[tuple[str, str]]) -> str:
