@@ -23,6 +23,7 @@ from mock_server.store import dns_simulation as dns
 from mock_server.store.cursor import CursorQuery, Page, paginate
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.values import clone
+from mock_server.store.whatwg_url import parse_http_url
 
 DATA_MAX_KEYS = 10
 DATA_MAX_TOTAL_CHARS = 500
@@ -71,6 +72,17 @@ def check_data(data: Any, field: str = "data") -> None:
             f"with combined key+value length at most {DATA_MAX_TOTAL_CHARS} characters."
         )
         raise ValidationFailed(field_error(field, message, data))
+
+
+def check_redirect_uri(value: str | None) -> None:
+    """Novu's IsDomainConnectRedirectUrl: `new URL(value)` parses, as https, or as http on the
+    host localhost or 127.0.0.1 (null and absent pass: IsOptional)."""
+    if value is None:
+        return
+    url = parse_http_url(value)
+    if url is None or (url.scheme == "http" and url.host not in ("localhost", "127.0.0.1")):
+        message = "redirectUri must be an HTTPS URL, or HTTP only for localhost/127.0.0.1."
+        raise ValidationFailed(field_error("redirectUri", message, value))
 
 
 def expected_dns_records(name: str) -> list[dict[str, Any]]:
@@ -320,7 +332,9 @@ class DomainsBackend:
                 "manualRecords": answer["manualRecords"]}  # fmt: skip
 
     def auto_configure_start(self, name: str, redirect_uri: str | None = None) -> dict[str, Any]:
-        """Novu's CreateDomainConnectApplyUrl: the provider's apply URL for Novu's template."""
+        """Novu's CreateDomainConnectApplyUrl: the provider's apply URL for Novu's template. A
+        `redirectUri` is first checked as Novu's DTO checks it (IsDomainConnectRedirectUrl, 422)."""
+        check_redirect_uri(redirect_uri)
         domain = self.get(name)
         host = dns.dns_host(domain.name)
         if host is None or host.domain_connect_host not in dns.SUPPORTED_DOMAIN_CONNECT_HOSTS:
@@ -354,21 +368,17 @@ class DomainsBackend:
                 value = value.replace(token, replacement)
             return value
 
-        configured = urlsplit(placeholders(f"{DASHBOARD_URL}/domains/{{domain}}"))
-        try:
-            wanted = urlsplit(placeholders(requested)) if requested else configured
-            scheme = wanted.scheme.lower()
-            port = None if wanted.port == {"https": 443, "http": 80}.get(scheme) else wanted.port
-            origin = (scheme, (wanted.hostname or "").lower(), port)
-        except ValueError:
-            raise BadRequest("Invalid URL") from None
-        if origin != (configured.scheme, configured.hostname, configured.port):
+        configured = parse_http_url(placeholders(f"{DASHBOARD_URL}/domains/{{domain}}"))
+        wanted = parse_http_url(placeholders(requested)) if requested else configured
+        if wanted is None or configured is None:
+            raise BadRequest("Invalid URL")  # what `new URL` throws
+        if wanted.origin != configured.origin:
             raise BadRequest("Domain Connect redirect URI origin is not allowed.")
-        kept = parse_qsl(wanted.query, keep_blank_values=True)
+        split = urlsplit(wanted.href())
+        kept = parse_qsl(split.query, keep_blank_values=True)
         query = [(k, v) for k, v in kept if k not in ("domainConnect", "domain")]
         query += [("domainConnect", "submitted"), ("domain", domain.name)]
-        parts = (wanted.scheme.lower(), wanted.netloc.lower(), wanted.path or "/", _form(query), wanted.fragment)
-        return urlunsplit(parts)
+        return urlunsplit((split.scheme, split.netloc, split.path or "/", _form(query), split.fragment))
 
     # -- routes -------------------------------------------------------------------------------
 
