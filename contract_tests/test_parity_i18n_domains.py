@@ -147,6 +147,27 @@ def test_a_second_delete_of_a_domain_is_404(client, domains) -> None:
     assert again.status_code == 404 and again.json()["message"] == f'Domain "{name}" not found.'
 
 
+def test_a_domain_name_is_unique_across_environments(client, other_client, domains) -> None:
+    """usecases/create-domain/create-domain.usecase.ts (@b26edd1c) with
+    libs/dal/src/repositories/domain/domain.repository.ts (@6e53d6af, findByName: no environment
+    filter) and domain.schema.ts (a unique index on `name`): another environment's name is 409."""
+    name = domains()["name"]
+    taken = other_client.post("/v1/domains", json={"name": name.upper()})
+    assert taken.status_code == 409 and taken.json()["message"] == f'A domain with name "{name}" already exists.'
+    assert other_client.get(f"/v1/domains/{name}").status_code == 404
+
+
+def test_a_cursor_naming_no_domain_answers_an_empty_page(client, domains) -> None:
+    """libs/dal/src/repositories/domain/domain.repository.ts (@6e53d6af, listDomains): the cursor
+    is looked up under the filters first; none is `data: []`, totalCount 0, not an error."""
+    made = domains()
+    for params in ({"after": "507f1f77bcf86cd799439011"}, {"before": "507f1f77bcf86cd799439011"},
+                   {"after": made["_id"], "name": f"contract-none-{_tag()}"}):  # fmt: skip
+        page = client.get("/v1/domains", params=params)
+        assert page.status_code == 200, (params, page.text)
+        assert page.json() == {"data": [], "next": None, "previous": None, "totalCount": 0, "totalCountCapped": False}
+
+
 def test_verify_answers_200_with_the_dns_records(client, domains) -> None:
     """domains.controller.ts (@44d25c8d: verify is @HttpCode(OK)) and
     usecases/verify-domain/verify-domain.usecase.ts (a name with no MX stays pending; the answer
@@ -302,6 +323,17 @@ def test_route_lists_of_an_unknown_domain_or_agent_are_404(client, domains) -> N
     agent = f"contract-nobody-{_tag()}"
     by_agent = client.get(f"/v1/domains/{domain}/routes", params={"agentId": agent})
     assert by_agent.status_code == 404 and by_agent.json()["message"] == f'Agent with identifier "{agent}" not found.'
+
+
+def test_a_cursor_naming_no_route_of_the_domain_answers_an_empty_page(client, domains) -> None:
+    """libs/dal/src/repositories/domain-route/domain-route.repository.ts (@0e6954db, listRoutes):
+    the cursor is looked up among the domain's routes; none is an empty page counted 0."""
+    first, second = domains()["name"], domains()["name"]
+    elsewhere = _route(client, second, {"address": "other", "type": "webhook"}).json()["data"]
+    _route(client, first, {"address": "mine", "type": "webhook"})
+    page = client.get(f"/v1/domains/{first}/routes", params={"after": elsewhere["_id"]})
+    assert page.status_code == 200
+    assert page.json() == {"data": [], "next": None, "previous": None, "totalCount": 0, "totalCountCapped": False}
 
 
 def test_route_list_items_are_the_route_answer(client, domains) -> None:

@@ -329,3 +329,15 @@ def test_what_the_whatwg_parser_refuses_is_no_url(value) -> None:
     from mock_server.store.whatwg_url import parse_http_url
 
     assert parse_http_url(value) is None
+
+
+def test_domain_names_are_unique_across_environments_through_the_api_only() -> None:
+    """Novu's findByName has no environment filter; fixtures of two environments may still share a name."""
+    from mock_server.store import Backends
+
+    backends = Backends({"key-dev": "Development", "key-prod": "Production"})
+    first, second = backends.backend_for_key("key-dev"), backends.backend_for_key("key-prod")
+    first.domains.create("shared.acme.dev", everywhere=True)
+    with pytest.raises(Conflict, match='A domain with name "shared.acme.dev" already exists.'):
+        second.domains.create("Shared.ACME.dev", everywhere=True)
+    second.domains.create("shared.acme.dev")  # a fixture's name is not checked elsewhere

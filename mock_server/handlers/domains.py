@@ -25,7 +25,7 @@ async def list_domains(
 
 
 async def create_domain(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    return backend.domains.create(body["name"], body.get("data", UNSET)).to_dto()
+    return backend.domains.create(body["name"], body.get("data", UNSET), everywhere=True).to_dto()
 
 
 async def get_domain(backend: Backend, domain: str) -> dict[str, Any]:

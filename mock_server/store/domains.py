@@ -12,6 +12,7 @@ import json
 import random
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -172,6 +173,8 @@ class DomainsBackend:
         self._by_name: dict[str, Domain] = {}
         # domain id -> address -> route
         self._routes: dict[str, dict[str, Route]] = {}
+        # Whether another environment holds a name (set by Backends; a lone backend knows none).
+        self.taken_elsewhere: Callable[[str], bool] = lambda name: False
 
     # -- domains ------------------------------------------------------------------------------
 
@@ -184,14 +187,22 @@ class DomainsBackend:
             raise NotFound(f'Domain "{key}" not found.')
         return domain
 
+    def has(self, name: str) -> bool:
+        return name in self._by_name
+
     def all(self) -> list[Domain]:
         with self._lock:
             return list(self._by_name.values())
 
     def list(self, query: CursorQuery, *, name: str | None = None) -> Page[Domain]:
+        """Novu's listDomains: `name` found in any case (escaped, so plain text). Both cursors
+        make Novu's repository throw a plain Error (a 500 there); the mock answers the 400 its
+        route list gives for the same mistake."""
+        if query.before and query.after:
+            raise BadRequest('Cannot specify both "before" and "after" cursors at the same time.')
         with self._lock:
             found = [d for d in self._by_name.values() if not name or name.lower() in d.name]
-        return paginate(found, query, key=lambda d: d.id, sort_value=_sort_value, what="domain")
+        return _cursor_page(found, query, "domain")
 
     def create(
         self,
@@ -200,11 +211,14 @@ class DomainsBackend:
         *,
         at: datetime | None = None,
         rng: random.Random | None = None,
+        everywhere: bool = False,
     ) -> Domain:
+        """A new domain, its name lower-cased. With ``everywhere`` (the API's create) a name
+        another environment holds is taken too: Novu looks names up in its whole database."""
         check_data(data)
         key = name.lower()
         with self._lock:
-            if key in self._by_name:
+            if key in self._by_name or (everywhere and self.taken_elsewhere(key)):
                 raise Conflict(f'A domain with name "{key}" already exists.')
             host = dns.dns_host(key)
             moment = at or now()
@@ -401,7 +415,7 @@ class DomainsBackend:
             if agent_id:
                 self._agent(agent_id)
             found = list(self._routes.get(domain.id, {}).values())
-        return paginate(found, query, key=lambda r: r.id, sort_value=_sort_value, what="route")
+        return _cursor_page(found, query, "route")
 
     def route(self, name: str, address: str) -> Route:
         with self._lock:
@@ -584,6 +598,15 @@ class DomainsBackend:
         with self._lock:
             self._by_name = by_name
             self._routes = routes
+
+
+def _cursor_page(found: list[Any], query: CursorQuery, what: str) -> Page[Any]:
+    """A page of Novu's domain and route lists: a cursor naming none of the listed records (in
+    the environment, under the filters) answers an empty page counted 0, not an error."""
+    cursor = query.before or query.after
+    if cursor and not any(record.id == cursor for record in found):
+        return Page(items=[], next=None, previous=None, total_count=0)
+    return paginate(found, query, key=lambda record: record.id, sort_value=_sort_value, what=what)
 
 
 def _kept(data: Any) -> Any:
