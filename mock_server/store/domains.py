@@ -1,14 +1,11 @@
 """Inbound-email domains of an environment and their routes, with the rules of Novu's use cases
 (apps/api/src/app/domains, 2026). What Novu reads from live DNS the mock reads from the name
 (``dns_simulation``), so verify, diagnose and auto-configure answer the same every time.
+Auto-configuration (Domain Connect) lives in ``domain_connect``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import random
 import secrets
 import threading
@@ -17,25 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
 from mock_server.store import dns_simulation as dns
+from mock_server.store import domain_connect
 from mock_server.store.cursor import CursorQuery, Page, paginate
+from mock_server.store.domain_connect import expected_dns_records
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.values import clone
-from mock_server.store.whatwg_url import parse_http_url
 
 DATA_MAX_KEYS = 10
 DATA_MAX_TOTAL_CHARS = 500
 ROUTE_TYPES = ("agent", "webhook")
-# Where Novu's dashboard takes the user back after a Domain Connect flow (DASHBOARD_URL/domains/{domain}).
-DASHBOARD_URL = "https://dashboard.novu.co"
-DOMAIN_CONNECT_PROVIDER_ID = "novu.co"
-DOMAIN_CONNECT_SERVICE_ID = "inbound-email"
-DOMAIN_CONNECT_KEY_HOST = "_dck1"
-# The mock cannot sign with Novu's private key; its `sig` is an HMAC-SHA256 with this key instead.
-_SIGNING_KEY = b"novu-mock-domain-connect"
 _NANOID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 # What JavaScript's String.prototype.trim removes (Novu trims a route's address with it).
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -73,21 +63,6 @@ def check_data(data: Any, field: str = "data") -> None:
             f"with combined key+value length at most {DATA_MAX_TOTAL_CHARS} characters."
         )
         raise ValidationFailed(field_error(field, message, data))
-
-
-def check_redirect_uri(value: str | None) -> None:
-    """Novu's IsDomainConnectRedirectUrl: `new URL(value)` parses, as https, or as http on the
-    host localhost or 127.0.0.1 (null and absent pass: IsOptional)."""
-    if value is None:
-        return
-    url = parse_http_url(value)
-    if url is None or (url.scheme == "http" and url.host not in ("localhost", "127.0.0.1")):
-        message = "redirectUri must be an HTTPS URL, or HTTP only for localhost/127.0.0.1."
-        raise ValidationFailed(field_error("redirectUri", message, value))
-
-
-def expected_dns_records(name: str) -> list[dict[str, Any]]:
-    return [{"type": "MX", "name": name, "content": dns.MAIL_SERVER_DOMAIN, "ttl": "Auto", "priority": dns.MX_PRIORITY}]
 
 
 @dataclass(slots=True)
@@ -327,72 +302,15 @@ class DomainsBackend:
     # -- Domain Connect (auto-configure) --------------------------------------------------------
 
     def auto_configure_status(self, name: str) -> dict[str, Any]:
-        """Novu's GetDomainConnectStatus, with Domain Connect turned on and configured."""
-        domain = self.get(name)
-        answer: dict[str, Any] = {"available": False, "manualRecords": expected_dns_records(domain.name)}
-        host = dns.dns_host(domain.name)
-        if host is None or host.domain_connect_host is None:
-            return answer | {
-                "reason": "Domain Connect discovery is not configured for this DNS provider.",
-                "reasonCode": "discovery_not_configured",
-            }
-        supported = dns.SUPPORTED_DOMAIN_CONNECT_HOSTS.get(host.domain_connect_host)
-        if supported is None:
-            return answer | {
-                "reason": "Domain Connect auto-configuration currently supports Cloudflare and Vercel.",
-                "reasonCode": "unsupported_provider",
-            }
-        return {"available": True, "providerName": host.name, "providerId": host.provider_id,
-                "manualRecords": answer["manualRecords"]}  # fmt: skip
+        return domain_connect.status(self.get(name).name)
 
     def auto_configure_start(self, name: str, redirect_uri: str | None = None) -> dict[str, Any]:
-        """Novu's CreateDomainConnectApplyUrl: the provider's apply URL for Novu's template. A
-        `redirectUri` is first checked as Novu's DTO checks it (IsDomainConnectRedirectUrl, 422)."""
-        check_redirect_uri(redirect_uri)
+        """`redirectUri` is checked first (Novu's DTO, 422), then the domain is looked up."""
+        domain_connect.check_redirect_uri(redirect_uri)
         domain = self.get(name)
-        host = dns.dns_host(domain.name)
-        if host is None or host.domain_connect_host not in dns.SUPPORTED_DOMAIN_CONNECT_HOSTS:
-            raise BadRequest("Domain Connect auto-configuration is not available for this DNS provider.")
-        redirect = self._redirect_uri(domain, redirect_uri)
-        zone = dns.registrable_domain(domain.name)
-        params = [("domain", zone)]
-        if domain.name != zone and domain.name.endswith(f".{zone}"):
-            params.append(("host", domain.name[: -len(zone) - 1]))
-        state = json.dumps({"domainId": domain.id, "environmentId": domain.environment_id,
-                            "organizationId": domain.organization_id,
-                            "timestamp": int(now().timestamp() * 1000)}, separators=(",", ":"))  # fmt: skip
-        params += [("mailServerDomain", dns.MAIL_SERVER_DOMAIN), ("redirect_uri", redirect),
-                   ("state", base64.urlsafe_b64encode(state.encode()).decode().rstrip("="))]  # fmt: skip
-        signature = base64.b64encode(hmac.new(_SIGNING_KEY, _form(params).encode(), hashlib.sha256).digest()).decode()
-        key = ("key", DOMAIN_CONNECT_KEY_HOST)
-        params += [key, ("sig", signature)] if host.name == "Cloudflare" else [("sig", signature), key]
-        base = (f"{host.url_sync_ux}/v2/domainTemplates/providers/{DOMAIN_CONNECT_PROVIDER_ID}"
-                f"/services/{DOMAIN_CONNECT_SERVICE_ID}/apply")  # fmt: skip
-        return {"applyUrl": f"{base}?{_form(params)}", "providerName": host.name, "redirectUri": redirect}
-
-    @staticmethod
-    def _redirect_uri(domain: Domain, requested: str | None) -> str:
-        """Novu's buildRedirectUri: the dashboard's page of the domain, or the requested URL when it
-        has the dashboard's origin, with `domainConnect=submitted&domain=<name>` set."""
-
-        def placeholders(value: str) -> str:
-            for token, replacement in (("{domain}", domain.name), ("{domainId}", domain.id),
-                                       ("{environmentId}", domain.environment_id),
-                                       ("{organizationId}", domain.organization_id)):  # fmt: skip
-                value = value.replace(token, replacement)
-            return value
-
-        configured = parse_http_url(placeholders(f"{DASHBOARD_URL}/domains/{{domain}}"))
-        wanted = parse_http_url(placeholders(requested)) if requested else configured
-        if wanted is None or configured is None:
-            raise BadRequest("Invalid URL")  # what `new URL` throws
-        if wanted.origin != configured.origin:
-            raise BadRequest("Domain Connect redirect URI origin is not allowed.")
-        split = urlsplit(wanted.href())
-        kept = parse_qsl(split.query, keep_blank_values=True)
-        query = [(k, v) for k, v in kept if k not in ("domainConnect", "domain")]
-        query += [("domainConnect", "submitted"), ("domain", domain.name)]
-        return urlunsplit((split.scheme, split.netloc, split.path or "/", _form(query), split.fragment))
+        return domain_connect.apply_url(
+            domain.name, domain.id, domain.environment_id, domain.organization_id, redirect_uri
+        )
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -617,14 +535,6 @@ def _kept(data: Any) -> Any:
 def _metadata(data: Any) -> dict[str, str]:
     """Stored ``data`` as the webhook payload carries it (none or null: an empty object)."""
     return {} if data is UNSET or data is None else clone(data)
-
-
-def _form(params: list[tuple[str, str]]) -> str:
-    """Form encoding as the WHATWG URLSearchParams writes it (only `*-._` and alphanumerics stay)."""
-    def encode(value: str, safe: str, encoding: str | None, errors: str | None) -> str:
-        return quote(value, safe="*").replace("%20", "+").replace("~", "%7E")
-
-    return urlencode(params, quote_via=encode)
 
 
 def _test_mail(sender: dict[str, Any], subject: str, text: str | None, html: str | None, to: str) -> dict[str, Any]:
