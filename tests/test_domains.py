@@ -104,8 +104,9 @@ def test_data_is_bounded_as_novu_bounds_it(backend, data) -> None:
 def test_update_replaces_data_and_without_data_changes_nothing(backend) -> None:
     domain = backend.domains.create("acme.dev", {"a": "1", "b": "2"})
     stamp = domain.updated_at
-    assert backend.domains.update("acme.dev", None).updated_at == stamp
+    assert backend.domains.update("acme.dev").updated_at == stamp
     assert backend.domains.update("acme.dev", {"c": "3"}).data == {"c": "3"}
+    assert backend.domains.update("acme.dev", None).to_dto()["data"] is None
 
 
 def test_delete_takes_the_routes_with_it(backend) -> None:
@@ -301,3 +302,42 @@ def test_fixtures_seed_a_verified_domain_with_a_route(client) -> None:
     assert len(verified) == 1 and any(d["status"] == "pending" for d in domains.values())
     routes = client.get(f"/v1/domains/{verified[0]['name']}/routes").json()["data"]
     assert [r["address"] for r in routes] == ["support"]
+
+
+@pytest.mark.parametrize(
+    ("value", "origin"),
+    [
+        ("  https://Dashboard.NOVU.co:443/a?q=1 ", ("https", "dashboard.novu.co", None)),
+        ("https:\\\\dashboard.novu.co/x", ("https", "dashboard.novu.co", None)),
+        ("http://LOCALHOST:3000/x", ("http", "localhost", 3000)),
+        ("http://127.1/", ("http", "127.0.0.1", None)),
+        ("http://0x7f.0.0.1:80/", ("http", "127.0.0.1", None)),
+        ("https://bücher.de/", ("https", "xn--bcher-kva.de", None)),
+        ("http://[::1]/", ("http", "[::1]", None)),
+    ],
+)
+def test_urls_are_read_as_the_whatwg_parser_reads_them(value, origin) -> None:
+    from mock_server.store.whatwg_url import parse_http_url
+
+    assert parse_http_url(value).origin == origin
+
+
+@pytest.mark.parametrize(
+    "value", ["notaurl", "ftp://x/", "https://a<b/", "https://:80/", "https://h:99999/", "https://1.2.3.256/", "https://a.0x/"]
+)
+def test_what_the_whatwg_parser_refuses_is_no_url(value) -> None:
+    from mock_server.store.whatwg_url import parse_http_url
+
+    assert parse_http_url(value) is None
+
+
+def test_domain_names_are_unique_across_environments_through_the_api_only() -> None:
+    """Novu's findByName has no environment filter; fixtures of two environments may still share a name."""
+    from mock_server.store import Backends
+
+    backends = Backends({"key-dev": "Development", "key-prod": "Production"})
+    first, second = backends.backend_for_key("key-dev"), backends.backend_for_key("key-prod")
+    first.domains.create("shared.acme.dev", everywhere=True)
+    with pytest.raises(Conflict, match='A domain with name "shared.acme.dev" already exists.'):
+        second.domains.create("Shared.ACME.dev", everywhere=True)
+    second.domains.create("shared.acme.dev")  # a fixture's name is not checked elsewhere

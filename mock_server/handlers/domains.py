@@ -7,6 +7,7 @@ from typing import Any
 
 from mock_server.handlers.channel_connections import cursor_query
 from mock_server.store import Backend
+from mock_server.store.domains import UNSET
 
 
 async def list_domains(
@@ -24,7 +25,7 @@ async def list_domains(
 
 
 async def create_domain(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    return backend.domains.create(body["name"], body.get("data")).to_dto()
+    return backend.domains.create(body["name"], body.get("data", UNSET), everywhere=True).to_dto()
 
 
 async def get_domain(backend: Backend, domain: str) -> dict[str, Any]:
@@ -32,7 +33,7 @@ async def get_domain(backend: Backend, domain: str) -> dict[str, Any]:
 
 
 async def update_domain(backend: Backend, domain: str, body: dict[str, Any]) -> dict[str, Any]:
-    return backend.domains.update(domain, body.get("data")).to_dto()
+    return backend.domains.update(domain, body.get("data", UNSET)).to_dto()
 
 
 async def delete_domain(backend: Backend, domain: str) -> None:
@@ -74,7 +75,7 @@ async def list_domain_routes(
 
 async def create_domain_route(backend: Backend, domain: str, body: dict[str, Any]) -> dict[str, Any]:
     return backend.domains.create_route(
-        domain, address=body["address"], type=body["type"], agent_id=body.get("agentId"), data=body.get("data")
+        domain, address=body["address"], type=body["type"], agent_id=body.get("agentId"), data=body.get("data", UNSET)
     ).to_dto()
 
 
@@ -84,7 +85,11 @@ async def get_domain_route(backend: Backend, domain: str, address: str) -> dict[
 
 async def update_domain_route(backend: Backend, domain: str, address: str, body: dict[str, Any]) -> dict[str, Any]:
     return backend.domains.update_route(
-        domain, address, type=body.get("type"), agent_id=body.get("agentId"), data=body.get("data")
+        domain,
+        address,
+        type=body.get("type"),
+        agent_id=body.get("agentId", UNSET),
+        data=body.get("data", UNSET),
     ).to_dto()
 
 

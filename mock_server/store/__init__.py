@@ -258,7 +258,15 @@ class Backends:
             environment, self.variables_of(environment.organization_id), inbox_listeners=self.inbox_listeners
         )
         backend.peer = self._peer
+        backend.domains.taken_elsewhere = lambda name, own=environment.id: self._domain_name_taken(name, own)
         return backend
+
+    def _domain_name_taken(self, name: str, own_environment_id: str) -> bool:
+        """Whether another environment (of any organization) has a domain named ``name``: Novu's
+        domain names are unique across its whole database. Environments not filled yet have none."""
+        return any(
+            backend.domains.has(name) for environment_id, backend in self._by_id.items() if environment_id != own_environment_id
+        )
 
     def variables_of(self, organization_id: str) -> OrganizationVariables:
         """The environment variables of an organization (made at first use)."""

@@ -1,46 +1,60 @@
 """Inbound-email domains of an environment and their routes, with the rules of Novu's use cases
 (apps/api/src/app/domains, 2026). What Novu reads from live DNS the mock reads from the name
 (``dns_simulation``), so verify, diagnose and auto-configure answer the same every time.
+Auto-configuration (Domain Connect) lives in ``domain_connect``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import random
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
 from mock_server.store import dns_simulation as dns
+from mock_server.store import domain_connect
 from mock_server.store.cursor import CursorQuery, Page, paginate
+from mock_server.store.domain_connect import expected_dns_records
 from mock_server.store.ids import iso, now, object_id, parse_time
 from mock_server.store.values import clone
 
 DATA_MAX_KEYS = 10
 DATA_MAX_TOTAL_CHARS = 500
 ROUTE_TYPES = ("agent", "webhook")
-# Where Novu's dashboard takes the user back after a Domain Connect flow (DASHBOARD_URL/domains/{domain}).
-DASHBOARD_URL = "https://dashboard.novu.co"
-DOMAIN_CONNECT_PROVIDER_ID = "novu.co"
-DOMAIN_CONNECT_SERVICE_ID = "inbound-email"
-DOMAIN_CONNECT_KEY_HOST = "_dck1"
-# The mock cannot sign with Novu's private key; its `sig` is an HMAC-SHA256 with this key instead.
-_SIGNING_KEY = b"novu-mock-domain-connect"
 _NANOID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+# What JavaScript's String.prototype.trim removes (Novu trims a route's address with it).
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+class _Unset:
+    """``data`` that was not sent (Novu keeps the field out of the record); ``None`` is a sent null."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def js_trim_lower(text: str) -> str:
+    """``value.trim().toLowerCase()`` as JavaScript computes it."""
+    return text.strip(_JS_SPACE).lower()
+
+
+def js_text(value: Any) -> str:
+    """A value as a JavaScript template literal writes it (``null`` for None)."""
+    return "null" if value is None else str(value)
 
 
 def check_data(data: Any, field: str = "data") -> None:
     """Novu's IsBoundedRecord: at most 10 string keys, keys and values 500 characters together
     (the schema checks the types and the key count; the total is checked here, 422 as Novu's pipe)."""
-    if data is None:
+    if data is None or data is UNSET:
         return
     total = sum(len(key) + len(value) for key, value in data.items())
     if len(data) > DATA_MAX_KEYS or total > DATA_MAX_TOTAL_CHARS:
@@ -51,10 +65,6 @@ def check_data(data: Any, field: str = "data") -> None:
         raise ValidationFailed(field_error(field, message, data))
 
 
-def expected_dns_records(name: str) -> list[dict[str, Any]]:
-    return [{"type": "MX", "name": name, "content": dns.MAIL_SERVER_DOMAIN, "ttl": "Auto", "priority": dns.MX_PRIORITY}]
-
-
 @dataclass(slots=True)
 class Domain:
     id: str
@@ -62,7 +72,7 @@ class Domain:
     status: str
     mx_record_configured: bool
     dns_provider: str | None
-    data: dict[str, str] | None
+    data: dict[str, str] | None  # or UNSET: never set
     environment_id: str
     organization_id: str
     created_at: datetime
@@ -81,7 +91,7 @@ class Domain:
         }
         if self.dns_provider is not None:
             dto["dnsProvider"] = self.dns_provider
-        if self.data is not None:
+        if self.data is not UNSET:
             dto["data"] = clone(self.data)
         if records:
             dto["expectedDnsRecords"] = expected_dns_records(self.name)
@@ -95,7 +105,7 @@ class Route:
     address: str
     type: str
     destination: str | None
-    data: dict[str, str] | None
+    data: dict[str, str] | None  # or UNSET: never set
     environment_id: str
     organization_id: str
     created_at: datetime
@@ -114,7 +124,7 @@ class Route:
         }
         if self.destination is not None:
             dto["agentId"] = self.destination
-        if self.data is not None:
+        if self.data is not UNSET:
             dto["data"] = clone(self.data)
         return dto
 
@@ -138,6 +148,8 @@ class DomainsBackend:
         self._by_name: dict[str, Domain] = {}
         # domain id -> address -> route
         self._routes: dict[str, dict[str, Route]] = {}
+        # Whether another environment holds a name (set by Backends; a lone backend knows none).
+        self.taken_elsewhere: Callable[[str], bool] = lambda name: False
 
     # -- domains ------------------------------------------------------------------------------
 
@@ -150,27 +162,38 @@ class DomainsBackend:
             raise NotFound(f'Domain "{key}" not found.')
         return domain
 
+    def has(self, name: str) -> bool:
+        return name in self._by_name
+
     def all(self) -> list[Domain]:
         with self._lock:
             return list(self._by_name.values())
 
     def list(self, query: CursorQuery, *, name: str | None = None) -> Page[Domain]:
+        """Novu's listDomains: `name` found in any case (escaped, so plain text). Both cursors
+        make Novu's repository throw a plain Error (a 500 there); the mock answers the 400 its
+        route list gives for the same mistake."""
+        if query.before and query.after:
+            raise BadRequest('Cannot specify both "before" and "after" cursors at the same time.')
         with self._lock:
             found = [d for d in self._by_name.values() if not name or name.lower() in d.name]
-        return paginate(found, query, key=lambda d: d.id, sort_value=_sort_value, what="domain")
+        return _cursor_page(found, query, "domain")
 
     def create(
         self,
         name: str,
-        data: dict[str, str] | None = None,
+        data: dict[str, str] | None = UNSET,
         *,
         at: datetime | None = None,
         rng: random.Random | None = None,
+        everywhere: bool = False,
     ) -> Domain:
+        """A new domain, its name lower-cased. With ``everywhere`` (the API's create) a name
+        another environment holds is taken too: Novu looks names up in its whole database."""
         check_data(data)
         key = name.lower()
         with self._lock:
-            if key in self._by_name:
+            if key in self._by_name or (everywhere and self.taken_elsewhere(key)):
                 raise Conflict(f'A domain with name "{key}" already exists.')
             host = dns.dns_host(key)
             moment = at or now()
@@ -180,7 +203,7 @@ class DomainsBackend:
                 status="pending",
                 mx_record_configured=False,
                 dns_provider=host.name if host else None,
-                data=clone(data) if data is not None else None,
+                data=_kept(data),
                 environment_id=self.environment_id,
                 organization_id=self.organization_id,
                 created_at=moment,
@@ -190,13 +213,13 @@ class DomainsBackend:
             self._routes[domain.id] = {}
             return domain
 
-    def update(self, name: str, data: dict[str, str] | None) -> Domain:
-        """`data` replaces the metadata; without it nothing changes."""
+    def update(self, name: str, data: dict[str, str] | None = UNSET) -> Domain:
+        """`data` replaces the metadata (a null too: Novu sets it null); without it nothing changes."""
         check_data(data)
         with self._lock:
             domain = self.get(name)
-            if data is not None:
-                domain.data = clone(data)
+            if data is not UNSET:
+                domain.data = _kept(data)
                 domain.updated_at = now()
             return domain
 
@@ -279,74 +302,15 @@ class DomainsBackend:
     # -- Domain Connect (auto-configure) --------------------------------------------------------
 
     def auto_configure_status(self, name: str) -> dict[str, Any]:
-        """Novu's GetDomainConnectStatus, with Domain Connect turned on and configured."""
-        domain = self.get(name)
-        answer: dict[str, Any] = {"available": False, "manualRecords": expected_dns_records(domain.name)}
-        host = dns.dns_host(domain.name)
-        if host is None or host.domain_connect_host is None:
-            return answer | {
-                "reason": "Domain Connect discovery is not configured for this DNS provider.",
-                "reasonCode": "discovery_not_configured",
-            }
-        supported = dns.SUPPORTED_DOMAIN_CONNECT_HOSTS.get(host.domain_connect_host)
-        if supported is None:
-            return answer | {
-                "reason": "Domain Connect auto-configuration currently supports Cloudflare and Vercel.",
-                "reasonCode": "unsupported_provider",
-            }
-        return {"available": True, "providerName": host.name, "providerId": host.provider_id,
-                "manualRecords": answer["manualRecords"]}  # fmt: skip
+        return domain_connect.status(self.get(name).name)
 
     def auto_configure_start(self, name: str, redirect_uri: str | None = None) -> dict[str, Any]:
-        """Novu's CreateDomainConnectApplyUrl: the provider's apply URL for Novu's template."""
+        """`redirectUri` is checked first (Novu's DTO, 422), then the domain is looked up."""
+        domain_connect.check_redirect_uri(redirect_uri)
         domain = self.get(name)
-        host = dns.dns_host(domain.name)
-        if host is None or host.domain_connect_host not in dns.SUPPORTED_DOMAIN_CONNECT_HOSTS:
-            raise BadRequest("Domain Connect auto-configuration is not available for this DNS provider.")
-        redirect = self._redirect_uri(domain, redirect_uri)
-        zone = dns.registrable_domain(domain.name)
-        params = [("domain", zone)]
-        if domain.name != zone and domain.name.endswith(f".{zone}"):
-            params.append(("host", domain.name[: -len(zone) - 1]))
-        state = json.dumps({"domainId": domain.id, "environmentId": domain.environment_id,
-                            "organizationId": domain.organization_id,
-                            "timestamp": int(now().timestamp() * 1000)}, separators=(",", ":"))  # fmt: skip
-        params += [("mailServerDomain", dns.MAIL_SERVER_DOMAIN), ("redirect_uri", redirect),
-                   ("state", base64.urlsafe_b64encode(state.encode()).decode().rstrip("="))]  # fmt: skip
-        signature = base64.b64encode(hmac.new(_SIGNING_KEY, _form(params).encode(), hashlib.sha256).digest()).decode()
-        key = ("key", DOMAIN_CONNECT_KEY_HOST)
-        params += [key, ("sig", signature)] if host.name == "Cloudflare" else [("sig", signature), key]
-        base = (f"{host.url_sync_ux}/v2/domainTemplates/providers/{DOMAIN_CONNECT_PROVIDER_ID}"
-                f"/services/{DOMAIN_CONNECT_SERVICE_ID}/apply")  # fmt: skip
-        return {"applyUrl": f"{base}?{_form(params)}", "providerName": host.name, "redirectUri": redirect}
-
-    @staticmethod
-    def _redirect_uri(domain: Domain, requested: str | None) -> str:
-        """Novu's buildRedirectUri: the dashboard's page of the domain, or the requested URL when it
-        has the dashboard's origin, with `domainConnect=submitted&domain=<name>` set."""
-
-        def placeholders(value: str) -> str:
-            for token, replacement in (("{domain}", domain.name), ("{domainId}", domain.id),
-                                       ("{environmentId}", domain.environment_id),
-                                       ("{organizationId}", domain.organization_id)):  # fmt: skip
-                value = value.replace(token, replacement)
-            return value
-
-        configured = urlsplit(placeholders(f"{DASHBOARD_URL}/domains/{{domain}}"))
-        try:
-            wanted = urlsplit(placeholders(requested)) if requested else configured
-            scheme = wanted.scheme.lower()
-            port = None if wanted.port == {"https": 443, "http": 80}.get(scheme) else wanted.port
-            origin = (scheme, (wanted.hostname or "").lower(), port)
-        except ValueError:
-            raise BadRequest("Invalid URL") from None
-        if origin != (configured.scheme, configured.hostname, configured.port):
-            raise BadRequest("Domain Connect redirect URI origin is not allowed.")
-        kept = parse_qsl(wanted.query, keep_blank_values=True)
-        query = [(k, v) for k, v in kept if k not in ("domainConnect", "domain")]
-        query += [("domainConnect", "submitted"), ("domain", domain.name)]
-        parts = (wanted.scheme.lower(), wanted.netloc.lower(), wanted.path or "/", _form(query), wanted.fragment)
-        return urlunsplit(parts)
+        return domain_connect.apply_url(
+            domain.name, domain.id, domain.environment_id, domain.organization_id, redirect_uri
+        )
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -359,7 +323,7 @@ class DomainsBackend:
     @staticmethod
     def _agent(identifier: str) -> str:
         """Novu's resolveAgentIdentifier. The mock keeps no agents, so every identifier is unknown."""
-        raise NotFound(f'Agent with identifier "{identifier}" not found.')
+        raise NotFound(f'Agent with identifier "{js_text(identifier)}" not found.')
 
     def routes(self, name: str, query: CursorQuery, *, agent_id: str | None = None) -> Page[Route]:
         if query.before and query.after:
@@ -369,7 +333,7 @@ class DomainsBackend:
             if agent_id:
                 self._agent(agent_id)
             found = list(self._routes.get(domain.id, {}).values())
-        return paginate(found, query, key=lambda r: r.id, sort_value=_sort_value, what="route")
+        return _cursor_page(found, query, "route")
 
     def route(self, name: str, address: str) -> Route:
         with self._lock:
@@ -382,13 +346,13 @@ class DomainsBackend:
         address: str,
         type: str,
         agent_id: str | None = None,
-        data: dict[str, str] | None = None,
+        data: dict[str, str] | None = UNSET,
         at: datetime | None = None,
         rng: random.Random | None = None,
     ) -> Route:
         """A route for `<address>@<domain>`; the address is trimmed and lower-cased first (Novu's DTO)."""
         check_data(data)
-        address = address.strip().lower()
+        address = js_trim_lower(address)
         with self._lock:
             domain = self.get(name)
             if type == "agent":
@@ -404,7 +368,7 @@ class DomainsBackend:
                 address=address,
                 type=type,
                 destination=None,
-                data=clone(data) if data is not None else None,
+                data=_kept(data),
                 environment_id=self.environment_id,
                 organization_id=self.organization_id,
                 created_at=moment,
@@ -419,28 +383,28 @@ class DomainsBackend:
         address: str,
         *,
         type: str | None = None,
-        agent_id: str | None = None,
-        data: dict[str, str] | None = None,
+        agent_id: Any = UNSET,
+        data: dict[str, str] | None = UNSET,
     ) -> Route:
-        """Novu's UpdateDomainRoute: a new agent is looked up, an agent route needs one, a webhook
-        route drops it; nothing given changes nothing."""
+        """Novu's UpdateDomainRoute: a sent agentId (even null) is looked up, an agent route needs
+        one, a webhook route drops it; nothing given changes nothing; a null `data` is stored."""
         check_data(data)
         with self._lock:
             domain = self.get(name)
             route = self._route(domain, address)
             next_type = type or route.type
-            if agent_id is not None:
+            if agent_id is not UNSET:
                 self._agent(agent_id)
             if next_type == "agent" and not route.destination:
                 raise BadRequest("agentId is required for agent routes.")
-            if type is None and data is None:
+            if type is None and data is UNSET:
                 return route
             if type is not None:
                 route.type = type
             if next_type == "webhook":
                 route.destination = None
-            if data is not None:
-                route.data = clone(data)
+            if data is not UNSET:
+                route.data = _kept(data)
             route.updated_at = now()
             return route
 
@@ -463,7 +427,10 @@ class DomainsBackend:
     ) -> dict[str, Any]:
         """Novu's TestDomainRoute: the route of the address, else the wildcard `*`; a dry run shows
         what would be delivered, a real one delivers it (webhook routes go to the environment's
-        outbound webhooks, which the mock has none of: `skipped`)."""
+        outbound webhooks, which the mock has none of: `skipped`). An empty subject fails Novu's
+        command (IsNotEmpty) before the domain is looked up: 400 with the list of failures."""
+        if subject == "":
+            raise BadRequest(["subject should not be empty"])
         with self._lock:
             domain = self.get(name)
             routes = self._routes.get(domain.id, {})
@@ -480,8 +447,8 @@ class DomainsBackend:
             if dry_run is True:
                 answer["wouldDeliverTo"] = "configured outbound webhooks for this environment"
                 answer["payload"] = {
-                    "domain": {"id": domain.id, "name": domain.name, "data": clone(domain.data or {})},
-                    "route": {"address": route.address, "data": clone(route.data or {})},
+                    "domain": {"id": domain.id, "name": domain.name, "data": _metadata(domain.data)},
+                    "route": {"address": route.address, "data": _metadata(route.data)},
                     "mail": _test_mail(sender, subject, text, html, f"{route.address}@{domain.name}"),
                 }
             else:
@@ -519,7 +486,7 @@ class DomainsBackend:
                 status=record["status"],
                 mx_record_configured=record["mxRecordConfigured"],
                 dns_provider=record.get("dnsProvider"),
-                data=clone(record["data"]) if record.get("data") is not None else None,
+                data=_kept(record["data"]) if "data" in record else UNSET,
                 environment_id=self.environment_id,
                 organization_id=self.organization_id,
                 created_at=created_at,
@@ -540,7 +507,7 @@ class DomainsBackend:
                     address=item["address"],
                     type=item["type"],
                     destination=None,
-                    data=clone(item["data"]) if item.get("data") is not None else None,
+                    data=_kept(item["data"]) if "data" in item else UNSET,
                     environment_id=self.environment_id,
                     organization_id=self.organization_id,
                     created_at=parse_time(item["createdAt"], f"{spot}.createdAt"),
@@ -551,12 +518,23 @@ class DomainsBackend:
             self._routes = routes
 
 
-def _form(params: list[tuple[str, str]]) -> str:
-    """Form encoding as the WHATWG URLSearchParams writes it (only `*-._` and alphanumerics stay)."""
-    def encode(value: str, safe: str, encoding: str | None, errors: str | None) -> str:
-        return quote(value, safe="*").replace("%20", "+").replace("~", "%7E")
+def _cursor_page(found: list[Any], query: CursorQuery, what: str) -> Page[Any]:
+    """A page of Novu's domain and route lists: a cursor naming none of the listed records (in
+    the environment, under the filters) answers an empty page counted 0, not an error."""
+    cursor = query.before or query.after
+    if cursor and not any(record.id == cursor for record in found):
+        return Page(items=[], next=None, previous=None, total_count=0)
+    return paginate(found, query, key=lambda record: record.id, sort_value=_sort_value, what=what)
 
-    return urlencode(params, quote_via=encode)
+
+def _kept(data: Any) -> Any:
+    """A copy of sent ``data`` to keep (UNSET stays UNSET)."""
+    return data if data is UNSET else clone(data)
+
+
+def _metadata(data: Any) -> dict[str, str]:
+    """Stored ``data`` as the webhook payload carries it (none or null: an empty object)."""
+    return {} if data is UNSET or data is None else clone(data)
 
 
 def _test_mail(sender: dict[str, Any], subject: str, text: str | None, html: str | None, to: str) -> dict[str, Any]:
