@@ -264,10 +264,14 @@ def test_context_keys_filter_is_exact_and_an_empty_one_means_no_context(client, 
 
 def test_endpoint_body_is_checked_by_the_command_with_a_400(client) -> None:
     """apps/api/src/app/channel-endpoints/dtos/create-channel-endpoint-request.dto.ts is a union type
-    (no pipe validation); CreateChannelEndpointCommand (BaseCommand.create) refuses with 400 and a list."""
+    (no pipe validation); CreateChannelEndpointCommand (BaseCommand.create) refuses with 400 naming
+    itself and each failure (libs/application-generic/src/commands/base.command.spec.ts, 2026)."""
     response = client.post(ENDPOINTS, json={"integrationIdentifier": "x", "type": "slack_channel", "endpoint": {"channelId": "C"}})
     assert response.status_code == 400
-    assert isinstance(response.json()["message"], list) and response.json()["message"]
+    body = response.json()
+    assert body["className"] == "CreateChannelEndpointCommand"
+    assert body["message"].startswith("Validation failed for CreateChannelEndpointCommand: ")
+    assert body["constraintsViolated"] and all(entry["messages"] for entry in body["constraintsViolated"].values())
 
 
 def test_endpoint_shape_is_exact(client, slack, subscriber) -> None:

@@ -351,9 +351,13 @@ def test_route_list_items_are_the_route_answer(client, domains) -> None:
 
 def test_an_empty_test_subject_is_the_command_400_before_the_domain(client) -> None:
     """usecases/test-domain-route/test-domain-route.command.ts (@76233433: subject @IsNotEmpty;
-    BaseCommand.create answers 400 with the list of failures before the use case runs)."""
+    BaseCommand.create answers 400 before the use case runs, with {className, message,
+    constraintsViolated}: libs/application-generic/src/commands/base.command.spec.ts, 2026)."""
     response = _test(client, _name(), "sales", {"from": SENDER, "subject": ""})
-    assert response.status_code == 400 and response.json()["message"] == ["subject should not be empty"]
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"] == "Validation failed for TestDomainRouteCommand: subject: subject should not be empty"
+    assert body["constraintsViolated"] == {"subject": {"messages": ["subject should not be empty"], "value": ""}}
 
 
 def test_the_test_body_rules(client, domains) -> None:

@@ -78,7 +78,8 @@ def test_bad_search_input_is_refused(client) -> None:
     assert client.get("/v2/subscribers", params={"after": "not-a-cursor"}).status_code == 422
     for limit, sentence in ((101, "limit must not be greater than 100"), (0, "limit must not be less than 1")):
         refused = client.get("/v2/subscribers", params={"limit": limit})
-        assert refused.status_code == 400 and refused.json()["message"] == [sentence], "Novu's command refuses it"
+        assert refused.status_code == 400, "Novu's command refuses it"
+        assert refused.json()["constraintsViolated"]["limit"]["messages"] == [sentence]
     assert client.get("/v2/subscribers", params={"orderBy": "email"}).status_code == 200, "any field name is taken"
     unknown = client.get("/v2/subscribers", params={"after": "0" * 24})
     assert unknown.status_code == 200, "a cursor naming nothing is an empty page"

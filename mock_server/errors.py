@@ -78,6 +78,20 @@ class BadRequestResult(BadRequest):
         return {**super().body(path), **self.message}
 
 
+class CommandRefused(BadRequest):
+    """400 of a use case's command (Novu's BaseCommand.create, class-validator): an object naming
+    the command, a sentence of every failure and the failures by field, spread by Novu's
+    exception filter beside the ErrorDto fields (no ``error``: the exception is thrown with an
+    object). ``violations``: ``{"field": {"messages": [...], "value": ...}}``."""
+
+    def __init__(self, command: str, violations: dict[str, dict[str, Any]]) -> None:
+        said = "; ".join(f"{field}: {', '.join(entry['messages'])}" for field, entry in violations.items())
+        super().__init__(
+            f"Validation failed for {command}: {said}",
+            extra={"className": command, "constraintsViolated": violations},
+        )
+
+
 class Unauthorized(NovuError):
     status = 401
     nest_error = "Unauthorized"

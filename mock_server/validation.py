@@ -35,18 +35,19 @@ from starlette.types import Receive, Scope
 
 from mock_server import jsoncodec
 from mock_server.controls import CONTROL_PREFIX
-from mock_server.errors import BadRequest, ParametersRefused, ValidationFailed
+from mock_server.errors import BadRequest, CommandRefused, ParametersRefused, ValidationFailed
 
 # Keywords of OpenAPI 3.0 schema objects that are not JSON Schema (draft 4) validation keywords.
 _OPENAPI_ONLY = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly"})
 _MAPS_OF_SCHEMAS = frozenset({"properties", "patternProperties", "definitions"})
-# On a request body schema: Novu checks this body in the use case's command, not in its validation
-# pipe, so a body that fails the schema is a 400 listing the failures rather than a 422.
+# On a request body schema, the name of the command that checks it: Novu checks this body in the
+# use case's command, not in its validation pipe, so a body that fails the schema is the command's
+# 400 (errors.CommandRefused) rather than a 422.
 REFUSED_AS_BAD_REQUEST = "x-refused-as-bad-request"
-# On a number query parameter: Novu's controller turns it into a number with JavaScript's
-# Number() and its use case's command checks it (class-validator's IsNumber, Min, Max): a value
-# out of the schema's bounds, or no number, is a 400 with class-validator's messages rather than
-# the pipe's 422. (An empty value, Novu's default, stays refused here: the mock cannot give the
+# On a number query parameter, the name of the command that checks it: Novu's controller turns it
+# into a number with JavaScript's Number() and its use case's command checks it (class-validator's
+# IsNumber, Min, Max): a value out of the schema's bounds, or no number, is the command's 400
+# rather than the pipe's 422. (An empty value, Novu's default, stays refused here: the mock cannot give the
 # handler a default for a value that was sent.)
 CHECKED_BY_COMMAND = "x-checked-by-command"
 _JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Infinity")
@@ -321,8 +322,8 @@ class NovuBodyValidator(JSONRequestBodyValidator):
                 errors = _compiled_field_errors(compiled.fast.iter_errors(body))
             if isinstance(self._schema, dict) and self._schema.get(REFUSED_AS_BAD_REQUEST):
                 # A body Novu does not validate in its pipe but in the use case's command
-                # (BaseCommand.create): 400 with the list of what failed, no field map.
-                raise BadRequest([message for entry in errors.values() for message in entry["messages"]])
+                # (BaseCommand.create): the command's 400.
+                raise CommandRefused(self._schema[REFUSED_AS_BAD_REQUEST], errors)
             raise ValidationFailed(errors)
         return body
 
@@ -482,7 +483,8 @@ class NovuParameterValidator(ParameterValidator):
         }
         control = request.url.path.startswith(CONTROL_PREFIX)
         keyed: dict[str, dict[str, t.Any]] = {}
-        command_refusals: list[str] = []
+        command_refusals: dict[str, dict[str, t.Any]] = {}
+        command = ""
         for location, get in getters.items():
             said = []
             # Connexion may list a path-level parameter more than once: each name is checked once
@@ -492,7 +494,10 @@ class NovuParameterValidator(ParameterValidator):
                     # read by the controller and checked by Novu's command, after the DTO pipe
                     number = js_number(value) if isinstance(value, str) else float(value)
                     if refused := command_number_messages(param["name"], number, param.get("schema", {})):
-                        command_refusals += refused
+                        command = param[CHECKED_BY_COMMAND]
+                        # the command holds the number: NaN is JSON's null, an integer has no ".0"
+                        held = None if not math.isfinite(number) else int(number) if number.is_integer() else number
+                        command_refusals[param["name"]] = {"messages": refused, "value": held}
                         continue
                 if messages := parameter_messages(param, value):
                     said += messages
@@ -502,7 +507,7 @@ class NovuParameterValidator(ParameterValidator):
         if keyed:  # the mock's own control surface: every parameter keyed by name, as it documents
             raise ValidationFailed(keyed)
         if command_refusals:
-            raise BadRequest(command_refusals)
+            raise CommandRefused(command, command_refusals)
 
 
 def validator_map() -> dict:

@@ -73,8 +73,10 @@ def test_endpoint_body_failures_are_a_400_listing_them(client) -> None:
     response = client.post("/v1/channel-endpoints", json={
         "subscriberId": "s", "integrationIdentifier": "slack-prod", "type": "ms_teams_channel", "endpoint": {"teamId": ""}})
     assert response.status_code == 400
-    [message] = response.json()["message"]
-    assert "channelId" in message
+    body = response.json()
+    assert body["className"] == "CreateChannelEndpointCommand" and "channelId" in body["message"]
+    [failure] = body["constraintsViolated"].values()
+    assert failure["messages"] == ["channelId should not be empty"]
 
 
 def test_connection_mode_rule_is_a_400_with_novus_message(client) -> None:

@@ -53,7 +53,8 @@ def test_the_subscriber_list_refuses_a_limit_as_novus_command_does(client, limit
     response = client.get("/v2/subscribers", params={"limit": limit})
     assert response.status_code == 400
     body = response.json()
-    assert body["message"] == messages and body["error"] == "Bad Request" and body["statusCode"] == 400
+    assert body["message"] == "Validation failed for ListSubscribersCommand: limit: " + ", ".join(messages)
+    assert body["constraintsViolated"]["limit"]["messages"] == messages and body["statusCode"] == 400
     assert body["path"] == f"/v2/subscribers?limit={limit}"
 
 

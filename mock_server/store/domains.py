@@ -15,7 +15,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from mock_server.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
+from mock_server.errors import BadRequest, CommandRefused, Conflict, NotFound, ValidationFailed, field_error
 from mock_server.store import dns_simulation as dns
 from mock_server.store import domain_connect
 from mock_server.store.cursor import CursorQuery, Page, paginate
@@ -430,7 +430,7 @@ class DomainsBackend:
         outbound webhooks, which the mock has none of: `skipped`). An empty subject fails Novu's
         command (IsNotEmpty) before the domain is looked up: 400 with the list of failures."""
         if subject == "":
-            raise BadRequest(["subject should not be empty"])
+            raise CommandRefused("TestDomainRouteCommand", {"subject": {"messages": ["subject should not be empty"], "value": ""}})
         with self._lock:
             domain = self.get(name)
             routes = self._routes.get(domain.id, {})
