@@ -169,8 +169,8 @@ QUERIES = [
     {"limit": 10, "name": "mar"},
     {"limit": 10, "name": "M"},  # full names and last names
     {"limit": 10, "phone": "+4"},
-    {"limit": 10, "subscriber_id": "user-10"},
-    {"limit": 10, "subscriber_id": "USR_"},
+    {"limit": 10, "email": "YAHOO"},  # anywhere in the address, any case
+    {"limit": 10, "phone": "55"},
     {"limit": 5, "name": "a", "email": "a", "order_by": "updatedAt"},
 ]
 
@@ -191,6 +191,16 @@ def test_bulk_loaded_store_answers_searches_and_cursors_alike(twins, query):
     answers = walk(bulk, **query)
     assert answers == walk(single, **query)
     assert answers[0][3] > 0  # the query matches something
+
+
+def test_bulk_loaded_store_finds_a_subscriber_id_exactly_alike(twins):
+    bulk, single = twins
+    wanted = all_subscribers(bulk)[7].subscriber_id
+    for query in ({"subscriber_id": wanted}, {"subscriber_id": wanted[:-1]}, {"subscriber_id": wanted.upper()}):
+        assert walk(bulk, limit=10, **query) == walk(single, limit=10, **query)
+    [[found, *_]] = walk(bulk, limit=10, subscriber_id=wanted)
+    assert [dto["subscriberId"] for dto in found] == [wanted]
+    assert walk(bulk, limit=10, subscriber_id=wanted[:-1])[0][0] == []  # no prefix match
 
 
 def test_bulk_loaded_records_change_and_leave_their_indexes_like_created_ones(monkeypatch):
