@@ -238,13 +238,25 @@ def _alternatives(error: ValidationError) -> tuple[list[ValidationError] | None,
 
 
 def field_errors(errors: t.Iterable[ValidationError]) -> dict[str, dict[str, t.Any]]:
-    """jsonschema errors -> ``{"field.path": {"messages": [...], "value": ...}}``."""
+    """jsonschema errors -> ``{"field.path": {"messages": [...], "value": ...}}``. A field that
+    was not sent has no ``value``: class-validator's is ``undefined``, which JSON leaves out."""
+    collected = _field_errors(errors)
+    for entry in collected.values():
+        if entry.get("value", _MISSING) is _MISSING:
+            entry.pop("value", None)
+    return collected
+
+
+_MISSING = object()
+
+
+def _field_errors(errors: t.Iterable[ValidationError]) -> dict[str, dict[str, t.Any]]:
     collected: dict[str, dict[str, t.Any]] = {}
     for error in errors:
         if error.validator in ("oneOf", "anyOf"):
             branch_errors, summary = _alternatives(error)
             if branch_errors:
-                for field, entry in field_errors(branch_errors).items():
+                for field, entry in _field_errors(branch_errors).items():
                     collected.setdefault(field, {"messages": [], "value": entry["value"]})["messages"] += entry["messages"]
                 continue
             if summary:
@@ -262,7 +274,7 @@ def field_errors(errors: t.Iterable[ValidationError]) -> dict[str, dict[str, t.A
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
             path.append(missing)
-            value = None
+            value = _MISSING
             message = f"{missing} should not be empty"
         field = ".".join(path) or "body"
         if error.validator != "required":

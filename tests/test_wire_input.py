@@ -322,3 +322,10 @@ def test_an_error_names_the_request_url_as_sent_with_its_query(client: TestClien
     assert refused["path"] == "/v1/notifications?page=-1"
     unknown = _error(client.get("/v1/no-such-route?x=1"), 404)
     assert unknown["path"] == "/v1/no-such-route?x=1" and unknown["message"] == "Cannot GET /v1/no-such-route?x=1"
+
+
+def test_a_missing_field_has_no_value(client) -> None:
+    """class-validator's value of a property not sent is ``undefined``: JSON leaves the key out."""
+    body = _error(client.post("/v2/subscribers", json={"email": 3}), 422)
+    assert body["errors"]["subscriberId"] == {"messages": ["subscriberId should not be empty"]}
+    assert body["errors"]["email"] == {"messages": ["email must be a string"], "value": 3}
