@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import time
 from typing import Any
 
 logger = logging.getLogger("novu_mock")
@@ -91,6 +92,11 @@ class _OutOfDescriptors(logging.Filter):
 _out_of_descriptors = _OutOfDescriptors()
 
 
+# A flood comes in waves (the kernel hands queued connections over as others close): one warning
+# per this many seconds, whose "below the limit again" line sums the waves after it.
+WARN_EVERY_SECONDS = 10.0
+
+
 class _Limits:
     """The shared state of one server: its limits and the connections that wait without a request."""
 
@@ -104,6 +110,25 @@ class _Limits:
         self.at_limit = False
         self.refused = 0
         self.replaced = 0
+        self.warned_at: float | None = None  # when the last "at the limit" warning was logged
+        self.episode_warned = False
+
+    def reach(self, what: str) -> None:
+        """The server is at its connection limit: say so, unless it said so moments ago."""
+        self.at_limit = True
+        now = time.monotonic()
+        self.episode_warned = self.warned_at is None or now - self.warned_at >= WARN_EVERY_SECONDS
+        if self.episode_warned:
+            self.warned_at = now
+            logger.warning("novu-mock: %d connections open, the limit (--max-connections): %s", self.open, what)
+
+    def leave(self) -> None:
+        """Below the limit again: say so after a wave that was announced, with what it cost."""
+        self.at_limit = False
+        if self.episode_warned:
+            logger.warning("novu-mock: below the connection limit again (%d refused, %d idle closed meanwhile)",
+                           self.refused, self.replaced)  # fmt: skip
+            self.refused = self.replaced = 0
 
 
 def guarded_protocol(
@@ -133,19 +158,12 @@ def guarded_protocol(
                 self._refused = True
                 limits.refused += 1
                 if not limits.at_limit:
-                    limits.at_limit = True
-                    logger.warning(
-                        "novu-mock: %d connections open, the limit (--max-connections): new connections are refused "
-                        "with 503 until some close", limits.open,
-                    )  # fmt: skip
+                    limits.reach("new connections are refused with 503 until some close")
                 transport.write(BUSY)
                 transport.close()
                 return
             if limits.at_limit and limits.open < limits.max_connections * 9 // 10:
-                limits.at_limit = False
-                logger.warning("novu-mock: below the connection limit again (%d refused, %d idle closed meanwhile)",
-                               limits.refused, limits.replaced)  # fmt: skip
-                limits.refused = limits.replaced = 0
+                limits.leave()
             limits.open += 1
             super().connection_made(transport)
             self._wait_for_head()
@@ -156,11 +174,7 @@ def guarded_protocol(
                 del limits.waiting[oldest]
                 limits.replaced += 1
                 if not limits.at_limit:
-                    limits.at_limit = True
-                    logger.warning(
-                        "novu-mock: %d connections open, the limit (--max-connections): idle and unfinished ones "
-                        "are closed to make room", limits.open,
-                    )  # fmt: skip
+                    limits.reach("idle and unfinished ones are closed to make room")
                 oldest._drop(None)
                 return True
             return False

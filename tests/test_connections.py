@@ -129,3 +129,29 @@ def test_a_flood_of_idle_connections_leaves_room_for_a_health_check(tmp_path: Pa
     text = log.read_text()
     assert "Traceback" not in text and "Too many open files" not in text, text[-3000:]
     assert 1 <= text.count("connections open") <= 3, text[-3000:]
+
+
+def test_waves_of_a_flood_are_announced_once_in_a_while(monkeypatch, caplog) -> None:
+    """A flood reaches the limit in waves: the first is announced with its end, the next ones
+    within WARN_EVERY_SECONDS are counted into the next announced end, not logged each."""
+    from mock_server import connections
+
+    clock = [1000.0]
+    monkeypatch.setattr(connections.time, "monotonic", lambda: clock[0])
+    limits = connections._Limits(10, 16384, 128)
+    with caplog.at_level("WARNING", logger="novu_mock"):
+        for _ in range(3):
+            limits.reach("idle and unfinished ones are closed to make room")
+            limits.replaced += 5
+            limits.leave()
+            clock[0] += 1
+        clock[0] += connections.WARN_EVERY_SECONDS
+        limits.reach("idle and unfinished ones are closed to make room")
+        limits.replaced += 5
+        limits.leave()
+    lines = [record.getMessage() for record in caplog.records]
+    assert sum("connections open" in line for line in lines) == 2
+    assert [line for line in lines if "below" in line] == [
+        "novu-mock: below the connection limit again (0 refused, 5 idle closed meanwhile)",
+        "novu-mock: below the connection limit again (0 refused, 15 idle closed meanwhile)",
+    ]
