@@ -127,6 +127,23 @@ def subscribers(created_at):
     return create
 
 
+def domain_name(label: str = "") -> str:
+    """A domain name of the domain suites: under `.invalid`, which never resolves, so a real
+    Novu's DNS and the mock's simulated DNS agree."""
+    return f"contract-{label}{uuid.uuid4().hex[:10]}.invalid"
+
+
+@pytest.fixture
+def domains(created_at):
+    """``domains(name=None, **body)`` creates a domain and answers it; all are deleted after."""
+    made = created_at("/v1/domains", "name")
+
+    def create(name: str | None = None, **body) -> dict:
+        return made.create({"name": name or domain_name(), **body})
+
+    return create
+
+
 @pytest.fixture
 def integration(created_at):
     """Creates an active integration of a provider for a test and deletes it afterwards."""

@@ -11,26 +11,7 @@ import uuid
 
 import pytest
 
-
-def _name(label: str = "") -> str:
-    return f"contract-{label}{uuid.uuid4().hex[:10]}.invalid"
-
-
-@pytest.fixture
-def domains(client):
-    """``domains(name=None, **body)`` creates a domain; every one the test names is deleted after."""
-    names: list[str] = []
-
-    def create(name: str | None = None, **body) -> dict:
-        name = name or _name()
-        response = client.post("/v1/domains", json={"name": name, **body})
-        assert response.status_code == 201, response.text
-        names.append(response.json()["data"]["name"])
-        return response.json()["data"]
-
-    yield create
-    for name in names:
-        client.delete(f"/v1/domains/{name}")
+from contract_tests.conftest import domain_name as _name
 
 
 def test_create_answers_the_mx_record_and_stores_the_name_lower_case(client, domains) -> None:

@@ -407,18 +407,13 @@ def test_variable_delete_of_an_unknown_key_is_404_with_novus_message(client, var
 
 
 @pytest.fixture
-def made_layouts(client) -> Iterator:
-    made: list[str] = []
+def made_layouts(created_at):
+    made = created_at("/v2/layouts", "layoutId")
 
     def create(name: str) -> dict:
-        response = client.post("/v2/layouts", json={"layoutId": f"{PREFIX}{_tag()}", "name": name})
-        assert response.status_code == 201, response.text
-        made.append(response.json()["data"]["layoutId"])
-        return response.json()["data"]
+        return made.create({"layoutId": f"{PREFIX}{_tag()}", "name": name})
 
-    yield create
-    for layout_id in made:
-        client.delete(f"/v2/layouts/{layout_id}")
+    return create
 
 
 def test_layout_list_refuses_a_limit_over_100(client) -> None:

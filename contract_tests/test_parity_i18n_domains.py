@@ -18,6 +18,8 @@ import uuid
 
 import pytest
 
+from contract_tests.conftest import domain_name as _name
+
 PREFIX = "contract-pi18n-"
 SENDER = {"address": "ada@example.com"}
 DOMAIN_FIELDS = {"_id", "name", "status", "mxRecordConfigured", "_environmentId", "_organizationId", "createdAt", "updatedAt"}
@@ -27,26 +29,6 @@ REDIRECT_REFUSAL = "redirectUri must be an HTTPS URL, or HTTP only for localhost
 
 def _tag() -> str:
     return uuid.uuid4().hex[:10]
-
-
-def _name(label: str = "") -> str:
-    return f"contract-{label}{_tag()}.invalid"
-
-
-@pytest.fixture
-def domains(client):
-    """``domains(name=None, **body)`` creates a domain and answers it; all are deleted after."""
-    names: list[str] = []
-
-    def create(name: str | None = None, **body) -> dict:
-        response = client.post("/v1/domains", json={"name": name or _name(), **body})
-        assert response.status_code == 201, response.text
-        names.append(response.json()["data"]["name"])
-        return response.json()["data"]
-
-    yield create
-    for name in names:
-        client.delete(f"/v1/domains/{name}")
 
 
 def _route(client, domain: str, body: dict):

@@ -20,20 +20,14 @@ PREFIX = "contract-wfp-"
 
 
 @pytest.fixture
-def workflow(client):
+def workflow(created_at):
     """``workflow(*steps)`` creates a workflow with these steps (201) and answers it."""
-    made: list[str] = []
+    made = created_at("/v2/workflows", "_id")
 
     def create(*steps: dict) -> dict:
-        body = {"name": "Parity workflow", "workflowId": f"{PREFIX}{uuid.uuid4().hex[:10]}", "steps": list(steps)}
-        response = client.post("/v2/workflows", json=body)
-        assert response.status_code == 201, response.text
-        made.append(response.json()["data"]["_id"])
-        return response.json()["data"]
+        return made.create({"name": "Parity workflow", "workflowId": f"{PREFIX}{uuid.uuid4().hex[:10]}", "steps": list(steps)})
 
-    yield create
-    for key in made:
-        client.delete(f"/v2/workflows/{key}")
+    return create
 
 
 def _preview(client, made: dict, step_id: str, body: dict) -> dict:

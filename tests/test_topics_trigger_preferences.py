@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from mock_server.store import Backend, Environment
+from tests.reach import messaged as _messaged
+from tests.reach import notified as _notified
 
 HIGH_ONLY = {"==": [{"var": "payload.priority"}, "high"]}
 
@@ -28,16 +30,6 @@ def _trigger(backend: Backend, workflow_id: str, to: Any, payload: dict[str, Any
     answer = backend.inbox.trigger_event(workflow_id=workflow_id, to=to, payload=payload or {}, **extra)
     assert answer["status"] == "processed"
     return answer["transactionId"]
-
-
-def _notified(backend: Backend, transaction_id: str) -> list[str]:
-    page = backend.inbox.notifications(page=0, limit=100, transaction_ids=[transaction_id])
-    return sorted(notification.subscriber.subscriber_id for notification in page.items)
-
-
-def _messaged(backend: Backend, transaction_id: str) -> list[str]:
-    return sorted(message.subscriber.subscriber_id for message in backend.inbox._messages.values()
-                  if message.transaction_id == transaction_id)  # fmt: skip
 
 
 def _team(backend: Backend, ada_preferences: list[Any]) -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from mock_server.errors import UnprocessableEntity
 from mock_server.store import Backend, Environment
+from tests.reach import messaged as _messages
+from tests.reach import notified as _reached
 
 
 @pytest.fixture
@@ -20,16 +22,6 @@ def backend() -> Backend:
     backend.topics.subscribe("team", ["ada", "bob", "cy"])
     backend.topics.subscribe("ops", ["cy", "dee"])
     return backend
-
-
-def _reached(backend: Backend, transaction_id: str) -> list[str]:
-    page = backend.inbox.notifications(page=0, limit=100, transaction_ids=[transaction_id])
-    return sorted(notification.subscriber.subscriber_id for notification in page.items)
-
-
-def _messages(backend: Backend, transaction_id: str) -> list[str]:
-    return sorted(message.subscriber.subscriber_id for message in backend.inbox._messages.values()
-                  if message.transaction_id == transaction_id)  # fmt: skip
 
 
 # -- fan-out -------------------------------------------------------------------------------------
