@@ -34,14 +34,15 @@ def backend_for(authorization: str | None, backends: Backends) -> Backend | None
 def key_refusal(authorization: str | None) -> Unauthorized:
     """Novu's 401 for a secret-key route the ``Authorization`` header does not open: its guard
     reads the scheme (the first word, case-sensitive), then passport checks the key."""
-    scheme = (authorization or "").split(" ")[0]
+    header = authorization or ""
+    scheme = header.split(" ")[0]
     if not scheme:
         return Unauthorized("Missing authorization header")
     if scheme == "Bearer":  # Novu's dashboard-user JWT strategy, which no token of the mock passes
         return Unauthorized("Unauthorized", bare=True)
     if scheme != _SCHEME:
         return Unauthorized(f'Invalid authentication scheme: "{scheme}"')
-    if not authorization or not authorization[len(_PREFIX) :] or not authorization.startswith(_PREFIX):
+    if not header.startswith(_PREFIX) or header == _PREFIX:
         return Unauthorized("Unauthorized", bare=True)  # passport finds no key after the prefix
     return Unauthorized("API Key not found")
 

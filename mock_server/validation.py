@@ -47,8 +47,8 @@ REFUSED_AS_BAD_REQUEST = "x-refused-as-bad-request"
 # On a number query parameter, the name of the command that checks it: Novu's controller turns it
 # into a number with JavaScript's Number() and its use case's command checks it (class-validator's
 # IsNumber, Min, Max): a value out of the schema's bounds, or no number, is the command's 400
-# rather than the pipe's 422. (An empty value, Novu's default, stays refused here: the mock cannot give the
-# handler a default for a value that was sent.)
+# rather than the pipe's 422. (An empty value, Novu's default, stays refused here: the mock cannot
+# give the handler a default for a value that was sent.)
 CHECKED_BY_COMMAND = "x-checked-by-command"
 _JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Infinity")
 _JS_RADIX = {"0x": 16, "0o": 8, "0b": 2}
@@ -70,14 +70,19 @@ def js_number(text: str) -> float:
     return math.nan
 
 
+def _number(value: t.Any) -> t.Any:
+    """A number as JavaScript prints it (100, not 100.0)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def command_number_messages(name: str, value: float, schema: dict) -> list[str]:
     """What class-validator says of ``value`` under ``@IsNumber() @Min(minimum) @Max(maximum)``,
     in its order (the decorators are applied bottom up)."""
     messages = []
     if "maximum" in schema and not value <= schema["maximum"]:
-        messages.append(f"{name} must not be greater than {schema['maximum']:g}")
+        messages.append(f"{name} must not be greater than {_number(schema['maximum'])}")
     if "minimum" in schema and not value >= schema["minimum"]:
-        messages.append(f"{name} must not be less than {schema['minimum']:g}")
+        messages.append(f"{name} must not be less than {_number(schema['minimum'])}")
     if not math.isfinite(value):
         messages.append(f"{name} must be a number conforming to the specified constraints")
     return messages
@@ -169,11 +174,6 @@ _BOUND_WORDS = {
     "minItems": "must contain at least {} elements",
     "maxItems": "must contain no more than {} elements",
 }
-
-
-def _number(value: t.Any) -> t.Any:
-    """A bound as JavaScript prints it (100, not 100.0)."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _message(error: ValidationError, field: str) -> str:
@@ -507,8 +507,8 @@ class NovuParameterValidator(ParameterValidator):
                     number = js_number(value) if isinstance(value, str) else float(value)
                     if refused := command_number_messages(param["name"], number, param.get("schema", {})):
                         command = param[CHECKED_BY_COMMAND]
-                        # the command holds the number: NaN is JSON's null, an integer has no ".0"
-                        held = None if not math.isfinite(number) else int(number) if number.is_integer() else number
+                        # the command holds the number: NaN is JSON's null
+                        held = _number(number) if math.isfinite(number) else None
                         command_refusals[param["name"]] = {"messages": refused, "value": held}
                         continue
                 if messages := parameter_messages(param, value):

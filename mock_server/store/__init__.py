@@ -192,7 +192,6 @@ class Backend:
                 raise
 
 
-# removed environments whose Backend stays reachable by id for the requests still running on it
 # Novu's colours of the two environments every organization starts with
 PROTECTED_COLORS = {"Development": "#ff8547", "Production": "#7e52f4"}
 

@@ -131,6 +131,14 @@ def _check_field(field: Any, issues: list[str]) -> None:
         issues.append("Value is not valid")
 
 
+def _operands(operator: str, value: Any, count: int, issues: list[str]) -> list | None:
+    """The operator's operands when they are a list of ``count``; else None, the issue noted."""
+    if isinstance(value, list) and len(value) == count:
+        return value
+    issues.append(_operation_issue(operator))
+    return None
+
+
 def _operation_issue(operator: str) -> str:
     return f'Invalid operation structure for operator "{operator}"'
 
@@ -155,10 +163,8 @@ def _check_node(node: Any, issues: list[str]) -> None:
         elif key in ("containsAny", "doesNotContainAny"):
             _check_contains_any(key, value, issues)
         elif key in UNARY_STRING:
-            if not isinstance(value, list) or len(value) != 1:
-                issues.append(_operation_issue(key))
-            else:
-                _check_field(value[0], issues)
+            if (operands := _operands(key, value, 1, issues)) is not None:
+                _check_field(operands[0], issues)
         elif key == "<=" and isinstance(value, list) and len(value) == 3:
             low, field, high = value
             _check_field(field, issues)
@@ -171,10 +177,9 @@ def _check_node(node: Any, issues: list[str]) -> None:
 
 
 def _check_comparison(operator: str, value: Any, issues: list[str]) -> None:
-    if not isinstance(value, list) or len(value) != 2:
-        issues.append(_operation_issue(operator))
+    if (operands := _operands(operator, value, 2, issues)) is None:
         return
-    field, compared = value
+    field, compared = operands
     _check_field(field, issues)
     empty = compared == "" and isinstance(compared, str) and operator in NEEDS_VALUE
     null = compared is None and operator not in NULL_ALLOWED
@@ -184,10 +189,9 @@ def _check_comparison(operator: str, value: Any, issues: list[str]) -> None:
 
 def _check_in(value: Any, issues: list[str]) -> None:
     """``in`` is both "field in list" and "text in field" (contains), told apart by the first operand."""
-    if not isinstance(value, list) or len(value) != 2:
-        issues.append(_operation_issue("in"))
+    if (operands := _operands("in", value, 2, issues)) is None:
         return
-    first, second = value
+    first, second = operands
     if isinstance(first, str):
         if first == "":
             issues.append("Value is required")
@@ -201,10 +205,9 @@ def _check_in(value: Any, issues: list[str]) -> None:
 
 
 def _check_contains_any(operator: str, value: Any, issues: list[str]) -> None:
-    if not isinstance(value, list) or len(value) != 2:
-        issues.append(_operation_issue(operator))
+    if (operands := _operands(operator, value, 2, issues)) is None:
         return
-    field, compared = value
+    field, compared = operands
     _check_field(field, issues)
     if _is_field_reference(compared):
         _check_field(compared, issues)
